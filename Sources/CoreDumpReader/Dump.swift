@@ -1,0 +1,52 @@
+import Foundation
+import ITSLayout
+
+/// One input: a file recognised by its content, or `FILE@GPA` for a raw RAM image.
+public struct Dump: Sendable {
+    public enum Kind: String, Sendable {
+        case elfCore = "ELF core"
+        case raw = "raw RAM image"
+    }
+
+    public let kind: Kind
+    public let path: String
+    public let memory: any GuestMemory
+    /// NT_PRSTATUS notes (ELF); nil where the format does not say.
+    public let vcpuCount: Int?
+    /// VMCOREINFO as key/value pairs, in file order.
+    public let vmcoreinfo: [(key: String, value: String)]?
+    /// The ELF core, for `extract` (notes are copied).
+    public let elf: ELFCore?
+
+    /// Opens `spec`: `FILE@GPA` (hex or decimal) is a raw image; anything else is recognised
+    /// by content, never by extension.
+    public static func open(_ spec: String) throws(DumpError) -> Dump {
+        if !FileManager.default.fileExists(atPath: spec), let at = spec.lastIndex(of: "@") {
+            let path = String(spec[..<at])
+            let gpaText = String(spec[spec.index(after: at)...])
+            guard let gpa = parseInteger(gpaText) else {
+                throw .badArgument("\(spec): '\(gpaText)' is not a guest-physical address (write FILE@0x40000000)")
+            }
+            let raw = try RawImage(file: MappedFile(path: path), base: GuestPhysicalAddress(gpa))
+            return Dump(kind: .raw, path: path, memory: raw, vcpuCount: nil, vmcoreinfo: nil, elf: nil)
+        }
+        let file = try MappedFile(path: spec)
+        if ELFCore.matches(file) {
+            let core = try ELFCore(file: file)
+            return Dump(kind: .elfCore, path: spec, memory: core,
+                        vcpuCount: core.vcpuCount > 0 ? core.vcpuCount : nil,
+                        vmcoreinfo: core.vmcoreinfo.map(parseVMCOREINFO), elf: core)
+        }
+        throw .notADump(path: spec,
+            reason: "not a recognised dump (ELF core expected, found \(file.bytes(at: 0, count: min(8, Int(file.size))).map { $0.map { String(format: "%02x", $0) }.joined(separator: " ") } ?? "nothing")); for a raw RAM image write FILE@GPA, e.g. ram.img@0x40000000")
+    }
+}
+
+/// `KEY=VALUE` lines (input-formats.md §6.1).
+public func parseVMCOREINFO(_ text: String) -> [(key: String, value: String)] {
+    text.split(separator: "\n").compactMap { line -> (key: String, value: String)? in
+        let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        return (key: String(parts[0]), value: String(parts[1]))
+    }
+}

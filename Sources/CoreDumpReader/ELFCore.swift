@@ -1,0 +1,187 @@
+import CLibElf
+import Glibc
+import ITSLayout
+
+/// An ELF core as QEMU's `dump-guest-memory` / `virsh dump --memory-only` and Linux's
+/// /proc/vmcore write it (input-formats.md §1). Headers through libelf (which copes with
+/// QEMU 7.2's e_ehsize = 8 and section headers before program headers, and resolves PN_XNUM);
+/// memory and notes straight from the mapped file.
+public final class ELFCore: GuestMemory, @unchecked Sendable {
+    public struct Segment: Sendable, Hashable {
+        public var physicalAddress: UInt64
+        public var fileOffset: UInt64
+        public var fileSize: UInt64
+        public var memorySize: UInt64
+    }
+
+    public struct Note: Sendable, Hashable {
+        public var name: String
+        public var type: UInt32
+        public var descriptor: [UInt8]
+        public var fileOffset: UInt64
+    }
+
+    public let file: MappedFile
+    public let segments: [Segment]
+    public let notes: [Note]
+    public let machine: UInt16
+    public let presentRanges: [GuestRange]
+
+    public var path: String { file.path }
+
+    /// The ELF core signature: `\x7fELF`.
+    public static func matches(_ file: MappedFile) -> Bool {
+        file.bytes(at: 0, count: 4) == [0x7F, 0x45, 0x4C, 0x46]
+    }
+
+    public init(file: MappedFile) throws(DumpError) {
+        self.file = file
+        let path = file.path
+        guard Self.matches(file) else { throw .notADump(path: path, reason: "not an ELF file") }
+        guard file.u8(4) == 2 else {
+            throw .notADump(path: path, reason: "ELF class \(file.u8(4) ?? 0): only 64-bit (ELFCLASS64) cores are read")
+        }
+        elf_version(UInt32(EV_CURRENT))
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        guard let elf = elf_begin(fd, ELF_C_READ_MMAP, nil) else {
+            throw .malformed(path: path, offset: nil, reason: "libelf: \(String(cString: elf_errmsg(-1)))")
+        }
+        defer { elf_end(elf) }
+        var ehdr = GElf_Ehdr()
+        guard gelf_getehdr(elf, &ehdr) != nil else {
+            throw .malformed(path: path, offset: 0, reason: "ELF header: \(String(cString: elf_errmsg(-1)))")
+        }
+        guard ehdr.e_type == UInt16(ET_CORE) else {
+            throw .notADump(path: path, reason: "ELF type \(ehdr.e_type) is not ET_CORE (4): not a memory dump")
+        }
+        machine = ehdr.e_machine
+        var count = 0
+        // elf_getphdrnum reads the real count from section header 0 when e_phnum = PN_XNUM (§1.5).
+        guard elf_getphdrnum(elf, &count) == 0 else {
+            throw .malformed(path: path, offset: ehdr.e_phoff, reason: "program headers: \(String(cString: elf_errmsg(-1)))")
+        }
+        // Each program header takes 56 bytes of the file: a count beyond that is a lie.
+        guard UInt64(count) <= file.size / 56 else {
+            throw .malformed(path: path, offset: ehdr.e_phoff, reason: "\(count) program headers cannot fit in a \(file.size)-byte file")
+        }
+        var segs: [Segment] = []
+        var notes: [Note] = []
+        for i in 0..<count {
+            var ph = GElf_Phdr()
+            guard gelf_getphdr(elf, Int32(i), &ph) != nil else {
+                throw .malformed(path: path, offset: ehdr.e_phoff, reason: "program header \(i): \(String(cString: elf_errmsg(-1)))")
+            }
+            if ph.p_type == UInt32(PT_LOAD) {
+                guard ph.p_memsz > 0 else { continue }
+                // p_offset = -1: the range was filtered out and is not stored (§1.3).
+                var filesz = ph.p_offset == UInt64.max ? 0 : ph.p_filesz
+                let (end, o) = ph.p_offset.addingReportingOverflow(filesz)
+                if filesz > 0, o || end > file.size {
+                    throw .malformed(path: path, offset: ph.p_offset,
+                        reason: "PT_LOAD \(i) (guest PA 0x\(String(ph.p_paddr, radix: 16))) claims \(filesz) bytes at file offset 0x\(String(ph.p_offset, radix: 16)), past the end of the \(file.size)-byte file (truncated dump?)")
+                }
+                filesz = min(filesz, ph.p_memsz)
+                guard ph.p_paddr.addingReportingOverflow(ph.p_memsz - 1).overflow == false else {
+                    throw .malformed(path: path, offset: nil, reason: "PT_LOAD \(i) wraps past the top of the address space")
+                }
+                segs.append(Segment(physicalAddress: ph.p_paddr, fileOffset: ph.p_offset,
+                                    fileSize: filesz, memorySize: ph.p_memsz))
+            } else if ph.p_type == UInt32(PT_NOTE) {
+                notes += try Self.parseNotes(file, offset: ph.p_offset, size: ph.p_filesz,
+                                             bigEndian: file.u8(5) == 2)
+            }
+        }
+        segs.sort { $0.physicalAddress < $1.physicalAddress }
+        for (a, b) in zip(segs, segs.dropFirst()) where a.physicalAddress + a.memorySize > b.physicalAddress {
+            throw .malformed(path: path, offset: nil,
+                reason: "PT_LOAD segments at guest PA 0x\(String(a.physicalAddress, radix: 16)) and 0x\(String(b.physicalAddress, radix: 16)) overlap")
+        }
+        guard !segs.isEmpty else { throw .notADump(path: path, reason: "ELF core without PT_LOAD segments: no guest memory") }
+        segments = segs
+        self.notes = notes
+        var ranges: [GuestRange] = []
+        for s in segs {
+            if let last = ranges.last, last.end == s.physicalAddress {
+                ranges[ranges.count - 1].length += s.memorySize
+            } else {
+                ranges.append(GuestRange(start: GuestPhysicalAddress(s.physicalAddress), length: s.memorySize))
+            }
+        }
+        presentRanges = ranges
+    }
+
+    static func parseNotes(_ file: MappedFile, offset: UInt64, size: UInt64, bigEndian: Bool) throws(DumpError) -> [Note] {
+        let (end, o) = offset.addingReportingOverflow(size)
+        guard !o, end <= file.size else {
+            throw .malformed(path: file.path, offset: offset, reason: "PT_NOTE of \(size) bytes runs past the end of the file")
+        }
+        func word(_ at: UInt64) -> UInt64? { bigEndian ? file.be(at, 4) : file.le(at, 4) }
+        func align4(_ v: UInt64) -> UInt64 { (v + 3) & ~3 }
+        var notes: [Note] = []
+        var p = offset
+        while p + 12 <= end {
+            guard let namesz = word(p), let descsz = word(p + 4), let type = word(p + 8) else { break }
+            let nameAt = p + 12
+            let descAt = nameAt + align4(namesz)
+            let next = descAt + align4(descsz)
+            guard namesz <= size, descsz <= size, next <= end else {
+                throw .malformed(path: file.path, offset: p, reason: "note header claims \(namesz)+\(descsz) bytes past the end of PT_NOTE")
+            }
+            let nameBytes = file.bytes(at: nameAt, count: Int(namesz)) ?? []
+            let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
+            notes.append(Note(name: name, type: UInt32(type),
+                              descriptor: file.bytes(at: descAt, count: Int(descsz)) ?? [], fileOffset: p))
+            p = next
+        }
+        return notes
+    }
+
+    /// vCPUs: one NT_PRSTATUS ("CORE", type 1) note each (§1.4).
+    public var vcpuCount: Int { notes.filter { $0.name == "CORE" && $0.type == 1 }.count }
+
+    /// The VMCOREINFO note's text, if the guest filled it in (§1.6).
+    public var vmcoreinfo: String? {
+        notes.first { $0.name == "VMCOREINFO" }.map { String(decoding: $0.descriptor.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    public func read(_ address: GuestPhysicalAddress, count: Int) -> MemoryRead {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        var a = address.rawValue
+        var left = UInt64(max(0, count))
+        while left > 0 {
+            guard let s = segment(containing: a) else {
+                return .absent(GuestRange(start: GuestPhysicalAddress(a), length: left))
+            }
+            let off = a - s.physicalAddress
+            let n = min(left, s.memorySize - off)
+            if off < s.fileSize {
+                let inFile = min(n, s.fileSize - off)
+                guard let b = file.bytes(at: s.fileOffset + off, count: Int(inFile)) else {
+                    return .absent(GuestRange(start: GuestPhysicalAddress(a), length: left))
+                }
+                out += b
+                if inFile < n { out += [UInt8](repeating: 0, count: Int(n - inFile)) }
+            } else {
+                // p_filesz < p_memsz: the rest of the segment reads as zeros (§1.3).
+                out += [UInt8](repeating: 0, count: Int(n))
+            }
+            left -= n
+            a &+= n
+        }
+        return .bytes(out)
+    }
+
+    func segment(containing a: UInt64) -> Segment? {
+        var lo = 0, hi = segments.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if segments[mid].physicalAddress <= a { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0 else { return nil }
+        let s = segments[lo - 1]
+        return a - s.physicalAddress < s.memorySize ? s : nil
+    }
+}

@@ -1,0 +1,56 @@
+import Glibc
+
+/// A read-only memory map of a whole file: the only place unsafe pointers live. Dumps are
+/// never read into memory; pages are faulted in as the walk touches them.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let size: UInt64
+    private let base: UnsafeRawPointer?
+
+    public init(path: String) throws(DumpError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw .cannotOpen(path: path, reason: "not a regular file")
+        }
+        size = UInt64(st.st_size)
+        if size == 0 {
+            base = nil
+            return
+        }
+        guard let p = mmap(nil, Int(size), PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw .cannotOpen(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+        }
+        base = UnsafeRawPointer(p)
+    }
+
+    deinit {
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), Int(size)) }
+    }
+
+    /// Bytes [offset, offset + count), or nil when the range is not inside the file.
+    public func bytes(at offset: UInt64, count: Int) -> [UInt8]? {
+        guard count >= 0, let base else { return count == 0 ? [] : nil }
+        let (end, o) = offset.addingReportingOverflow(UInt64(count))
+        guard !o, end <= size else { return nil }
+        return [UInt8](UnsafeRawBufferPointer(start: base + Int(offset), count: count))
+    }
+
+    public func u8(_ offset: UInt64) -> UInt8? { bytes(at: offset, count: 1)?.first }
+
+    /// Little-endian integer of `count` bytes at `offset`.
+    public func le(_ offset: UInt64, _ count: Int) -> UInt64? {
+        guard let b = bytes(at: offset, count: count) else { return nil }
+        return b.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    /// Big-endian integer of `count` bytes at `offset`.
+    public func be(_ offset: UInt64, _ count: Int) -> UInt64? {
+        guard let b = bytes(at: offset, count: count) else { return nil }
+        return b.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}

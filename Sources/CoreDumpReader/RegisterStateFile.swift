@@ -1,0 +1,107 @@
+import Foundation
+import ITSLayout
+
+/// The register state file (`--regs FILE.json`; README "Register state file"):
+/// `{"schemaVersion":1, "its":[{"base","ctlr","iidr","typer","cbaser","cwriter","creadr",
+/// "baser":[8 values]}], "redistributors":[{"cpu","propbaser","pendbaser"}]}` with 64-bit
+/// values as "0x…" strings; every field but `baser` optional; unknown keys ignored.
+public enum RegisterStateFile {
+    /// Files larger than this are not state files.
+    static let maxBytes: UInt64 = 4 << 20
+
+    public static func load(path: String) throws(DumpError) -> RegisterState {
+        let file = try MappedFile(path: path)
+        guard file.size <= maxBytes else {
+            throw .stateFile(path: path, reason: "\(file.size) bytes is too large for a register state file")
+        }
+        return try parse(file.bytes(at: 0, count: Int(file.size)) ?? [], path: path)
+    }
+
+    public static func parse(_ bytes: [UInt8], path: String) throws(DumpError) -> RegisterState {
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: Data(bytes))
+        } catch {
+            throw .stateFile(path: path, reason: "not JSON: \(error.localizedDescription)")
+        }
+        guard let top = json as? [String: Any] else {
+            throw .stateFile(path: path, reason: "expected a JSON object with \"its\" and \"redistributors\"")
+        }
+        if let v = top["schemaVersion"], (v as? Int) != 1 {
+            throw .stateFile(path: path, reason: "schemaVersion \(v) is not supported (1 is)")
+        }
+        let file = URL(fileURLWithPath: path).lastPathComponent
+        var state = RegisterState()
+        for (i, entry) in ((top["its"] as? [Any]) ?? []).enumerated() {
+            guard let o = entry as? [String: Any] else {
+                throw .stateFile(path: path, reason: "its[\(i)] is not an object")
+            }
+            func value(_ key: String) throws(DumpError) -> (UInt64, Provenance)? {
+                guard let raw = o[key], !(raw is NSNull) else { return nil }
+                guard let v = integer(raw) else {
+                    throw .stateFile(path: path, reason: "its[\(i)].\(key): \(raw) is not a \"0x…\" value")
+                }
+                return (v, Provenance(.stateFile, "\(file) its[\(i)].\(key)"))
+            }
+            var its = ITSRegisterState()
+            if let (v, p) = try value("base") { its.base = Sourced(GuestPhysicalAddress(v), p) }
+            if let (v, p) = try value("ctlr") { its.ctlr = Sourced(GITSCTLR(rawValue: v), p) }
+            if let (v, p) = try value("iidr") { its.iidr = Sourced(GITSIIDR(rawValue: v), p) }
+            if let (v, p) = try value("typer") { its.typer = Sourced(GITSTyper(rawValue: v), p) }
+            if let (v, p) = try value("cbaser") { its.cbaser = Sourced(GITSCBaser(rawValue: v), p) }
+            if let (v, p) = try value("cwriter") { its.cwriter = Sourced(GITSCommandOffset(rawValue: v), p) }
+            if let (v, p) = try value("creadr") { its.creadr = Sourced(GITSCommandOffset(rawValue: v), p) }
+            guard let basers = o["baser"] as? [Any] else {
+                throw .stateFile(path: path, reason: "its[\(i)].baser: expected an array of 8 \"0x…\" values")
+            }
+            guard basers.count <= 8 else {
+                throw .stateFile(path: path, reason: "its[\(i)].baser has \(basers.count) values; GITS_BASER0..7 are 8")
+            }
+            for (n, b) in basers.enumerated() {
+                guard let v = integer(b) else {
+                    throw .stateFile(path: path, reason: "its[\(i)].baser[\(n)]: \(b) is not a \"0x…\" value")
+                }
+                its.baser[n] = Sourced(GITSBaser(rawValue: v), Provenance(.stateFile, "\(file) its[\(i)].baser[\(n)]"))
+            }
+            state.its.append(its)
+        }
+        for (i, entry) in ((top["redistributors"] as? [Any]) ?? []).enumerated() {
+            guard let o = entry as? [String: Any] else {
+                throw .stateFile(path: path, reason: "redistributors[\(i)] is not an object")
+            }
+            let cpu = o["cpu"].flatMap(integer) ?? UInt64(i)
+            guard cpu <= UInt64(UInt32.max) else {
+                throw .stateFile(path: path, reason: "redistributors[\(i)].cpu \(cpu) is out of range")
+            }
+            var rd = RedistributorState(cpu: UInt32(cpu))
+            let p = { (k: String) in Provenance(.stateFile, "\(file) redistributors[\(i)].\(k)") }
+            for key in ["propbaser", "pendbaser", "rdBase"] {
+                guard let raw = o[key], !(raw is NSNull) else { continue }
+                guard let v = integer(raw) else {
+                    throw .stateFile(path: path, reason: "redistributors[\(i)].\(key): \(raw) is not a \"0x…\" value")
+                }
+                switch key {
+                case "propbaser": rd.propbaser = Sourced(GICRPropBaser(rawValue: v), p(key))
+                case "pendbaser": rd.pendbaser = Sourced(GICRPendBaser(rawValue: v), p(key))
+                default: rd.rdBase = Sourced(GuestPhysicalAddress(v), p(key))
+                }
+            }
+            state.redistributors.append(rd)
+        }
+        return state
+    }
+
+    /// "0x…" or decimal strings, or JSON integers.
+    static func integer(_ any: Any) -> UInt64? {
+        if let s = any as? String { return parseInteger(s) }
+        if let n = any as? Int, n >= 0 { return UInt64(n) }
+        return nil
+    }
+}
+
+/// "0x1f", "0X1F" or "31".
+public func parseInteger(_ s: String) -> UInt64? {
+    let t = s.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
+    if t.hasPrefix("0x") || t.hasPrefix("0X") { return UInt64(t.dropFirst(2), radix: 16) }
+    return UInt64(t)
+}

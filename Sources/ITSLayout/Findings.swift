@@ -1,0 +1,103 @@
+/// Problems inside the guest's tables are values, not errors (style.md "Errors and findings"):
+/// the walk reports them and continues. The rules are data, one row each, after
+/// kvm-unit-tests' errata table.
+
+public enum Severity: String, Sendable, Comparable, CaseIterable {
+    case error, warning, note
+    private var rank: Int { self == .error ? 0 : self == .warning ? 1 : 2 }
+    public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
+}
+
+public struct Rule: Sendable, Hashable {
+    public let id: String
+    public let severity: Severity
+    /// The fix, report or doc section the rule comes from.
+    public let source: String
+    /// What the snapshot shows when the rule fires.
+    public let shows: String
+}
+
+public enum Rules {
+    public static let all: [Rule] = [
+        Rule(id: "table-absent", severity: .error, source: "input-formats.md §1.3",
+             shows: "a device/collection table, level-2 page or ITT page is not in the dump"),
+        Rule(id: "table-missing", severity: .warning, source: "its-formats.md §1.6",
+             shows: "no valid GITS_BASER of this type: the guest set up no such table"),
+        Rule(id: "baser-unusable", severity: .error, source: "its-formats.md §1.6",
+             shows: "a GITS_BASER whose page size is reserved or whose entry size is not the format's"),
+        Rule(id: "table-outside-ram", severity: .error, source: "its-formats.md §6.1 (e)",
+             shows: "a table, level-2 page or ITT lies (partly) outside the dump's RAM"),
+        Rule(id: "l1-misaligned", severity: .error, source: "its-formats.md §1.7",
+             shows: "a level-1 entry whose level-2 address is not aligned to the page size"),
+        Rule(id: "l1-alias", severity: .error, source: "its-formats.md §6.1 (e)",
+             shows: "two level-1 entries point to the same level-2 page"),
+        Rule(id: "id-beyond-typer", severity: .warning, source: "its-formats.md §1.4, §1.7",
+             shows: "an entry at an ID beyond GITS_TYPER's DeviceID/ICID bits: the ITS never indexes it"),
+        Rule(id: "dte-size-beyond-idbits", severity: .error, source: "its-formats.md §1.4, §6.1 (e)",
+             shows: "a DTE whose EventID bits exceed GITS_TYPER.IDbits"),
+        Rule(id: "itt-beyond-address-space", severity: .error, source: "its-formats.md §1.10",
+             shows: "an ITT whose extent wraps past the top of the 64-bit address space"),
+        Rule(id: "itt-overlap", severity: .error, source: "its-formats.md §6.1 (e)",
+             shows: "an ITT overlapping another ITT or an ITS table"),
+        Rule(id: "itt-shared", severity: .error, source: "its-formats.md §6.1 (e)",
+             shows: "two devices whose DTEs point at the same ITT"),
+        Rule(id: "ite-virtual", severity: .note, source: "its-formats.md §1.11",
+             shows: "a virtual (GICv4) ITE: it routes to a vPE, not to a collection"),
+        Rule(id: "qemu62-ite-residue", severity: .note, source: "its-formats.md §6.2 (j); QEMU a1ce993da6fc",
+             shows: "an ITE written by QEMU 6.2 (ITE_L[31:26] = 0x3F); it reads correctly"),
+        Rule(id: "lpi-out-of-range", severity: .error, source: "its-formats.md §1.8",
+             shows: "an ITE whose LPI is below 8192 or beyond GICR_PROPBASER.IDbits"),
+        Rule(id: "lpi-duplicate", severity: .error, source: "its-formats.md §6.1 (b)",
+             shows: "one LPI mapped by two live ITEs"),
+        Rule(id: "collection-missing", severity: .error, source: "its-formats.md §3.3",
+             shows: "an ITE whose ICID has no valid collection: its MSIs are dropped"),
+        Rule(id: "collection-unmapped", severity: .warning, source: "its-formats.md §3.3",
+             shows: "a collection created by MAPTI before any MAPC (RDbase 0xFFFFFFFF)"),
+        Rule(id: "collection-target-out-of-range", severity: .error, source: "its-formats.md §6.1 (e), §6.2 (l)",
+             shows: "a collection whose target is not one of the vCPUs"),
+        Rule(id: "kvm-duplicate-icid", severity: .error, source: "its-formats.md §1.10 restore walk",
+             shows: "an ICID listed twice in KVM's packed collection table: restore fails with -EEXIST"),
+        Rule(id: "kvm-cte-after-terminator", severity: .warning, source: "its-formats.md §1.10 restore walk",
+             shows: "a valid CTE after the first invalid one: KVM's restore never reads it"),
+        Rule(id: "kvm-dte-unreachable", severity: .warning, source: "its-formats.md §6.1 (a); Linux e9649129d33d",
+             shows: "a valid DTE that KVM's restore walk does not reach: stale, from an older save"),
+        Rule(id: "kvm-ite-unreachable", severity: .warning, source: "its-formats.md §6.1 (b); Linux 7602ffd1d5e8",
+             shows: "a valid ITE that KVM's restore walk does not reach: stale, from an older save"),
+        Rule(id: "kvm-next-lands-invalid", severity: .warning, source: "its-formats.md §1.10 exact meaning of next",
+             shows: "an uncapped `next` pointing at an invalid entry: the chain is not what a save writes"),
+        Rule(id: "kvm-next-leaves-page", severity: .note, source: "its-formats.md §6.1 (d); Linux 54e1881ea051",
+             shows: "a DTE whose `next` leaves its level-2 page: kernels before 6.1-rc (5.10.y before Oct 2022) fail to restore"),
+        Rule(id: "kvm-restore-rejects", severity: .error, source: "its-formats.md §1.10 restore walk",
+             shows: "an entry on the restore walk that KVM's restore rejects (-EINVAL): the whole restore fails"),
+        Rule(id: "lpi-state-absent", severity: .warning, source: "its-formats.md §1.8",
+             shows: "the LPI property or pending byte of a route is not in the dump"),
+        Rule(id: "walk-limit", severity: .error, source: "DEVELOPERS.md Standards",
+             shows: "the walk stopped at its budget of bytes or rows: the tables are larger than any real ITS needs"),
+    ]
+
+    public static func rule(_ id: String) -> Rule? { all.first { $0.id == id } }
+}
+
+public struct Finding: Sendable, Hashable {
+    public var rule: String
+    public var severity: Severity
+    public var address: GuestPhysicalAddress?
+    public var deviceID: DeviceID?
+    public var eventID: EventID?
+    public var icid: ICID?
+    public var lpi: LPI?
+    public var message: String
+
+    public init(_ rule: String, address: GuestPhysicalAddress? = nil, deviceID: DeviceID? = nil,
+                eventID: EventID? = nil, icid: ICID? = nil, lpi: LPI? = nil, _ message: String)
+    {
+        self.rule = rule
+        self.severity = Rules.rule(rule)?.severity ?? .error
+        self.address = address
+        self.deviceID = deviceID
+        self.eventID = eventID
+        self.icid = icid
+        self.lpi = lpi
+        self.message = message
+    }
+}

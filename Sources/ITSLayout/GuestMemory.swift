@@ -1,0 +1,114 @@
+/// The one protocol the walkers read through: "these bytes at guest PA, or exactly which range
+/// is absent". Readers of ELF cores, raw images, kdump files and migration streams implement it;
+/// tests implement it with images they build byte by byte.
+
+public enum MemoryRead: Sendable {
+    case bytes([UInt8])
+    /// The first absent part of the requested range (a hole, or a range no dump segment covers).
+    case absent(GuestRange)
+}
+
+public protocol GuestMemory: Sendable {
+    /// The guest-physical ranges the dump holds, sorted by start, not overlapping.
+    var presentRanges: [GuestRange] { get }
+    /// `count` bytes from `address`. `count` is small (callers read at most a page at a time).
+    func read(_ address: GuestPhysicalAddress, count: Int) -> MemoryRead
+}
+
+extension GuestMemory {
+    public func contains(_ range: GuestRange) -> Bool {
+        var cursor = range.start.rawValue
+        let end = range.end
+        for r in presentRanges where r.start.rawValue <= cursor && cursor < r.end {
+            cursor = r.end
+            if cursor >= end { return true }
+        }
+        return cursor >= end
+    }
+}
+
+/// Little-endian loads from a byte array (ITS tables are little-endian, its-formats.md conventions).
+extension Array where Element == UInt8 {
+    @inlinable
+    public func loadLE(at offset: Int, count: Int) -> UInt64 {
+        var v: UInt64 = 0
+        var i = count - 1
+        while i >= 0 {
+            v = v << 8 | UInt64(self[offset + i])
+            i -= 1
+        }
+        return v
+    }
+
+    public var isAllZero: Bool { allSatisfy { $0 == 0 } }
+}
+
+/// A sparse in-memory guest image: pages of bytes keyed by address. Used by tests to build
+/// tables byte by byte, and by `extract` to hold the pages a walk touched.
+public struct SparseImage: GuestMemory {
+    public static let chunk: UInt64 = 4096
+    public private(set) var chunks: [UInt64: [UInt8]] = [:]
+
+    public init() {}
+
+    public var presentRanges: [GuestRange] {
+        var out: [GuestRange] = []
+        for key in chunks.keys.sorted() {
+            if let last = out.last, last.end == key {
+                out[out.count - 1].length += Self.chunk
+            } else {
+                out.append(GuestRange(start: GuestPhysicalAddress(key), length: Self.chunk))
+            }
+        }
+        return out
+    }
+
+    /// Makes `range` present (zero-filled where not yet written).
+    public mutating func map(_ start: UInt64, length: UInt64) {
+        var a = start / Self.chunk * Self.chunk
+        while a < start &+ length {
+            if chunks[a] == nil { chunks[a] = [UInt8](repeating: 0, count: Int(Self.chunk)) }
+            let (n, o) = a.addingReportingOverflow(Self.chunk)
+            if o { break }
+            a = n
+        }
+    }
+
+    public mutating func write(_ address: UInt64, bytes: [UInt8]) {
+        map(address, length: UInt64(bytes.count))
+        for (i, b) in bytes.enumerated() {
+            let a = address &+ UInt64(i)
+            let key = a / Self.chunk * Self.chunk
+            chunks[key]![Int(a - key)] = b
+        }
+    }
+
+    public mutating func write64(_ address: UInt64, _ value: UInt64) {
+        write(address, bytes: (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) })
+    }
+
+    public mutating func write32(_ address: UInt64, _ value: UInt32) {
+        write(address, bytes: (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * UInt32($0))) })
+    }
+
+    public func read(_ address: GuestPhysicalAddress, count: Int) -> MemoryRead {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        var a = address.rawValue
+        var left = UInt64(count)
+        while left > 0 {
+            let key = a / Self.chunk * Self.chunk
+            guard let page = chunks[key] else {
+                return .absent(GuestRange(start: GuestPhysicalAddress(a), length: min(left, key &+ Self.chunk &- a)))
+            }
+            let off = Int(a - key)
+            let n = Swift.min(UInt64(Int(Self.chunk) - off), left)
+            out.append(contentsOf: page[off..<(off + Int(n))])
+            left -= n
+            let (next, o) = a.addingReportingOverflow(n)
+            if o && left > 0 { return .absent(GuestRange(start: GuestPhysicalAddress(0), length: left)) }
+            a = next
+        }
+        return .bytes(out)
+    }
+}

@@ -1,0 +1,127 @@
+/// (ITS, DeviceID, EventID) → LPI → ICID → target → vCPU, with each LPI's enable bit, priority
+/// and pending bit where the redistributor registers are known (its-formats.md §3.1).
+public struct RoutingGraph: Sendable {
+    public struct Route: Sendable, Hashable {
+        public var itsIndex: Int
+        public var itsBase: GuestPhysicalAddress?
+        public var deviceID: DeviceID
+        public var eventID: EventID
+        public var lpi: LPI
+        public var icid: ICID
+        /// The collection's RDbase: a processor number (PTA = 0) or an address [51:16] (PTA = 1).
+        public var target: UInt64?
+        public var vcpu: UInt32?
+        public var enabled: Bool?
+        public var priority: UInt8?
+        public var pending: Bool?
+        public var dteAddress: GuestPhysicalAddress
+        public var ittAddress: GuestPhysicalAddress
+        public var iteAddress: GuestPhysicalAddress
+        public var collectionAddress: GuestPhysicalAddress?
+    }
+
+    public var routes: [Route]
+    public var findings: [Finding]
+    /// vCPUs known (from the dump's notes or the redistributor registers), if any.
+    public var vcpuCount: Int?
+    /// 4 KiB guest pages read for the LPI state (property and pending bytes).
+    public var touchedPages: [UInt64] = []
+
+    /// Builds the graph of the live entries of `tables`. `vcpuCount` bounds collection targets.
+    public static func build(_ tables: ITSTables, redistributors: [RedistributorState],
+                             memory: any GuestMemory, vcpuCount: Int?) -> RoutingGraph
+    {
+        var routes: [Route] = []
+        var findings: [Finding] = []
+        let collections = tables.liveCollections
+        let pta = tables.registers.typer?.value.pta ?? false
+        let cpus = vcpuCount ?? (redistributors.isEmpty ? nil : redistributors.count)
+        var reader = TableReader(memory: memory, budget: 64 << 20)
+        var targetChecked: Set<ICID> = []
+        var lpiOwner: [LPI: (DeviceID, EventID)] = [:]
+
+        for c in collections.values.sorted(by: { $0.icid < $1.icid }) where !targetChecked.contains(c.icid) {
+            targetChecked.insert(c.icid)
+            if tables.format == .kvm, c.cte.rdBase == KVMFormat.collectionNotMapped {
+                findings.append(Finding("collection-unmapped", address: c.address, icid: c.icid,
+                    "collection \(c.icid) exists but is not mapped (RDbase 0xffffffff: MAPTI before any MAPC); its LPIs go nowhere"))
+            } else if !pta, let cpus, c.cte.rdBase >= UInt64(cpus) {
+                findings.append(Finding("collection-target-out-of-range", address: c.address, icid: c.icid,
+                    "collection \(c.icid) targets processor \(c.cte.rdBase), but the guest has \(cpus) vCPUs"))
+            }
+        }
+
+        for d in tables.devices where d.status == .live {
+            for s in d.itt where s.status == .live && s.ite.physical {
+                let col = collections[s.ite.icid]
+                var r = Route(itsIndex: tables.itsIndex, itsBase: tables.registers.base?.value,
+                              deviceID: d.deviceID, eventID: s.eventID, lpi: s.ite.lpi, icid: s.ite.icid,
+                              target: col?.cte.rdBase, vcpu: nil, enabled: nil, priority: nil, pending: nil,
+                              dteAddress: d.address, ittAddress: d.dte.ittAddress, iteAddress: s.address,
+                              collectionAddress: col?.address)
+                if let col {
+                    r.vcpu = vcpu(for: col.cte.rdBase, pta: pta, format: tables.format,
+                                  cpus: cpus, redistributors: redistributors)
+                } else {
+                    findings.append(Finding("collection-missing", address: s.address, deviceID: d.deviceID,
+                        eventID: s.eventID, icid: s.ite.icid, lpi: s.ite.lpi,
+                        "device \(d.deviceID) event \(s.eventID) → LPI \(s.ite.lpi): ICID \(s.ite.icid) has no valid collection; the MSI is dropped"))
+                }
+                if let other = lpiOwner[s.ite.lpi] {
+                    findings.append(Finding("lpi-duplicate", address: s.address, deviceID: d.deviceID,
+                        eventID: s.eventID, lpi: s.ite.lpi,
+                        "LPI \(s.ite.lpi) is mapped by device \(other.0) event \(other.1) and by device \(d.deviceID) event \(s.eventID)"))
+                } else {
+                    lpiOwner[s.ite.lpi] = (d.deviceID, s.eventID)
+                }
+                lpiState(&r, redistributors: redistributors, reader: &reader, findings: &findings)
+                routes.append(r)
+            }
+        }
+        routes.sort { ($0.itsIndex, $0.deviceID, $0.eventID) < ($1.itsIndex, $1.deviceID, $1.eventID) }
+        return RoutingGraph(routes: routes, findings: findings + reader.findings, vcpuCount: cpus,
+                            touchedPages: reader.touchedPages.sorted())
+    }
+
+    /// RDbase → vCPU (its-formats.md §3.2): a processor number with PTA = 0, else the
+    /// redistributor whose frame address is RDbase << 16.
+    static func vcpu(for rdBase: UInt64, pta: Bool, format: ITSFormat, cpus: Int?,
+                     redistributors: [RedistributorState]) -> UInt32?
+    {
+        if format == .kvm && rdBase == KVMFormat.collectionNotMapped { return nil }
+        if pta {
+            return redistributors.first { $0.rdBase?.value.rawValue == rdBase << 16 }?.cpu
+        }
+        if let cpus, rdBase >= UInt64(cpus) { return nil }
+        return rdBase <= UInt64(UInt32.max) ? UInt32(rdBase) : nil
+    }
+
+    /// Enable, priority (property table) and pending (the target vCPU's pending table), §1.8.
+    static func lpiState(_ r: inout Route, redistributors: [RedistributorState],
+                         reader: inout TableReader, findings: inout [Finding])
+    {
+        let lpi = UInt64(r.lpi.rawValue)
+        let rd = r.vcpu.flatMap { v in redistributors.first { $0.cpu == v } }
+        if let prop = (rd ?? redistributors.first)?.propbaser?.value {
+            if lpi < UInt64(LPI.first) || lpi >= prop.intidLimit {
+                findings.append(Finding("lpi-out-of-range", address: r.iteAddress, deviceID: r.deviceID,
+                    eventID: r.eventID, lpi: r.lpi,
+                    "device \(r.deviceID) event \(r.eventID): LPI \(r.lpi) is outside 8192..<\(prop.intidLimit) (GICR_PROPBASER.IDbits \(prop.idBits - 1))"))
+            } else if let a = prop.physicalAddress.adding(lpi - UInt64(LPI.first)),
+                let b = reader.read(a, count: 1, what: "LPI \(r.lpi) property byte", deviceID: r.deviceID)
+            {
+                r.enabled = b[0] & 1 == 1
+                r.priority = b[0] & 0xFC
+            }
+        } else if lpi < UInt64(LPI.first) {
+            findings.append(Finding("lpi-out-of-range", address: r.iteAddress, deviceID: r.deviceID,
+                eventID: r.eventID, lpi: r.lpi, "device \(r.deviceID) event \(r.eventID): LPI \(r.lpi) is below 8192"))
+        }
+        if let pend = rd?.pendbaser?.value, let a = pend.physicalAddress.adding(lpi / 8),
+            lpi >= UInt64(LPI.first),
+            let b = reader.read(a, count: 1, what: "LPI \(r.lpi) pending bit (vCPU \(rd?.cpu ?? 0))", deviceID: r.deviceID)
+        {
+            r.pending = b[0] >> (lpi % 8) & 1 == 1
+        }
+    }
+}

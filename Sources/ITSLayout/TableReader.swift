@@ -1,0 +1,123 @@
+/// Reads table bytes through `GuestMemory` with a budget, and remembers which pages the walk
+/// read (for `extract`). Absent memory becomes a finding, never a crash.
+struct TableReader {
+    let memory: any GuestMemory
+    private(set) var bytesLeft: UInt64
+    private(set) var touchedPages: Set<UInt64> = []
+    private(set) var findings: [Finding] = []
+    private(set) var exhausted = false
+    private var cacheBase: UInt64 = .max
+    private var cache: [UInt8] = []
+
+    static let chunkBytes: UInt64 = 65536
+    static let touchGranule: UInt64 = 4096
+
+    init(memory: any GuestMemory, budget: UInt64) {
+        self.memory = memory
+        self.bytesLeft = budget
+    }
+
+    mutating func report(_ finding: Finding) { findings.append(finding) }
+
+    private mutating func charge(_ n: UInt64) -> Bool {
+        if exhausted { return false }
+        guard bytesLeft >= n else {
+            exhausted = true
+            findings.append(Finding("walk-limit",
+                "the walk read its budget of guest bytes and stopped; later entries were not examined"))
+            return false
+        }
+        bytesLeft -= n
+        return true
+    }
+
+    private mutating func touch(_ start: UInt64, _ count: UInt64) {
+        guard count > 0 else { return }
+        var page = start / Self.touchGranule
+        let last = (start &+ (count - 1)) / Self.touchGranule
+        while page <= last {
+            touchedPages.insert(page * Self.touchGranule)
+            if page == UInt64.max { break }
+            page += 1
+        }
+    }
+
+    /// `count` bytes at `address` (count ≤ one chunk), or nil when absent / over budget; an
+    /// absent range is reported once as `table-absent` with `what` naming the structure.
+    mutating func read(_ address: GuestPhysicalAddress, count: UInt64, what: String,
+                       deviceID: DeviceID? = nil) -> [UInt8]?
+    {
+        guard count > 0, address.adding(count - 1) != nil else {
+            findings.append(Finding("itt-beyond-address-space", address: address, deviceID: deviceID,
+                "\(what) at \(address) runs past the top of the address space"))
+            return nil
+        }
+        guard charge(count) else { return nil }
+        switch memory.read(address, count: Int(count)) {
+        case .bytes(let b):
+            touch(address.rawValue, count)
+            return b
+        case .absent(let r):
+            findings.append(Finding("table-absent", address: address, deviceID: deviceID,
+                "\(what): guest page \(GuestPhysicalAddress(r.start.rawValue / Self.touchGranule * Self.touchGranule)) is not in the dump"))
+            return nil
+        }
+    }
+
+    /// One entry through a 64 KiB chunk cache (the KVM restore walk steps entry by entry).
+    mutating func entry(_ address: GuestPhysicalAddress, size: UInt64, what: String,
+                        deviceID: DeviceID? = nil) -> [UInt8]?
+    {
+        let a = address.rawValue
+        let chunk = a & ~(Self.chunkBytes - 1)
+        let off = a - chunk
+        if off + size <= Self.chunkBytes {
+            if chunk != cacheBase {
+                cacheBase = chunk
+                cache = []
+                if charge(Self.chunkBytes / 64),
+                    case .bytes(let b) = memory.read(GuestPhysicalAddress(chunk), count: Int(Self.chunkBytes))
+                {
+                    cache = b
+                }
+            }
+            if !cache.isEmpty {
+                guard charge(size) else { return nil }
+                touch(a, size)
+                let o = Int(off)
+                return Array(cache[o..<(o + Int(size))])
+            }
+        }
+        return read(address, count: size, what: what, deviceID: deviceID)
+    }
+
+    /// Calls `visit(index, bytes, offset)` for each of `count` entries of `entrySize` bytes from
+    /// `base`, a chunk at a time, skipping all-zero chunks; absent chunks are reported.
+    mutating func scan(base: GuestPhysicalAddress, count: UInt64, entrySize: UInt64, what: String,
+                       deviceID: DeviceID? = nil, visit: (UInt64, [UInt8], Int) -> Void)
+    {
+        guard count > 0, entrySize > 0 else { return }
+        let perChunk = max(1, Self.chunkBytes / entrySize)
+        var index: UInt64 = 0
+        var reportedAbsent = false
+        while index < count, !exhausted {
+            let n = min(perChunk, count - index)
+            guard let a = base.adding(index * entrySize) else {
+                findings.append(Finding("itt-beyond-address-space", address: base, deviceID: deviceID,
+                    "\(what) at \(base) runs past the top of the address space"))
+                return
+            }
+            let before = findings.count
+            if let bytes = read(a, count: n * entrySize, what: what, deviceID: deviceID) {
+                if !bytes.isAllZero {
+                    for i in 0..<Int(n) { visit(index + UInt64(i), bytes, i * Int(entrySize)) }
+                }
+            } else if reportedAbsent, findings.count > before, findings.last?.rule == "table-absent" {
+                findings.removeLast()  // one absent finding per structure is enough
+            } else {
+                reportedAbsent = true
+            }
+            index += n
+        }
+    }
+}

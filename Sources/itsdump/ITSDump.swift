@@ -1,0 +1,50 @@
+import ArgumentParser
+import CoreDumpReader
+import Foundation
+import ITSLayout
+
+struct ITSDump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "itsdump",
+        abstract: "Decode Arm GICv3 ITS interrupt routing from VM snapshots.",
+        discussion: """
+            itsdump reads a VM snapshot (ELF core or raw RAM images), finds the ITS device table, \
+            collection table and every ITT that GITS_BASER describes, decodes them in KVM's table \
+            ABI or QEMU's emulated-ITS format, and prints the routing (DeviceID, EventID) -> LPI -> \
+            collection -> vCPU.
+
+            Exit status: 0 success, 2 unusable input or arguments (1 is reserved for problems found).
+            """,
+        version: "0.1.0",
+        subcommands: [Info.self, Tables.self, Routes.self, Extract.self])
+}
+
+/// Prints to standard output without Foundation's buffering surprises.
+func emit(_ s: String) {
+    FileHandle.standardOutput.write(Data(s.utf8))
+}
+
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try ITSDump.parseAsRoot()
+            try command.run()
+        } catch let e as DumpError {
+            fail(e.description)
+        } catch let e as ITSLayoutError {
+            fail(e.description)
+        } catch {
+            let code = ITSDump.exitCode(for: error)
+            if code == .success || error is ExitCode { ITSDump.exit(withError: error) }
+            // Argument errors exit 2, like unusable input (ArgumentParser's default is 64).
+            FileHandle.standardError.write(Data((ITSDump.fullMessage(for: error) + "\n").utf8))
+            exit(2)
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("itsdump: \(message)\n".utf8))
+        exit(2)
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import CoreDumpReader
+import ITSLayout
+
+/// `N=0x…`: an index and a 64-bit value (`--baser 0=0x…`, `--pendbaser 2=0x…`).
+struct IndexedValue: ExpressibleByArgument, Sendable {
+    var index: Int
+    var value: UInt64
+    init?(argument: String) {
+        let parts = argument.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, let i = Int(parts[0]), i >= 0, let v = parseInteger(String(parts[1])) else {
+            return nil
+        }
+        index = i
+        value = v
+    }
+}
+
+/// A 64-bit register value, hex with 0x or decimal.
+struct RegisterValue: ExpressibleByArgument, Sendable {
+    var value: UInt64
+    init?(argument: String) {
+        guard let v = parseInteger(argument) else { return nil }
+        value = v
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case text, json, dot
+}
+
+extension ITSFormat: ExpressibleByArgument {}
+
+struct InputOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp(
+        "The snapshot: an ELF core (dump-guest-memory, virsh dump --memory-only), or raw RAM images as FILE@GPA (repeatable; offset 0 of FILE is guest-physical address GPA).",
+        valueName: "DUMP"))
+    var dumps: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Register state file (JSON, see README). ELF cores and raw images hold guest RAM only: GITS_BASER, GITS_TYPER and the redistributor registers live in the ITS and must come from here, from flags, or from a migration stream.",
+        valueName: "FILE.json"))
+    var regs: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "GITS_BASER<N> of ITS 0, e.g. 0=0xf9070000425a0600. A BASER says where a table is (Physical_Address), how big (Size, Page_Size), whether it is two-level (Indirect) and what it holds (Type 1 devices, 4 collections). Repeatable; overrides --regs.",
+        valueName: "N=0x…"))
+    var baser: [IndexedValue] = []
+
+    @Option(name: .long, help: ArgumentHelp("GITS_TYPER of ITS 0: ITT entry size, DeviceID/EventID bits, PTA.", valueName: "0x…"))
+    var typer: RegisterValue?
+    @Option(name: .long, help: ArgumentHelp("GITS_IIDR of ITS 0 (0x4b00043b: KVM; 0x43b: QEMU's emulated ITS).", valueName: "0x…"))
+    var iidr: RegisterValue?
+    @Option(name: .long, help: ArgumentHelp("GITS_CTLR of ITS 0.", valueName: "0x…"))
+    var ctlr: RegisterValue?
+    @Option(name: .long, help: ArgumentHelp("GITS_CBASER of ITS 0 (command queue).", valueName: "0x…"))
+    var cbaser: RegisterValue?
+    @Option(name: .long, help: ArgumentHelp("GITS_CWRITER of ITS 0.", valueName: "0x…"))
+    var cwriter: RegisterValue?
+    @Option(name: .long, help: ArgumentHelp("GITS_CREADR of ITS 0.", valueName: "0x…"))
+    var creadr: RegisterValue?
+    @Option(name: .long, help: ArgumentHelp("Guest-physical base of ITS 0 (the virt machine's is 0x8080000).", valueName: "0x…"))
+    var itsBase: RegisterValue?
+    @Option(name: .long, help: ArgumentHelp(
+        "GICR_PROPBASER (LPI property table: enable bit and priority of each LPI) for every CPU.", valueName: "0x…"))
+    var propbaser: RegisterValue?
+    @Option(name: .long, help: ArgumentHelp(
+        "GICR_PENDBASER of one CPU (its LPI pending table), e.g. 1=0x425e0780. Repeatable.", valueName: "CPU=0x…"))
+    var pendbaser: [IndexedValue] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Table entry format: kvm (KVM's ITS table ABI rev 0) or qemu (QEMU's emulated ITS). Default: from GITS_TYPER.ITT_entry_size, else GITS_IIDR.",
+        valueName: "kvm|qemu"))
+    var format: ITSFormat?
+
+    func validate() throws {
+        guard !dumps.isEmpty else { throw ValidationError("give a DUMP: an ELF core, or FILE@GPA for a raw RAM image") }
+        for b in baser where b.index > 7 {
+            throw ValidationError("--baser \(b.index)=…: GITS_BASER indices are 0 to 7")
+        }
+        for p in pendbaser where p.index > 65535 {
+            throw ValidationError("--pendbaser \(p.index)=…: CPU number out of range")
+        }
+    }
+
+    /// The register state: the file, then each flag on top (flags override the file).
+    func registerState(vcpuCount: Int?) throws -> RegisterState {
+        var state = RegisterState()
+        if let regs { state = try RegisterStateFile.load(path: regs) }
+        var flags = RegisterState()
+        var its = ITSRegisterState()
+        func p(_ f: String) -> Provenance { Provenance(.flag, f) }
+        for b in baser { its.baser[b.index] = Sourced(GITSBaser(rawValue: b.value), p("--baser \(b.index)")) }
+        if let v = typer { its.typer = Sourced(GITSTyper(rawValue: v.value), p("--typer")) }
+        if let v = iidr { its.iidr = Sourced(GITSIIDR(rawValue: v.value), p("--iidr")) }
+        if let v = ctlr { its.ctlr = Sourced(GITSCTLR(rawValue: v.value), p("--ctlr")) }
+        if let v = cbaser { its.cbaser = Sourced(GITSCBaser(rawValue: v.value), p("--cbaser")) }
+        if let v = cwriter { its.cwriter = Sourced(GITSCommandOffset(rawValue: v.value), p("--cwriter")) }
+        if let v = creadr { its.creadr = Sourced(GITSCommandOffset(rawValue: v.value), p("--creadr")) }
+        if let v = itsBase { its.base = Sourced(GuestPhysicalAddress(v.value), p("--its-base")) }
+        if its != ITSRegisterState() { flags.its = [its] }
+        var cpus = Set(pendbaser.map { UInt32($0.index) })
+        if propbaser != nil {
+            let n = max(vcpuCount ?? 0, state.redistributors.count)
+            for c in 0..<n { cpus.insert(UInt32(c)) }
+        }
+        for c in cpus.sorted() {
+            var rd = RedistributorState(cpu: c)
+            if let v = propbaser { rd.propbaser = Sourced(GICRPropBaser(rawValue: v.value), p("--propbaser")) }
+            if let v = pendbaser.last(where: { UInt32($0.index) == c }) {
+                rd.pendbaser = Sourced(GICRPendBaser(rawValue: v.value), p("--pendbaser \(c)"))
+            }
+            flags.redistributors.append(rd)
+        }
+        state.overlay(flags)
+        return state
+    }
+}
+
+struct OutputOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: "text (aligned, for people), json (stable, for scripts; see README) or dot (Graphviz).")
+    var output: OutputFormat = .text
+}
