@@ -6,6 +6,8 @@ struct TableReader {
     private(set) var touchedPages: Set<UInt64> = []
     private(set) var findings: [Finding] = []
     private(set) var exhausted = false
+    /// Absent pages already reported: each is said once, however often the walk meets it.
+    private var reportedAbsent: Set<UInt64> = []
     private var cacheBase: UInt64 = .max
     private var cache: [UInt8] = []
 
@@ -45,7 +47,7 @@ struct TableReader {
     /// `count` bytes at `address` (count ≤ one chunk), or nil when absent / over budget; an
     /// absent range is reported once as `table-absent` with `what` naming the structure.
     mutating func read(_ address: GuestPhysicalAddress, count: UInt64, what: String,
-                       deviceID: DeviceID? = nil) -> [UInt8]?
+                       deviceID: DeviceID? = nil, reportAbsent: Bool = true) -> [UInt8]?
     {
         guard count > 0, address.adding(count - 1) != nil else {
             findings.append(Finding("itt-beyond-address-space", address: address, deviceID: deviceID,
@@ -58,8 +60,11 @@ struct TableReader {
             touch(address.rawValue, count)
             return b
         case .absent(let r):
-            findings.append(Finding("table-absent", address: address, deviceID: deviceID,
-                "\(what): guest page \(GuestPhysicalAddress(r.start.rawValue / Self.touchGranule * Self.touchGranule)) is not in the dump"))
+            let page = r.start.rawValue / Self.touchGranule * Self.touchGranule
+            if reportedAbsent.insert(page).inserted, reportAbsent {
+                findings.append(Finding("table-absent", address: address, deviceID: deviceID,
+                    "\(what): guest page \(GuestPhysicalAddress(page)) is not in the dump"))
+            }
             return nil
         }
     }
@@ -99,7 +104,7 @@ struct TableReader {
         guard count > 0, entrySize > 0 else { return }
         let perChunk = max(1, Self.chunkBytes / entrySize)
         var index: UInt64 = 0
-        var reportedAbsent = false
+        var reportedHere = false
         while index < count, !exhausted {
             let n = min(perChunk, count - index)
             guard let a = base.adding(index * entrySize) else {
@@ -107,16 +112,13 @@ struct TableReader {
                     "\(what) at \(base) runs past the top of the address space"))
                 return
             }
+            // One absent finding per structure: the first absent chunk says where.
             let before = findings.count
-            if let bytes = read(a, count: n * entrySize, what: what, deviceID: deviceID) {
-                if !bytes.isAllZero {
-                    for i in 0..<Int(n) { visit(index + UInt64(i), bytes, i * Int(entrySize)) }
-                }
-            } else if reportedAbsent, findings.count > before, findings.last?.rule == "table-absent" {
-                findings.removeLast()  // one absent finding per structure is enough
-            } else {
-                reportedAbsent = true
+            if let bytes = read(a, count: n * entrySize, what: what, deviceID: deviceID,
+                                reportAbsent: !reportedHere), !bytes.isAllZero {
+                for i in 0..<Int(n) { visit(index + UInt64(i), bytes, i * Int(entrySize)) }
             }
+            if findings.count > before { reportedHere = true }
             index += n
         }
     }
