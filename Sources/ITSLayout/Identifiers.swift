@@ -79,3 +79,9 @@ public struct GuestRange: Hashable, Sendable, CustomStringConvertible {
 
 /// Lowercase hex with `0x`, as the architecture and the JSON output write addresses.
 public func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+/// A raw 64-bit table entry as 16 hex digits, so that field boundaries line up in columns.
+public func hex64(_ v: UInt64) -> String {
+    let digits = String(v, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 16 - digits.count)) + digits
+}

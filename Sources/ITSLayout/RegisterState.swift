@@ -19,6 +19,10 @@ public struct Provenance: Hashable, Sendable, CustomStringConvertible {
         self.detail = detail
     }
     public var description: String { detail.isEmpty ? kind.rawValue : "\(kind.rawValue) \(detail)" }
+    /// The source without the field: "state file regs.json", "command-line flag --baser 0".
+    public var origin: String {
+        kind == .stateFile ? "\(kind.rawValue) \(detail.split(separator: " ").first.map(String.init) ?? "")" : description
+    }
 }
 
 public struct Sourced<Value: Sendable & Hashable>: Sendable, Hashable {

@@ -34,7 +34,7 @@ struct Routes: ParsableCommand {
             for r in a.registers.redistributors {
                 rt.rows.append([String(r.cpu), opt(r.propbaser.map { hex($0.value.rawValue) }),
                                 opt(r.pendbaser.map { hex($0.value.rawValue) }),
-                                [r.propbaser?.sourceText, r.pendbaser?.sourceText].compactMap { $0 }
+                                [r.propbaser?.provenance.origin, r.pendbaser?.provenance.origin].compactMap { $0 }
                                     .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
                                     .joined(separator: "; ")])
             }

@@ -53,24 +53,24 @@ struct Tables: ParsableCommand {
                 s += "\n  device table level 1\n"
                 var lt = TextTable(header: ["INDEX", "ADDRESS", "RAW", "LEVEL-2 PAGE"], rightAligned: [0])
                 for l in t.deviceLevel1 {
-                    lt.rows.append([String(l.index), l.address.description, hex(l.entry.raw), l.entry.level2Address.description])
+                    lt.rows.append([String(l.index), l.address.description, hex64(l.entry.raw), l.entry.level2Address.description])
                 }
                 s += lt.render(indent: "  ")
             }
             s += "\n  collections (\(t.format.collectionEntryLayout.name), \(t.format.collectionEntryLayout.source))\n"
             var ct = TextTable(header: ["ICID", "ADDRESS", "RAW", "STATUS", "FIELDS"], rightAligned: [0])
             for c in t.collections {
-                ct.rows.append([String(c.icid.rawValue), c.address.description, hex(c.cte.raw), c.status.rawValue,
+                ct.rows.append([String(c.icid.rawValue), c.address.description, hex64(c.cte.raw), c.status.rawValue,
                                 Self.fields(t.format.collectionEntryLayout, c.cte.raw)])
             }
             s += ct.render(indent: "  ")
             s += "\n  devices (\(t.format.deviceEntryLayout.name), \(t.format.deviceEntryLayout.source)) and their ITTs\n"
             for d in t.devices {
-                s += "  DeviceID \(d.deviceID) (\(d.deviceID.rawValue)) DTE at \(d.address) = \(hex(d.dte.raw)) [\(d.status.rawValue)] \(Self.fields(t.format.deviceEntryLayout, d.dte.raw))\n"
+                s += "  DeviceID \(d.deviceID) (\(d.deviceID.rawValue)) DTE at \(d.address) = \(hex64(d.dte.raw)) [\(d.status.rawValue)] \(Self.fields(t.format.deviceEntryLayout, d.dte.raw))\n"
                 s += "    ITT \(d.ittExtent) (\(d.ittEntries) entries)\n"
                 var it = TextTable(header: ["EVENTID", "ADDRESS", "RAW", "STATUS", "FIELDS"], rightAligned: [0])
                 for e in d.itt {
-                    let raw = e.ite.raw.map { hex($0) }.joined(separator: " ")
+                    let raw = zip(t.format.iteLayouts, e.ite.raw).map { $0.byteCount == 4 ? hex($1) : hex64($1) }.joined(separator: " ")
                     let f = zip(t.format.iteLayouts, e.ite.raw).map { Self.fields($0, $1) }.joined(separator: " ")
                     it.rows.append([String(e.eventID.rawValue), e.address.description, raw, e.status.rawValue, f])
                 }

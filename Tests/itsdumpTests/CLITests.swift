@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+/// Runs the built `itsdump` binary, as a user would, from the package root.
+enum CLI {
+    static let binary: String = {
+        let fm = FileManager.default
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [here.appendingPathComponent("itsdump"),
+                          here.deletingLastPathComponent().appendingPathComponent("itsdump"),
+                          Fixtures.packageRoot.appendingPathComponent(".build/debug/itsdump")]
+        where fm.isExecutableFile(atPath: candidate.path) {
+            return candidate.path
+        }
+        return Fixtures.packageRoot.appendingPathComponent(".build/debug/itsdump").path
+    }()
+
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    static func run(_ args: [String]) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        p.currentDirectoryURL = Fixtures.packageRoot
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static let golden = Fixtures.packageRoot.appendingPathComponent("Tests/itsdumpTests/Golden")
+
+    static var goldenCommands: [(String, [String])] {
+        let text = (try? String(contentsOf: golden.appendingPathComponent("commands.txt"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map { line in
+            let words = line.split(separator: " ").map(String.init)
+            return (words[0], Array(words.dropFirst()))
+        }
+    }
+}
+
+@Suite struct CLITests {
+    @Test(arguments: CLI.goldenCommands.map(\.0))
+    func outputMatchesGolden(name: String) throws {
+        let args = try #require(CLI.goldenCommands.first { $0.0 == name }?.1)
+        let r = try CLI.run(args)
+        #expect(r.status == 0, "\(r.stderr)")
+        let want = try String(contentsOf: CLI.golden.appendingPathComponent(name), encoding: .utf8)
+        #expect(r.stdout == want, "itsdump \(args.joined(separator: " ")) differs from Golden/\(name); run scripts/update-golden.sh only if the change is intended")
+    }
+
+    @Test func jsonIsStableAndCarriesTheDocumentedFields() throws {
+        let r = try CLI.run(["routes", "fixtures/kvm-prepost/b/core.extract.elf", "--regs", "fixtures/kvm-prepost/b/its-regs.json", "-o", "json"])
+        #expect(r.status == 0)
+        let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(top["schemaVersion"] as? Int == 1)
+        let routes = try #require(top["routes"] as? [[String: Any]])
+        #expect(routes.count == 17)
+        let first = routes[0]
+        for key in ["deviceID", "eventID", "lpi", "icid", "vcpu", "enabled", "priority", "pending", "ittAddress"] {
+            #expect(first[key] != nil, "route rows carry \(key)")
+        }
+        #expect(first["ittAddress"] as? String == "0x4383b200" || (first["ittAddress"] as? String)?.hasPrefix("0x") == true)
+        #expect(top["findings"] is [Any])
+        let its = try #require(top["its"] as? [[String: Any]])
+        let regs = try #require(its[0]["registers"] as? [String: Any])
+        let baser = try #require(regs["baser"] as? [[String: Any]])
+        #expect(baser[0]["source"] as? String == "state file its-regs.json its[0].baser[0]")
+        // Sorted keys: the text is byte-for-byte what a second run prints.
+        #expect(try CLI.run(["routes", "fixtures/kvm-prepost/b/core.extract.elf", "--regs", "fixtures/kvm-prepost/b/its-regs.json", "-o", "json"]).stdout == r.stdout)
+    }
+
+    @Test(arguments: [
+        (["routes", "fixtures/tcg-basic/core.extract.elf"], "GITS_BASER values are not stored"),
+        (["routes", "fixtures/tcg-basic/its-regs.json", "--regs", "fixtures/tcg-basic/its-regs.json"], "not a recognised dump"),
+        (["routes", "/nonexistent/core.elf", "--regs", "fixtures/tcg-basic/its-regs.json"], "cannot open"),
+        (["routes", "fixtures/tcg-basic/core.extract.elf", "--regs", "fixtures/tcg-basic/core.extract.elf"], "not JSON"),
+        (["routes", "fixtures/tcg-basic/core.extract.elf", "--baser", "9=0x1"], "indices are 0 to 7"),
+        (["routes", "fixtures/tcg-basic/core.extract.elf", "--baser", "nonsense"], "baser"),
+        (["routes", "fixtures/tcg-basic/core.extract.elf", "--baser", "0=0xf9070000425a0600"], "cannot tell the table format"),
+        (["routes"], "give a DUMP"),
+        (["frobnicate"], "frobnicate"),
+    ])
+    func unusableInputExitsWithStatus2AndOneMessage(args: [String], message: String) throws {
+        let r = try CLI.run(args)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func helpExitsZero() throws {
+        let r = try CLI.run(["routes", "--help"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("GITS_BASER"))
+    }
+
+    @Test func extractOfAnExtractGivesTheSameRoutes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("itsdump-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("small.elf").path
+        let regs = ["--regs", "fixtures/kvm-sparse/its-regs.json"]
+        #expect(try CLI.run(["extract", "fixtures/kvm-sparse/core.extract.elf"] + regs + ["-o", out]).status == 0)
+        let a = try CLI.run(["routes", "fixtures/kvm-sparse/core.extract.elf"] + regs + ["-o", "json"])
+        let b = try CLI.run(["routes", out] + regs + ["-o", "json"])
+        // Keys are sorted, so the routes array is the text between "routes" and "schemaVersion".
+        func routes(_ s: String) -> Substring? {
+            guard let r = s.range(of: "\"routes\": ["), let e = s.range(of: "\"schemaVersion\"") else { return nil }
+            return s[r.lowerBound..<e.lowerBound]
+        }
+        #expect(routes(a.stdout) != nil && routes(a.stdout) == routes(b.stdout))
+    }
+}

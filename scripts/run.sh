@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The first command for a newcomer: install what is missing, build, and print the routing
+# graph of the bundled real KVM snapshot extract. Extra arguments go to `itsdump routes`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+swift build -c release -q
+exec "$(swift build -c release --show-bin-path)/itsdump" routes \
+  fixtures/kvm-basic/core.extract.elf --regs fixtures/kvm-basic/its-regs.json "$@"
