@@ -25,8 +25,6 @@ public enum Rules {
              shows: "no valid GITS_BASER of this type: the guest set up no such table"),
         Rule(id: "baser-unusable", severity: .error, source: "its-formats.md §1.6",
              shows: "a GITS_BASER whose page size is reserved or whose entry size is not the format's"),
-        Rule(id: "table-outside-ram", severity: .error, source: "its-formats.md §6.1 (e)",
-             shows: "a table, level-2 page or ITT lies (partly) outside the dump's RAM"),
         Rule(id: "l1-misaligned", severity: .error, source: "its-formats.md §1.7",
              shows: "a level-1 entry whose level-2 address is not aligned to the page size"),
         Rule(id: "l1-alias", severity: .error, source: "its-formats.md §6.1 (e)",
@@ -69,8 +67,6 @@ public enum Rules {
              shows: "a DTE whose `next` leaves its level-2 page: kernels before 6.1-rc (5.10.y before Oct 2022) fail to restore"),
         Rule(id: "kvm-restore-rejects", severity: .error, source: "its-formats.md §1.10 restore walk",
              shows: "an entry on the restore walk that KVM's restore rejects (-EINVAL): the whole restore fails"),
-        Rule(id: "lpi-state-absent", severity: .warning, source: "its-formats.md §1.8",
-             shows: "the LPI property or pending byte of a route is not in the dump"),
         Rule(id: "walk-limit", severity: .error, source: "DEVELOPERS.md Standards",
              shows: "the walk stopped at its budget of bytes or rows: the tables are larger than any real ITS needs"),
     ]

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Times `itsdump routes --output json` on a real ELF core and on a generated sparse ELF of a
+# 64 GiB guest holding the same tables, next to `cat DUMP >/dev/null` on the real one: wall time
+# (best of N) and peak RSS. Expected: both dumps take the same few milliseconds, and memory
+# does not grow with the dump's size.
+#
+# Usage: Benchmarks/routes.sh [STOP] [RUNS]     (STOP defaults to kvm-basic, RUNS to 10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stop=${1:-kvm-basic}
+runs=${2:-10}
+shared=${ITSDUMP_SHARED_FIXTURES:-../shared/fixtures}
+work=$(mktemp -d /var/tmp/itsdump-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+swift build -c release -q
+bin=$(swift build -c release --show-bin-path)/itsdump
+zstd -d -q --long=28 -c "$shared/$stop/snapshot.tar.zst" | tar x -C "$work" core.elf
+python3 Benchmarks/make_sparse_core.py "fixtures/$stop/core.extract.elf" "$work/sparse-64g.elf" --ram-gib 64
+regs="$shared/$stop/its-regs.json"
+
+measure() {  # label, command...
+  local label=$1; shift
+  python3 Benchmarks/measure.py "$label" "$runs" "$@"
+}
+
+echo "stop $stop, best of $runs runs; core.elf $(du -h --apparent-size "$work/core.elf" | cut -f1), sparse $(du -h --apparent-size "$work/sparse-64g.elf" | cut -f1) apparent"
+measure "cat core.elf >/dev/null" cat "$work/core.elf"
+measure "itsdump routes -o json core.elf" "$bin" routes "$work/core.elf" --regs "$regs" -o json
+measure "itsdump routes -o json sparse-64g.elf" "$bin" routes "$work/sparse-64g.elf" --regs "$regs" -o json
+"$bin" routes "$work/core.elf" --regs "$regs" -o json | grep -v '"path"' > "$work/a.json"
+"$bin" routes "$work/sparse-64g.elf" --regs "$regs" -o json | grep -v '"path"' > "$work/b.json"
+if cmp -s "$work/a.json" "$work/b.json"; then echo "routes: identical on both dumps"; else echo "routes: DIFFER"; exit 1; fi
