@@ -6,6 +6,7 @@ public struct Dump: Sendable {
     public enum Kind: String, Sendable {
         case elfCore = "ELF core"
         case raw = "raw RAM image"
+        case migrationStream = "QEMU migration stream"
     }
 
     public let kind: Kind
@@ -17,10 +18,15 @@ public struct Dump: Sendable {
     public let vmcoreinfo: [(key: String, value: String)]?
     /// The ELF core, for `extract` (notes are copied).
     public let elf: ELFCore?
+    /// The migration stream, which also carries the ITS and GIC registers.
+    public var stream: MigrationStream? = nil
+    /// Registers the input itself carries (a migration stream), or nil.
+    public var registers: RegisterState? { stream?.registers }
 
     /// Opens `spec`: `FILE@GPA` (hex or decimal) is a raw image; anything else is recognised
     /// by content, never by extension.
-    public static func open(_ spec: String) throws(DumpError) -> Dump {
+    public static func open(_ spec: String, ramBlocks: [String: UInt64] = [:],
+                            progress: ((UInt64, UInt64) -> Void)? = nil) throws(DumpError) -> Dump {
         if !FileManager.default.fileExists(atPath: spec), let at = spec.lastIndex(of: "@") {
             let path = String(spec[..<at])
             let gpaText = String(spec[spec.index(after: at)...])
@@ -37,8 +43,15 @@ public struct Dump: Sendable {
                         vcpuCount: core.vcpuCount > 0 ? core.vcpuCount : nil,
                         vmcoreinfo: core.vmcoreinfo.map(parseVMCOREINFO), elf: core)
         }
+        if MigrationStream.matches(file) {
+            file.adviseSequential()
+            let s = try MigrationStream(file: file, ramBlocks: ramBlocks, progress: progress)
+            var d = Dump(kind: .migrationStream, path: spec, memory: s, vcpuCount: s.gicCPUs, vmcoreinfo: nil, elf: nil)
+            d.stream = s
+            return d
+        }
         throw .notADump(path: spec,
-            reason: "not a recognised dump (ELF core expected, found \(file.bytes(at: 0, count: min(8, Int(file.size))).map { $0.map { String(format: "%02x", $0) }.joined(separator: " ") } ?? "nothing")); for a raw RAM image write FILE@GPA, e.g. ram.img@0x40000000")
+            reason: "not a recognised dump (ELF core or QEMU migration stream expected, found \(file.bytes(at: 0, count: min(8, Int(file.size))).map { $0.map { String(format: "%02x", $0) }.joined(separator: " ") } ?? "nothing")); for a raw RAM image write FILE@GPA, e.g. ram.img@0x40000000")
     }
 }
 

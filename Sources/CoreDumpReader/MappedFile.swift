@@ -40,7 +40,31 @@ public final class MappedFile: @unchecked Sendable {
         return [UInt8](UnsafeRawBufferPointer(start: base + Int(offset), count: count))
     }
 
-    public func u8(_ offset: UInt64) -> UInt8? { bytes(at: offset, count: 1)?.first }
+    public func u8(_ offset: UInt64) -> UInt8? {
+        guard let base, offset < size else { return nil }
+        return base.load(fromByteOffset: Int(offset), as: UInt8.self)
+    }
+
+    /// Big-endian 32-bit load without an intermediate array (the stream index reads millions).
+    public func be32(_ offset: UInt64) -> UInt32? {
+        guard let base, offset <= size, size - offset >= 4 else { return nil }
+        return UInt32(bigEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: UInt32.self))
+    }
+
+    public func be64(_ offset: UInt64) -> UInt64? {
+        guard let base, offset <= size, size - offset >= 8 else { return nil }
+        return UInt64(bigEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: UInt64.self))
+    }
+
+    public func be16(_ offset: UInt64) -> UInt16? {
+        guard let base, offset <= size, size - offset >= 2 else { return nil }
+        return UInt16(bigEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: UInt16.self))
+    }
+
+    /// Advises the kernel that [offset, offset+count) will be read in order.
+    public func adviseSequential() {
+        if let base { madvise(UnsafeMutableRawPointer(mutating: base), Int(size), MADV_SEQUENTIAL) }
+    }
 
     /// Little-endian integer of `count` bytes at `offset`.
     public func le(_ offset: UInt64, _ count: Int) -> UInt64? {

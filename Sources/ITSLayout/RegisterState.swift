@@ -21,7 +21,11 @@ public struct Provenance: Hashable, Sendable, CustomStringConvertible {
     public var description: String { detail.isEmpty ? kind.rawValue : "\(kind.rawValue) \(detail)" }
     /// The source without the field: "state file regs.json", "command-line flag --baser 0".
     public var origin: String {
-        kind == .stateFile ? "\(kind.rawValue) \(detail.split(separator: " ").first.map(String.init) ?? "")" : description
+        switch kind {
+        case .stateFile: "\(kind.rawValue) \(detail.split(separator: " ").first.map(String.init) ?? "")"
+        case .migrationStream: "\(kind.rawValue) \(detail.split(separator: ".").first.map(String.init) ?? "")"
+        default: description
+        }
     }
 }
 

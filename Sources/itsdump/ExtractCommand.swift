@@ -17,7 +17,7 @@ struct Extract: ParsableCommand {
     var out: String
 
     func run() throws {
-        let session = try Session(input.dumps)
+        let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
         let a = try session.analyse(input)
         let pages = Set(a.tables.flatMap(\.touchedPages) + a.graphs.flatMap(\.touchedPages)).sorted()
         var ranges: [ELFCoreWriter.Range] = []

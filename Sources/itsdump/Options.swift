@@ -25,6 +25,20 @@ struct RegisterValue: ExpressibleByArgument, Sendable {
     }
 }
 
+/// `NAME@GPA` for `--ram-block`.
+struct RAMBlockMapping: ExpressibleByArgument, Sendable {
+    var name: String
+    var gpa: UInt64
+    init?(argument: String) {
+        guard let at = argument.lastIndex(of: "@"), let v = parseInteger(String(argument[argument.index(after: at)...])) else {
+            return nil
+        }
+        name = String(argument[..<at])
+        gpa = v
+        if name.isEmpty { return nil }
+    }
+}
+
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
     case text, json, dot
 }
@@ -41,6 +55,16 @@ struct InputOptions: ParsableArguments {
         "Register state file (JSON, see README). ELF cores and raw images hold guest RAM only: GITS_BASER, GITS_TYPER and the redistributor registers live in the ITS and must come from here, from flags, or from a migration stream.",
         valueName: "FILE.json"))
     var regs: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Take the registers from this migration stream (its arm_gicv3_its and arm_gicv3 sections) while the RAM comes from DUMP, e.g. an ELF core of the same stop.",
+        valueName: "STREAM"))
+    var regsFrom: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Map a migration stream's RAM block at a guest-physical address, e.g. ram0@0x40000000. Default: mach-virt.ram (or a virt machine's only RAM block) at 0x40000000, pvtime at 0x90a0000; other blocks are listed by info but not mapped. Repeatable.",
+        valueName: "NAME@GPA"))
+    var ramBlock: [RAMBlockMapping] = []
 
     @Option(name: .long, help: ArgumentHelp(
         "GITS_BASER<N> of ITS 0, e.g. 0=0xf9070000425a0600. A BASER says where a table is (Physical_Address), how big (Size, Page_Size), whether it is two-level (Indirect) and what it holds (Type 1 devices, 4 collections). Repeatable; overrides --regs.",
@@ -83,10 +107,24 @@ struct InputOptions: ParsableArguments {
         }
     }
 
-    /// The register state: the file, then each flag on top (flags override the file).
-    func registerState(vcpuCount: Int?) throws -> RegisterState {
+    var ramBlocks: [String: UInt64] {
+        Dictionary(ramBlock.map { ($0.name, $0.gpa) }, uniquingKeysWith: { _, b in b })
+    }
+
+    /// The register state: what the inputs carry (a migration stream) or `--regs-from`, then
+    /// the state file, then each flag on top (flags override the file, the file the stream).
+    func registerState(vcpuCount: Int?, carried: RegisterState?) throws -> RegisterState {
         var state = RegisterState()
-        if let regs { state = try RegisterStateFile.load(path: regs) }
+        if let regsFrom {
+            let d = try Dump.open(regsFrom, ramBlocks: ramBlocks)
+            guard let r = d.registers else {
+                throw DumpError.badArgument("--regs-from \(regsFrom): a \(d.kind.rawValue) carries no registers; give a migration stream")
+            }
+            state = r
+        } else if let carried {
+            state = carried
+        }
+        if let regs { state.overlay(try RegisterStateFile.load(path: regs)) }
         var flags = RegisterState()
         var its = ITSRegisterState()
         func p(_ f: String) -> Provenance { Provenance(.flag, f) }
