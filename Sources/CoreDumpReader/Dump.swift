@@ -44,7 +44,6 @@ public struct Dump: Sendable {
                         vmcoreinfo: core.vmcoreinfo.map(parseVMCOREINFO), elf: core)
         }
         if MigrationStream.matches(file) {
-            file.adviseSequential()
             let s = try MigrationStream(file: file, ramBlocks: ramBlocks, progress: progress)
             var d = Dump(kind: .migrationStream, path: spec, memory: s, vcpuCount: s.gicCPUs, vmcoreinfo: nil, elf: nil)
             d.stream = s

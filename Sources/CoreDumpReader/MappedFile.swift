@@ -6,23 +6,31 @@ public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let size: UInt64
     private let base: UnsafeRawPointer?
+    /// Kept open for `pread`: a sequential pass copies through a window instead of faulting
+    /// in the mapping page by page.
+    private let fd: Int32
 
     public init(path: String) throws(DumpError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        guard fstat(fd, &st) == 0 else {
+            close(fd)
+            throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
             throw .cannotOpen(path: path, reason: "not a regular file")
         }
+        self.fd = fd
         size = UInt64(st.st_size)
         if size == 0 {
             base = nil
             return
         }
         guard let p = mmap(nil, Int(size), PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            close(fd)
             throw .cannotOpen(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
         }
         base = UnsafeRawPointer(p)
@@ -30,6 +38,22 @@ public final class MappedFile: @unchecked Sendable {
 
     deinit {
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), Int(size)) }
+        close(fd)
+    }
+
+    /// Fills `buffer` from `offset` with pread; returns the bytes read (short at the end).
+    public func read(into buffer: inout [UInt8], at offset: UInt64) -> Int {
+        guard offset < size else { return 0 }
+        let want = min(buffer.count, Int(size - offset))
+        var done = 0
+        buffer.withUnsafeMutableBytes { raw in
+            while done < want {
+                let n = pread(fd, raw.baseAddress! + done, want - done, off_t(offset) + off_t(done))
+                if n <= 0 { break }
+                done += n
+            }
+        }
+        return done
     }
 
     /// Bytes [offset, offset + count), or nil when the range is not inside the file.
@@ -61,10 +85,15 @@ public final class MappedFile: @unchecked Sendable {
         return UInt16(bigEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: UInt16.self))
     }
 
-    /// Advises the kernel that [offset, offset+count) will be read in order.
-    public func adviseSequential() {
-        if let base { madvise(UnsafeMutableRawPointer(mutating: base), Int(size), MADV_SEQUENTIAL) }
+    /// Drops the pages of [0, offset) from this process's mapping (they stay in the page cache):
+    /// a one-pass index of a huge stream then does not keep the whole file resident.
+    public func release(below offset: UInt64) {
+        guard let base else { return }
+        let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        let n = min(offset, size) / page * page
+        if n > 0 { madvise(UnsafeMutableRawPointer(mutating: base), Int(n), MADV_DONTNEED) }
     }
+
 
     /// Little-endian integer of `count` bytes at `offset`.
     public func le(_ offset: UInt64, _ count: Int) -> UInt64? {

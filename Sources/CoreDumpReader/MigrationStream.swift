@@ -120,9 +120,10 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
         var ended = false
 
         parsing: while !ended {
-            if let progress, c.offset - lastProgress >= 64 << 20 {
+            if c.offset - lastProgress >= 64 << 20 {
                 lastProgress = c.offset
-                progress(c.offset, file.size)
+                progress?(c.offset, file.size)
+                file.release(below: c.offset)
             }
             let recordAt = c.offset
             let type = try c.u8("section type")
@@ -164,7 +165,7 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
                         notes.append("no page size in the stream: 4096 assumed")
                     }
                     try Self.readRAM(&c, pageSize: jsonPageSize ?? 4096, blocks: &blocks, current: &currentBlock,
-                                     caps: caps, start: start)
+                                     caps: caps, start: start, progress: progress)
                 } else if type == 0x01 {
                     throw .notADump(path: file.path, reason: "iterative section \"\(name)\" at offset \(recordAt) is not supported (only RAM is read)")
                 } else {
@@ -199,7 +200,7 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
                     throw .notADump(path: file.path, reason: "iterative section \"\(name)\" is not supported (only RAM is read)")
                 }
                 try Self.readRAM(&c, pageSize: jsonPageSize ?? 4096, blocks: &blocks, current: &currentBlock,
-                                 caps: caps, start: start)
+                                 caps: caps, start: start, progress: progress)
                 try Self.footer(&c, id: id)
             case 0x00, 0x06:  // EOF, VMDESCRIPTION
                 ended = true
@@ -309,20 +310,30 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
         }
     }
 
+    static let unsupportedFlags: [(UInt64, String)] = [
+        (0x001, "FULL"), (0x040, "XBZRLE"), (0x080, "HOOK (RDMA)"), (0x100, "COMPRESS_PAGE (multi-thread compression)"),
+    ]
+
     /// RAM records up to EOS (§4.3).
     static func readRAM(_ c: inout StreamCursor, pageSize: UInt64, blocks: inout [RAMBlock], current: inout Int?,
-                        caps: [String], start: UInt64) throws(DumpError)
+                        caps: [String], start: UInt64, progress: ((UInt64, UInt64) -> Void)?) throws(DumpError)
     {
         let path = c.file.path
         let mask = pageSize - 1
+        var nextRelease = c.offset + (64 << 20)
         while true {
             let at = c.offset
+            if at >= nextRelease {
+                nextRelease = at + (64 << 20)
+                progress?(at, c.file.size)
+            }
             let v = try c.be64("RAM record header")
             let flags = v & mask
             let addr = v & ~mask
-            let unsupported: [(UInt64, String)] = [(0x001, "FULL"), (0x040, "XBZRLE"), (0x080, "HOOK (RDMA)"), (0x100, "COMPRESS_PAGE (multi-thread compression)")]
-            for (bit, name) in unsupported where flags & bit != 0 {
-                throw .notADump(path: path, reason: "RAM record at offset \(at) uses \(name) encoding, which itsdump cannot decode; migrate again without that capability")
+            if flags & 0x1C1 != 0 {
+                for (bit, name) in unsupportedFlags where flags & bit != 0 {
+                    throw .notADump(path: path, reason: "RAM record at offset \(at) uses \(name) encoding, which itsdump cannot decode; migrate again without that capability")
+                }
             }
             guard flags & ~0x23E == 0 else {
                 throw .malformed(path: path, offset: at, reason: "RAM record with unknown flags 0x\(String(flags, radix: 16))")
@@ -463,16 +474,21 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
 struct PageTable: Sendable {
     static let zero: UInt64 = 1 << 63
     static let shift: UInt64 = 16
-    private var chunks: [UInt64: [UInt64]] = [:]
+    /// Chunk k holds pages [k·2^16, (k+1)·2^16). The outer array grows to the highest chunk
+    /// seen; a block is at most 2^50 bytes, so at most 2^22 chunk slots.
+    private var chunks: [[UInt64]?] = []
 
     mutating func set(_ page: UInt64, _ value: UInt64) {
-        let key = page >> Self.shift
+        let key = Int(page >> Self.shift)
         let i = Int(page & ((1 << Self.shift) - 1))
+        if key >= chunks.count { chunks += [[UInt64]?](repeating: nil, count: key + 1 - chunks.count) }
         if chunks[key] == nil { chunks[key] = [UInt64](repeating: 0, count: 1 << Int(Self.shift)) }
-        chunks[key]?[i] = value
+        chunks[key]![i] = value
     }
 
     func get(_ page: UInt64) -> UInt64 {
-        chunks[page >> Self.shift]?[Int(page & ((1 << Self.shift) - 1))] ?? 0
+        let key = page >> Self.shift
+        guard key < UInt64(chunks.count), let chunk = chunks[Int(key)] else { return 0 }
+        return chunk[Int(page & ((1 << Self.shift) - 1))]
     }
 }
