@@ -47,8 +47,9 @@ public final class MappedFile: @unchecked Sendable {
         let want = min(buffer.count, Int(size - offset))
         var done = 0
         buffer.withUnsafeMutableBytes { raw in
+            guard let start = raw.baseAddress else { return }
             while done < want {
-                let n = pread(fd, raw.baseAddress! + done, want - done, off_t(offset) + off_t(done))
+                let n = pread(fd, start + done, want - done, off_t(offset) + off_t(done))
                 if n <= 0 { break }
                 done += n
             }

@@ -483,7 +483,7 @@ struct PageTable: Sendable {
         let i = Int(page & ((1 << Self.shift) - 1))
         if key >= chunks.count { chunks += [[UInt64]?](repeating: nil, count: key + 1 - chunks.count) }
         if chunks[key] == nil { chunks[key] = [UInt64](repeating: 0, count: 1 << Int(Self.shift)) }
-        chunks[key]![i] = value
+        chunks[key]?[i] = value
     }
 
     func get(_ page: UInt64) -> UInt64 {

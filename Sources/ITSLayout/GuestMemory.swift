@@ -79,7 +79,7 @@ public struct SparseImage: GuestMemory {
         for (i, b) in bytes.enumerated() {
             let a = address &+ UInt64(i)
             let key = a / Self.chunk * Self.chunk
-            chunks[key]![Int(a - key)] = b
+            chunks[key, default: [UInt8](repeating: 0, count: Int(Self.chunk))][Int(a - key)] = b
         }
     }
 

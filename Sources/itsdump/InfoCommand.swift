@@ -50,7 +50,7 @@ struct Info: ParsableCommand {
                 s += "  vCPUs: \(d.vcpuCount.map(String.init) ?? "unknown")\n"
                 if let e = d.elf {
                     let counts = Dictionary(grouping: e.notes, by: { "\($0.name)/\($0.type)" }).mapValues(\.count)
-                    s += "  notes: " + counts.keys.sorted().map { "\($0) ×\(counts[$0]!)" }.joined(separator: ", ") + "\n"
+                    s += "  notes: " + counts.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + "\n"
                 }
                 if let st = d.stream { s += Self.streamText(st) }
                 if d.stream != nil {

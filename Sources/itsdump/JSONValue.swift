@@ -26,9 +26,9 @@ enum JSONValue {
         case .object(let o):
             if o.isEmpty { out += "{}"; return }
             out += "{\n"
-            for (i, key) in o.keys.sorted().enumerated() {
+            for (i, (key, value)) in o.sorted(by: { $0.key < $1.key }).enumerated() {
                 out += pad + Self.quote(key) + ": "
-                o[key]!.write(into: &out, indent: indent + 2)
+                value.write(into: &out, indent: indent + 2)
                 out += i == o.count - 1 ? "\n" : ",\n"
             }
             out += close + "}"

@@ -16,7 +16,9 @@ struct TextTable {
                 let pad = String(repeating: " ", count: max(0, widths[i] - c.count))
                 parts.append(rightAligned.contains(i) ? pad + c : (i == cells.count - 1 ? c : c + pad))
             }
-            return indent + parts.joined(separator: "  ")
+            var line = indent + parts.joined(separator: "  ")
+            while line.last == " " { line.removeLast() }
+            return line
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
     }
@@ -26,19 +28,24 @@ func yesNo(_ b: Bool?) -> String { b.map { $0 ? "yes" : "no" } ?? "-" }
 func opt<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "-" }
 
 enum Render {
-    static func registerRows(_ its: ITSRegisterState) -> [(String, UInt64, String)] {
-        var rows: [(String, UInt64, String)] = []
-        if let v = its.base { rows.append(("base", v.value.rawValue, v.sourceText)) }
-        if let v = its.ctlr { rows.append(("GITS_CTLR", v.value.rawValue, v.sourceText)) }
-        if let v = its.iidr { rows.append(("GITS_IIDR", v.value.rawValue, v.sourceText)) }
-        if let v = its.typer { rows.append(("GITS_TYPER", v.value.rawValue, v.sourceText)) }
-        if let v = its.cbaser { rows.append(("GITS_CBASER", v.value.rawValue, v.sourceText)) }
-        if let v = its.cwriter { rows.append(("GITS_CWRITER", v.value.rawValue, v.sourceText)) }
-        if let v = its.creadr { rows.append(("GITS_CREADR", v.value.rawValue, v.sourceText)) }
+    /// Every known register of one ITS: name, value, where it came from, its field layout.
+    static func registers(_ its: ITSRegisterState) -> [(name: String, value: UInt64, source: String, layout: BitLayout?)] {
+        var rows: [(String, UInt64, String, BitLayout?)] = []
+        if let v = its.base { rows.append(("base", v.value.rawValue, v.sourceText, nil)) }
+        if let v = its.ctlr { rows.append(("GITS_CTLR", v.value.rawValue, v.sourceText, GITSCTLR.layout)) }
+        if let v = its.iidr { rows.append(("GITS_IIDR", v.value.rawValue, v.sourceText, GITSIIDR.layout)) }
+        if let v = its.typer { rows.append(("GITS_TYPER", v.value.rawValue, v.sourceText, GITSTyper.layout)) }
+        if let v = its.cbaser { rows.append(("GITS_CBASER", v.value.rawValue, v.sourceText, GITSCBaser.layout)) }
+        if let v = its.cwriter { rows.append(("GITS_CWRITER", v.value.rawValue, v.sourceText, GITSCommandOffset.writerLayout)) }
+        if let v = its.creadr { rows.append(("GITS_CREADR", v.value.rawValue, v.sourceText, GITSCommandOffset.readerLayout)) }
         for (n, b) in its.baser.enumerated() {
-            if let b { rows.append(("GITS_BASER\(n)", b.value.rawValue, b.sourceText)) }
+            if let b { rows.append(("GITS_BASER\(n)", b.value.rawValue, b.sourceText, GITSBaser.layout)) }
         }
         return rows
+    }
+
+    static func registerRows(_ its: ITSRegisterState) -> [(String, UInt64, String)] {
+        registers(its).map { ($0.name, $0.value, $0.source) }
     }
 
     static func registersJSON(_ its: ITSRegisterState) -> JSONValue {

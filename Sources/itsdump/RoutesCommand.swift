@@ -105,7 +105,7 @@ struct Routes: ParsableCommand {
                 edges.append("  \"\(col)\" -> \"unrouted\" [color=red];")
             }
         }
-        for k in nodes.keys.sorted() { s += "  \"\(k)\" [\(nodes[k]!)];\n" }
+        for (k, attributes) in nodes.sorted(by: { $0.key < $1.key }) { s += "  \"\(k)\" [\(attributes)];\n" }
         var seen: Set<String> = []
         for e in edges where seen.insert(e).inserted { s += e + "\n" }
         return s + "}\n"

@@ -23,27 +23,15 @@ struct Tables: ParsableCommand {
         layout.decode(raw).map { "\($0.name)=\(hex($0.value))" }.joined(separator: " ")
     }
 
-    static func registerLayouts(_ its: ITSRegisterState) -> [(String, UInt64, BitLayout)] {
-        var out: [(String, UInt64, BitLayout)] = []
-        if let v = its.ctlr { out.append(("GITS_CTLR", v.value.rawValue, GITSCTLR.layout)) }
-        if let v = its.iidr { out.append(("GITS_IIDR", v.value.rawValue, GITSIIDR.layout)) }
-        if let v = its.typer { out.append(("GITS_TYPER", v.value.rawValue, GITSTyper.layout)) }
-        if let v = its.cbaser { out.append(("GITS_CBASER", v.value.rawValue, GITSCBaser.layout)) }
-        if let v = its.cwriter { out.append(("GITS_CWRITER", v.value.rawValue, GITSCommandOffset.writerLayout)) }
-        if let v = its.creadr { out.append(("GITS_CREADR", v.value.rawValue, GITSCommandOffset.readerLayout)) }
-        for (n, b) in its.baser.enumerated() {
-            if let b { out.append(("GITS_BASER\(n)", b.value.rawValue, GITSBaser.layout)) }
-        }
-        return out
-    }
-
     func text(_ session: Session, _ a: Session.Analysis) -> String {
         var s = ""
         for l in session.inputLines { s += "input: \(l)\n" }
         for t in a.tables {
             s += "\nITS \(t.itsIndex): \(t.format.label) (\(t.formatReason))\n"
             var rt = TextTable(header: ["REGISTER", "VALUE", "FIELDS"])
-            for (name, v, layout) in Self.registerLayouts(t.registers) { rt.rows.append([name, hex(v), Self.fields(layout, v)]) }
+            for r in Render.registers(t.registers) {
+                rt.rows.append([r.name, hex(r.value), r.layout.map { Self.fields($0, r.value) } ?? ""])
+            }
             s += rt.render(indent: "  ")
             for (name, g) in [("device table", t.deviceTable), ("collection table", t.collectionTable)] {
                 guard let g else { s += "  \(name): none\n"; continue }
