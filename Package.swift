@@ -18,6 +18,12 @@ let package = Package(
         // Debian: libdw-dev. The guest-kernel (DWARF) reader builds on it.
         .systemLibrary(name: "CLibDW", pkgConfig: "libdw",
                        providers: [.apt(["libdw-dev"])]),
+        // kdump page compressions (input-formats.md §2.7): Debian's zlib1g-dev, liblzo2-dev,
+        // libsnappy-dev, libzstd-dev.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLZO", providers: [.apt(["liblzo2-dev"])]),
+        .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // Pure decoding: no file I/O, no C libraries.
         .target(
             name: "ITSLayout",
@@ -25,7 +31,7 @@ let package = Package(
         ),
         .target(
             name: "CoreDumpReader",
-            dependencies: ["ITSLayout", "CLibElf"]
+            dependencies: ["ITSLayout", "CLibElf", "CZlib", "CLZO", "CSnappy", "CZstd"]
         ),
         .executableTarget(
             name: "itsdump",
@@ -35,7 +41,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ITSLayoutTests", dependencies: ["ITSLayout"]),
-        .testTarget(name: "CoreDumpReaderTests", dependencies: ["CoreDumpReader", "ITSLayout"]),
+        .testTarget(name: "CoreDumpReaderTests",
+                    dependencies: ["CoreDumpReader", "ITSLayout", "CZlib", "CLZO", "CSnappy", "CZstd"]),
         .testTarget(
             name: "itsdumpTests",
             dependencies: ["CoreDumpReader", "ITSLayout"],

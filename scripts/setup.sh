@@ -2,7 +2,7 @@
 # Installs what itsdump needs to build and test on Debian: as root with apt-get; otherwise it
 # prints the exact apt-get line and stops. Sourced by run.sh and test.sh.
 set -euo pipefail
-packages=(libelf-dev libdw-dev zlib1g-dev pkg-config zstd tar)
+packages=(libelf-dev libdw-dev zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev pkg-config zstd tar)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,6 +7,7 @@ public struct Dump: Sendable {
         case elfCore = "ELF core"
         case raw = "raw RAM image"
         case migrationStream = "QEMU migration stream"
+        case kdump = "kdump-compressed dump"
     }
 
     public let kind: Kind
@@ -20,6 +21,8 @@ public struct Dump: Sendable {
     public let elf: ELFCore?
     /// The migration stream, which also carries the ITS and GIC registers.
     public var stream: MigrationStream? = nil
+    /// The kdump file.
+    public var kdump: KdumpFile? = nil
     /// Registers the input itself carries (a migration stream), or nil.
     public var registers: RegisterState? { stream?.registers }
 
@@ -43,6 +46,15 @@ public struct Dump: Sendable {
                         vcpuCount: core.vcpuCount > 0 ? core.vcpuCount : nil,
                         vmcoreinfo: core.vmcoreinfo.map(parseVMCOREINFO), elf: core)
         }
+        if KdumpFile.matches(file) {
+            let k = try KdumpFile(file: file)
+            let prstatus = k.notes.filter { $0.name == "CORE" && $0.type == 1 }.count
+            var d = Dump(kind: .kdump, path: spec, memory: k,
+                         vcpuCount: prstatus > 0 ? prstatus : (k.nrCPUs > 0 ? Int(k.nrCPUs) : nil),
+                         vmcoreinfo: k.vmcoreinfo.map(parseVMCOREINFO), elf: nil)
+            d.kdump = k
+            return d
+        }
         if MigrationStream.matches(file) {
             let s = try MigrationStream(file: file, ramBlocks: ramBlocks, progress: progress)
             var d = Dump(kind: .migrationStream, path: spec, memory: s, vcpuCount: s.gicCPUs, vmcoreinfo: nil, elf: nil)
@@ -50,7 +62,7 @@ public struct Dump: Sendable {
             return d
         }
         throw .notADump(path: spec,
-            reason: "not a recognised dump (ELF core or QEMU migration stream expected, found \(file.bytes(at: 0, count: min(8, Int(file.size))).map { $0.map { String(format: "%02x", $0) }.joined(separator: " ") } ?? "nothing")); for a raw RAM image write FILE@GPA, e.g. ram.img@0x40000000")
+            reason: "not a recognised dump (ELF core, kdump-compressed dump or QEMU migration stream expected, found \(file.bytes(at: 0, count: min(8, Int(file.size))).map { $0.map { String(format: "%02x", $0) }.joined(separator: " ") } ?? "nothing")); for a raw RAM image write FILE@GPA, e.g. ram.img@0x40000000")
     }
 }
 

@@ -89,8 +89,11 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
                 segs.append(Segment(physicalAddress: ph.p_paddr, fileOffset: ph.p_offset,
                                     fileSize: filesz, memorySize: ph.p_memsz))
             } else if ph.p_type == UInt32(PT_NOTE) {
-                notes += try Self.parseNotes(file, offset: ph.p_offset, size: ph.p_filesz,
-                                             bigEndian: file.u8(5) == 2)
+                let (end, o) = ph.p_offset.addingReportingOverflow(ph.p_filesz)
+                guard !o, end <= file.size, let blob = file.bytes(at: ph.p_offset, count: Int(ph.p_filesz)) else {
+                    throw .malformed(path: path, offset: ph.p_offset, reason: "PT_NOTE of \(ph.p_filesz) bytes runs past the end of the file")
+                }
+                notes += Self.parseNotes(blob, fileOffset: ph.p_offset, bigEndian: file.u8(5) == 2)
             }
         }
         segs.sort { $0.physicalAddress < $1.physicalAddress }
@@ -112,27 +115,25 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
         presentRanges = ranges
     }
 
-    static func parseNotes(_ file: MappedFile, offset: UInt64, size: UInt64, bigEndian: Bool) throws(DumpError) -> [Note] {
-        let (end, o) = offset.addingReportingOverflow(size)
-        guard !o, end <= file.size else {
-            throw .malformed(path: file.path, offset: offset, reason: "PT_NOTE of \(size) bytes runs past the end of the file")
+    /// ELF notes from a blob (a PT_NOTE payload, or a kdump file's note area); a note whose
+    /// sizes run past the blob ends the list.
+    static func parseNotes(_ blob: [UInt8], fileOffset: UInt64, bigEndian: Bool = false) -> [Note] {
+        func word(_ at: Int) -> Int {
+            let v = blob.loadLE(at: at, count: 4)
+            return Int(bigEndian ? UInt64(UInt32(v).byteSwapped) : v)
         }
-        func word(_ at: UInt64) -> UInt64? { bigEndian ? file.be(at, 4) : file.le(at, 4) }
-        func align4(_ v: UInt64) -> UInt64 { (v + 3) & ~3 }
+        func align4(_ v: Int) -> Int { (v + 3) & ~3 }
         var notes: [Note] = []
-        var p = offset
-        while p + 12 <= end {
-            guard let namesz = word(p), let descsz = word(p + 4), let type = word(p + 8) else { break }
-            let nameAt = p + 12
-            let descAt = nameAt + align4(namesz)
+        var p = 0
+        while p + 12 <= blob.count {
+            let namesz = word(p), descsz = word(p + 4), type = word(p + 8)
+            guard namesz <= blob.count, descsz <= blob.count else { break }
+            let descAt = p + 12 + align4(namesz)
             let next = descAt + align4(descsz)
-            guard namesz <= size, descsz <= size, next <= end else {
-                throw .malformed(path: file.path, offset: p, reason: "note header claims \(namesz)+\(descsz) bytes past the end of PT_NOTE")
-            }
-            let nameBytes = file.bytes(at: nameAt, count: Int(namesz)) ?? []
-            let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
-            notes.append(Note(name: name, type: UInt32(type),
-                              descriptor: file.bytes(at: descAt, count: Int(descsz)) ?? [], fileOffset: p))
+            guard next <= blob.count || descAt + descsz <= blob.count else { break }
+            let name = String(decoding: blob[(p + 12)..<(p + 12 + namesz)].prefix { $0 != 0 }, as: UTF8.self)
+            notes.append(Note(name: name, type: UInt32(truncatingIfNeeded: type),
+                              descriptor: Array(blob[descAt..<(descAt + descsz)]), fileOffset: fileOffset + UInt64(p)))
             p = next
         }
         return notes

@@ -33,6 +33,12 @@ struct Info: ParsableCommand {
                             .object(Dictionary(pairs.map { ($0.key, JSONValue.string($0.value)) }, uniquingKeysWith: { a, _ in a }))
                         },
                         "stream": .optional(d.stream) { st in Self.streamJSON(st) },
+                        "kdump": .optional(d.kdump) { k in
+                            .object(["container": .string(k.container.rawValue), "headerVersion": .uint(UInt64(k.headerVersion)),
+                                     "compression": .string(k.compression), "blockSize": .uint(k.blockSize),
+                                     "maxMapnr": .uint(k.maxMapnr), "physBase": .hexString(k.physBase),
+                                     "nrCPUs": .uint(UInt64(k.nrCPUs)), "dumpablePages": .int(Int64(k.dumpablePages))])
+                        },
                         "notes": .optional(d.elf) { e in
                             .array(e.notes.map { .object(["name": .string($0.name), "type": .uint(UInt64($0.type)),
                                                            "bytes": .uint(UInt64($0.descriptor.count))]) })
@@ -53,6 +59,10 @@ struct Info: ParsableCommand {
                     s += "  notes: " + counts.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + "\n"
                 }
                 if let st = d.stream { s += Self.streamText(st) }
+                if let k = d.kdump {
+                    s += "  kdump: \(k.container.rawValue), header version \(k.headerVersion), \(k.compression.isEmpty ? "uncompressed" : k.compression) pages, block size \(k.blockSize), max_mapnr \(k.maxMapnr), \(k.dumpablePages) blocks dumped, phys_base \(hex(k.physBase)), nr_cpus \(k.nrCPUs)\n"
+                    if k.status & 0x8 != 0 { s += "  note: the dump is marked incomplete (DUMP_DH_COMPRESSED_INCOMPLETE)\n" }
+                }
                 if d.stream != nil {
                 } else if let v = d.vmcoreinfo {
                     s += "  VMCOREINFO (\(v.count) keys):\n"
