@@ -105,6 +105,22 @@ enum Render {
         ])
     }
 
+    static func freshnessText(_ a: Session.Analysis) -> String {
+        var s = ""
+        for (i, f) in a.freshness.enumerated() {
+            s += "freshness (ITS \(i)): tables \(f.tables)\n  command queue: \(f.queue)\n"
+            for c in f.caveats { s += "  caveat: \(c)\n" }
+        }
+        return s
+    }
+
+    static func freshnessJSON(_ a: Session.Analysis) -> JSONValue {
+        .array(a.freshness.enumerated().map { i, f in
+            .object(["its": .int(Int64(i)), "tables": .string(f.tables), "queue": .string(f.queue),
+                     "caveats": .array(f.caveats.map { .string($0) })])
+        })
+    }
+
     static func findingsText(_ findings: [Finding]) -> String {
         guard !findings.isEmpty else { return "findings: none\n" }
         var t = TextTable(header: ["SEVERITY", "RULE", "ADDRESS", "MESSAGE"])

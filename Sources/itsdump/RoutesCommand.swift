@@ -56,6 +56,7 @@ struct Routes: ParsableCommand {
         s += "\n" + t.render()
         let devices = Set(a.routes.map { "\($0.itsIndex)/\($0.deviceID.rawValue)" }).count
         s += "\n\(a.routes.count) routes on \(devices) devices\n"
+        s += Render.freshnessText(a)
         s += Render.findingsText(a.findings)
         return s
     }
@@ -74,6 +75,7 @@ struct Routes: ParsableCommand {
             "vcpus": .optional(session.vcpuCount) { .int(Int64($0)) },
             "routes": .array(a.routes.map(Render.routeJSON)),
             "findings": .array(a.findings.map(Render.findingJSON)),
+            "freshness": Render.freshnessJSON(a),
         ])
     }
 

@@ -19,27 +19,50 @@ struct Session {
         let registers: RegisterState
         let tables: [ITSTables]
         let graphs: [RoutingGraph]
+        let queues: [CommandQueue?]
+        let freshness: [Freshness]
+        let stateFindings: [Finding]
         var routes: [RoutingGraph.Route] { graphs.flatMap(\.routes) }
         var findings: [Finding] {
-            let all = tables.flatMap(\.findings) + graphs.flatMap(\.findings)
+            let all = tables.flatMap(\.findings) + graphs.flatMap(\.findings) + stateFindings
+                + queues.flatMap { $0?.findings ?? [] }
             return all.sorted {
                 ($0.severity, $0.address?.rawValue ?? 0, $0.rule) < ($1.severity, $1.address?.rawValue ?? 0, $1.rule)
             }
         }
     }
 
+    /// Registers this input carries (a migration stream), if any.
+    var carriedRegisters: RegisterState? { dumps.compactMap(\.registers).first }
+
+    /// A dump the guest wrote itself (a kdump vmcore after a panic), not the VMM on a stop.
+    var guestWritten: Bool {
+        dumps.contains { $0.vmcoreinfo?.contains { $0.key == "CRASHTIME" } == true }
+    }
+
     func analyse(_ input: InputOptions) throws -> Analysis {
-        let registers = try input.registerState(vcpuCount: vcpuCount, carried: dumps.compactMap(\.registers).first)
+        try analyse(registers: input.registerState(vcpuCount: vcpuCount, carried: carriedRegisters), format: input.format)
+    }
+
+    func analyse(registers: RegisterState, format: ITSFormat?) throws -> Analysis {
         guard !registers.its.isEmpty else { throw ITSLayoutError.noRegisters }
         var tables: [ITSTables] = []
         var graphs: [RoutingGraph] = []
+        var queues: [CommandQueue?] = []
+        var freshness: [Freshness] = []
+        var state: [Finding] = []
         for (i, its) in registers.its.enumerated() {
-            let t = try ITSWalker.walk(memory: memory, registers: its, itsIndex: i, format: input.format)
+            let t = try ITSWalker.walk(memory: memory, registers: its, itsIndex: i, format: format)
+            let g = RoutingGraph.build(t, redistributors: registers.redistributors, memory: memory, vcpuCount: vcpuCount)
+            let q = CommandQueue.read(its, memory: memory)
             tables.append(t)
-            graphs.append(RoutingGraph.build(t, redistributors: registers.redistributors,
-                                             memory: memory, vcpuCount: vcpuCount))
+            graphs.append(g)
+            queues.append(q)
+            freshness.append(Freshness.assess(t, queue: q, guestWrittenDump: guestWritten))
+            state += StateChecks.run(t, graph: g, redistributors: registers.redistributors, memory: memory)
         }
-        return Analysis(registers: registers, tables: tables, graphs: graphs)
+        return Analysis(registers: registers, tables: tables, graphs: graphs, queues: queues, freshness: freshness,
+                        stateFindings: state)
     }
 
     /// One line per input: what was read.

@@ -1,0 +1,41 @@
+/// How current the tables in a snapshot are (its-formats.md §1.10 "Save order", §5.1): said
+/// plainly on every `check`, `routes` and `diff`, so that an empty table never reads as "all
+/// routes lost" without that caveat.
+public struct Freshness: Sendable {
+    public var tables: String
+    public var queue: String
+    public var caveats: [String]
+
+    /// - Parameter guestWrittenDump: the dump was written by the guest (a kdump vmcore with
+    ///   CRASHTIME), not by the VMM on a stop.
+    public static func assess(_ t: ITSTables, queue: CommandQueue?, guestWrittenDump: Bool) -> Freshness {
+        var caveats: [String] = []
+        let tables: String
+        switch t.format {
+        case .kvm:
+            tables = "written by KVM's save (KVM_DEV_ARM_ITS_SAVE_TABLES), which QEMU runs when the VM stops: current as of the last stop, not of the moment of the dump"
+            if guestWrittenDump {
+                caveats.append("this dump was written by the guest's own kdump kernel, not by the VMM on a stop: KVM may not have saved its tables into it, so they can be older than the guest's state or empty")
+            }
+        case .qemu:
+            tables = "live: QEMU's emulated ITS keeps its tables in guest RAM as it runs commands, so they are current at the moment of the dump"
+        }
+        let queueText: String
+        if let q = queue {
+            queueText = q.drained
+                ? "drained (GITS_CREADR = GITS_CWRITER, slot \(q.readSlot) of \(q.slots))"
+                : "\(q.pending.count) command(s) not yet processed (GITS_CREADR slot \(q.readSlot), GITS_CWRITER slot \(q.writeSlot)): the tables predate them"
+        } else {
+            queueText = "unknown (GITS_CBASER, GITS_CREADR or GITS_CWRITER not given)"
+        }
+        if !t.devices.contains(where: { $0.status == .live }) {
+            caveats.append(t.format == .kvm
+                ? "the device table holds no device: if the snapshot predates KVM's save, this says nothing about the guest's routes"
+                : "the device table holds no device: the guest mapped none (or has not set up its ITS yet)")
+        }
+        if t.registers.ctlr.map({ !$0.value.enabled }) == true {
+            caveats.append("GITS_CTLR.Enabled is 0: the ITS translates no MSI until the guest enables it")
+        }
+        return Freshness(tables: tables, queue: queueText, caveats: caveats)
+    }
+}
