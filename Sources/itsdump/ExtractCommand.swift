@@ -19,7 +19,23 @@ struct Extract: ParsableCommand {
     func run() throws {
         let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
         let a = try session.analyse(input)
-        let pages = Set(a.tables.flatMap(\.touchedPages) + a.graphs.flatMap(\.touchedPages)).sorted()
+        // What the analysis reads besides the walk: the command queue ring and the scanned part
+        // of every pending table (StateChecks).
+        var extra: [GuestRange] = a.queues.compactMap { $0.map { GuestRange(start: $0.base, length: UInt64($0.slots) * 32) } }
+        for rd in a.registers.redistributors {
+            guard let pend = rd.pendbaser?.value, let prop = (rd.propbaser ?? a.registers.redistributors.first?.propbaser)?.value else { continue }
+            let limit = min(prop.intidLimit, StateChecks.maxPendingLPIs)
+            if limit > 8192 { extra.append(GuestRange(start: pend.physicalAddress, length: limit / 8)) }
+        }
+        var wanted = Set(a.tables.flatMap(\.touchedPages) + a.graphs.flatMap(\.touchedPages))
+        for r in extra where r.length > 0 {
+            var p = r.start.rawValue / 4096 * 4096
+            while p < r.end {
+                if session.memory.contains(GuestRange(start: GuestPhysicalAddress(p), length: 4096)) { wanted.insert(p) }
+                p += 4096
+            }
+        }
+        let pages = wanted.sorted()
         var ranges: [ELFCoreWriter.Range] = []
         var i = 0
         while i < pages.count {
