@@ -83,6 +83,8 @@ public enum Rules {
              shows: "the ITS is enabled while its device table holds nothing"),
         Rule(id: "entry-at-table-limit", severity: .note, source: "its-formats.md §1.7, §6.1 (e)",
              shows: "an entry at the last ID its table or ITT can hold"),
+        Rule(id: "unmapped-but-live", severity: .error, source: "its-formats.md §6.1 (a), (b); Linux e9649129d33d, 7602ffd1d5e8",
+             shows: "a live DTE or ITE that the command history unmapped (MAPD V=0) or discarded (DISCARD) later: a stale entry restore would resurrect"),
         Rule(id: "walk-limit", severity: .error, source: "DEVELOPERS.md Standards",
              shows: "the walk stopped at its budget of bytes or rows: the tables are larger than any real ITS needs"),
     ]

@@ -6,9 +6,10 @@ public enum StateChecks {
     public static let maxPendingLPIs: UInt64 = 1 << 20
 
     public static func run(_ t: ITSTables, graph: RoutingGraph, redistributors: [RedistributorState],
-                           memory: any GuestMemory) -> [Finding]
+                           memory: any GuestMemory, queue: CommandQueue? = nil) -> [Finding]
     {
         var findings: [Finding] = []
+        if let queue { findings += againstHistory(t, queue) }
         for r in graph.routes where r.enabled == false {
             findings.append(Finding("lpi-disabled", address: r.iteAddress, deviceID: r.deviceID, eventID: r.eventID,
                 icid: r.icid, lpi: r.lpi,
@@ -66,5 +67,40 @@ public enum StateChecks {
             }
         }
         return findings
+    }
+
+    /// The processed commands still in the ring against the live entries: the last MAPD of a
+    /// device, or the last MAPTI/MAPI/DISCARD of an event, says whether it should be mapped.
+    /// Pre-6.13 KVM left the entry in RAM after MAPD V=0 / DISCARD (§6.1 (a), (b)).
+    static func againstHistory(_ t: ITSTables, _ q: CommandQueue) -> [Finding] {
+        var deviceMapped: [DeviceID: Bool] = [:]
+        var eventMapped: [[UInt32]: Bool] = [:]
+        for c in q.history {
+            guard let d = c.deviceID else { continue }
+            switch c.opcode {
+            case 0x08:  // MAPD: V=0 unmaps the device and forgets its events
+                let valid = c.words[2] >> 63 & 1 == 1
+                deviceMapped[d] = valid
+                eventMapped = eventMapped.filter { $0.key[0] != d.rawValue }
+            case 0x0A, 0x0B:
+                if let e = c.eventID { eventMapped[[d.rawValue, e.rawValue]] = true }
+            case 0x0F:
+                if let e = c.eventID { eventMapped[[d.rawValue, e.rawValue]] = false }
+            default: break
+            }
+        }
+        var out: [Finding] = []
+        for d in t.devices where d.status == .live {
+            if deviceMapped[d.deviceID] == false {
+                out.append(Finding("unmapped-but-live", address: d.address, deviceID: d.deviceID,
+                    "device \(d.deviceID): the last MAPD in the command history unmapped it (V=0), yet its DTE \(hex64(d.dte.raw)) is live\(t.format == .kvm ? " on KVM's restore walk: restore would resurrect it" : "")"))
+                continue
+            }
+            for e in d.itt where e.status == .live && eventMapped[[d.deviceID.rawValue, e.eventID.rawValue]] == false {
+                out.append(Finding("unmapped-but-live", address: e.address, deviceID: d.deviceID, eventID: e.eventID, lpi: e.ite.lpi,
+                    "device \(d.deviceID) event \(e.eventID): DISCARDed in the command history, yet its ITE (LPI \(e.ite.lpi)) is live\(t.format == .kvm ? " on KVM's restore walk: restore would resurrect it" : "")"))
+            }
+        }
+        return out
     }
 }

@@ -59,7 +59,7 @@ struct Session {
             graphs.append(g)
             queues.append(q)
             freshness.append(Freshness.assess(t, queue: q, guestWrittenDump: guestWritten))
-            state += StateChecks.run(t, graph: g, redistributors: registers.redistributors, memory: memory)
+            state += StateChecks.run(t, graph: g, redistributors: registers.redistributors, memory: memory, queue: q)
         }
         return Analysis(registers: registers, tables: tables, graphs: graphs, queues: queues, freshness: freshness,
                         stateFindings: state)

@@ -142,4 +142,28 @@ import Testing
         regs.creadr = Sourced(GITSCommandOffset(rawValue: 0xF_FFE0), p)
         #expect(CommandQueue.read(regs, memory: b.image)?.findings.map(\.rule).contains("queue-pointer-out-of-range") == true)
     }
+
+    @Test func aLiveEntryTheHistoryUnmappedIsAnError() throws {
+        var b = image()
+        let q: UInt64 = 0x4080_0000
+        b.map(q, 4096)
+        // MAPD DeviceID 8 V=1, MAPTI 8/0, then MAPD DeviceID 8 V=0: yet the DTE is still valid.
+        let cmds: [[UInt64]] = [[0x0000_0008_0000_0008, 1, 0x8000_0000_4030_0000, 0], [0x0000_0008_0000_000A, 0x2003_0000_0000, 1, 0],
+                                [0x0000_0008_0000_0008, 1, 0, 0]]
+        for (i, c) in cmds.enumerated() { for (w, v) in c.enumerated() { b.image.write64(q + UInt64(i) * 32 + UInt64(w) * 8, v) } }
+        var regs = registers(.qemu, device: baser(type: 1, base: dt, page: 65536), collection: baser(type: 4, base: ct, page: 65536))
+        let p = Provenance(.flag, "test")
+        regs.cbaser = Sourced(GITSCBaser(rawValue: 1 << 63 | q), p)
+        regs.creadr = Sourced(GITSCommandOffset(rawValue: 3 * 32), p)
+        regs.cwriter = Sourced(GITSCommandOffset(rawValue: 3 * 32), p)
+        let t = try ITSWalker.walk(memory: b.image, registers: regs, itsIndex: 0)
+        let g = RoutingGraph.build(t, redistributors: [], memory: b.image, vcpuCount: 2)
+        let queue = try #require(CommandQueue.read(regs, memory: b.image))
+        let f = StateChecks.run(t, graph: g, redistributors: [], memory: b.image, queue: queue)
+        #expect(f.map(\.rule) == ["unmapped-but-live"] && f.first?.address == GuestPhysicalAddress(dt + 64))
+        // Without the final MAPD V=0 nothing fires.
+        b.image.write64(q + 2 * 32, 0)
+        let q2 = try #require(CommandQueue.read(regs, memory: b.image))
+        #expect(StateChecks.run(t, graph: g, redistributors: [], memory: b.image, queue: q2).isEmpty)
+    }
 }
