@@ -75,11 +75,16 @@ public struct SparseImage: GuestMemory {
     }
 
     public mutating func write(_ address: UInt64, bytes: [UInt8]) {
-        map(address, length: UInt64(bytes.count))
-        for (i, b) in bytes.enumerated() {
-            let a = address &+ UInt64(i)
+        var done = 0
+        while done < bytes.count {
+            let (a, o) = address.addingReportingOverflow(UInt64(done))
+            if o { return }
             let key = a / Self.chunk * Self.chunk
-            chunks[key, default: [UInt8](repeating: 0, count: Int(Self.chunk))][Int(a - key)] = b
+            let off = Int(a - key)
+            let n = min(bytes.count - done, Int(Self.chunk) - off)
+            chunks[key, default: [UInt8](repeating: 0, count: Int(Self.chunk))]
+                .replaceSubrange(off..<(off + n), with: bytes[done..<(done + n)])
+            done += n
         }
     }
 

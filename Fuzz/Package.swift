@@ -1,0 +1,21 @@
+// swift-tools-version: 6.2
+// libFuzzer harnesses for itsdump's parsers and walkers. Built and run by run.sh:
+// swift build -c release --sanitize fuzzer --sanitize address.
+import PackageDescription
+
+let targets = ["fuzz-elf", "fuzz-raw", "fuzz-stream", "fuzz-kdump", "fuzz-regs", "fuzz-debugfs", "fuzz-walker"]
+
+let package = Package(
+    name: "ItsdumpFuzz",
+    dependencies: [.package(path: "..")],
+    targets: [
+        .target(name: "FuzzTargets", dependencies: [
+            .product(name: "ITSLayout", package: "main"),
+            .product(name: "CoreDumpReader", package: "main"),
+        ]),
+    ] + targets.map { name in
+        .executableTarget(name: name, dependencies: ["FuzzTargets"],
+                          swiftSettings: [.unsafeFlags(["-parse-as-library"])])
+    },
+    swiftLanguageModes: [.v6]
+)

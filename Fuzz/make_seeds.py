@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Seed corpora for the fuzz targets, from the bundled real extracts (../fixtures) and small
+inputs built here after ../../shared/docs (input-formats.md §1, §2, §4). Usage: make_seeds.py OUTDIR"""
+import glob
+import json
+import os
+import struct
+import sys
+import zlib
+
+out = sys.argv[1]
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+def put(target, name, data):
+    d = os.path.join(out, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def be(v, n):
+    return v.to_bytes(n, "big")
+
+
+def s8(s):
+    return bytes([len(s)]) + s.encode()
+
+
+def loads(path):
+    src = open(path, "rb").read()
+    phoff, = struct.unpack_from("<Q", src, 32)
+    phentsize, phnum = struct.unpack_from("<HH", src, 54)
+    segs = []
+    for i in range(phnum):
+        t, _, off, _, paddr, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", src, phoff + i * phentsize)
+        if t == 1:
+            segs.append((paddr, src[off:off + filesz]))
+    return src, segs
+
+
+for regs in glob.glob(os.path.join(root, "fixtures/*/its-regs.json")) + glob.glob(os.path.join(root, "fixtures/*/*/its-regs.json")):
+    name = regs.replace("/", "_")[-60:]
+    put("fuzz-regs", name, open(regs, "rb").read())
+
+# ELF: a tiny core with one PT_LOAD holding the first table page of kvm-basic.
+src, segs = loads(os.path.join(root, "fixtures/kvm-basic/core.extract.elf"))
+paddr, data = segs[0]
+page = data[:4096]
+hdr = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8) + struct.pack("<HHIQQQIHHHHHH", 4, 183, 1, 0, 64, 0, 0, 64, 56, 1, 64, 0, 0)
+ph = struct.pack("<IIQQQQQQ", 1, 0, 120, paddr, paddr, len(page), len(page), 0)
+put("fuzz-elf", "tiny-kvm", hdr + ph + page)
+put("fuzz-raw", "l1-page", page)
+put("fuzz-raw", "cte-page", dict(segs).get(0x425b0000, data[0x10000:0x11000])[:4096])
+
+# Migration stream: header, config, RAM with two pages, arm_gicv3 (1 CPU), arm_gicv3_its, EOF.
+s = be(0x5145564D, 4) + be(3, 4) + b"\x07" + be(8, 4) + b"virt-7.2" + b"\x05" + s8("configuration/target-page-bits") + be(1, 4) + be(12, 4)
+s += b"\x01" + be(2, 4) + s8("ram") + be(0, 4) + be(4, 4) + be(0x2000 | 4, 8) + s8("mach-virt.ram") + be(0x2000, 8) + be(0x10, 8) + b"\x7e" + be(2, 4)
+s += b"\x02" + be(2, 4) + be(0x8, 8) + s8("mach-virt.ram") + page + be(0x1000 | 0x22, 8) + b"\x00" + be(0x10, 8) + b"\x7e" + be(2, 4)
+rec = bytearray(272)
+rec[20:28] = be(0x4000078F, 8)
+rec[28:36] = be(0x40010780, 8)
+s += b"\x04" + be(11, 4) + s8("arm_gicv3") + be(0, 4) + be(1, 4) + bytes(10344) + bytes(rec) + b"\x7e" + be(11, 4)
+s += b"\x04" + be(12, 4) + s8("arm_gicv3_its") + be(0, 4) + be(0, 4) + be(0x80000001, 4) + be(0x4B00043B, 4) + bytes(24)
+s += be(0xF907000040000600, 8) + be(0xBC07000040010600, 8) + bytes(48) + b"\x7e" + be(12, 4) + b"\x00"
+put("fuzz-stream", "tiny", s)
+
+# kdump (plain, 4 KiB blocks): two RAM blocks, one zlib, one raw.
+bs = 4096
+blocks = {256: page, 257: bytes(bs)}
+h = b"KDUMP   " + struct.pack("<I", 6) + bytes(412) + struct.pack("<IIIIIIIIII", 1, bs, 1, 2, 258, 0, 0, 0, 0, 1)
+sub = struct.pack("<QIIQQQQQQQQQQQ", 0x100000, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 258, 258)
+bm = bytearray(bs)
+for p in blocks:
+    bm[p >> 3] |= 1 << (p & 7)
+bm = bytes(bm[:bs // 2]) + bytes(bm[:bs // 2])  # two bitmaps of half a block each... keep 2 blocks:
+bm = bytes(bytearray(bs // 2)) if False else bm
+b1 = bytearray(bs // 2 * 2)
+for p in blocks:
+    b1[p >> 3] |= 1 << (p & 7)
+bitmaps = bytes(b1) + bytes(b1)
+desc_at = 4 * bs
+data_at = desc_at + 2 * 24
+z = zlib.compress(page)
+descs = struct.pack("<QIIQ", data_at, len(z), 1, 0) + struct.pack("<QIIQ", data_at + len(z), bs, 0, 0)
+put("fuzz-kdump", "tiny", h.ljust(bs, b"\0") + sub.ljust(bs, b"\0") + bitmaps[:2 * bs] + descs + z + bytes(bs))
+flat = b"makedumpfile".ljust(16, b"\0") + be(1, 8) + be(1, 8)
+flat = flat.ljust(4096, b"\0")
+plain = h.ljust(bs, b"\0") + sub.ljust(bs, b"\0") + bitmaps[:2 * bs] + descs + z + bytes(bs)
+flat += be(0, 8) + be(len(plain), 8) + plain + be((1 << 64) - 1, 8) + be((1 << 64) - 1, 8)
+put("fuzz-kdump", "tiny-flat", flat)
+
+# debugfs texts.
+for p in glob.glob(os.path.join(root, "../shared/fixtures/kvm-*/vgic-state.txt")):
+    put("fuzz-debugfs", os.path.basename(os.path.dirname(p)), open(p, "rb").read()[-4096:])
+put("fuzz-debugfs", "its-state", b"Device ID: 0x8, Event ID Range: [0 - 7]\nEVENT_ID    INTID  HWINTID   TARGET   COL_ID HW\n-----------------------------------------------\n       0     8193        0        0        0  0\n")
+
+# walker: header (BASER0/1, TYPER, CBASER, CREADR|CWRITER, PROPBASER, PENDBASER, format) + body.
+for fmt, typer, baser0, body in [(0, 0x1EF71, 0xF907000040000600, page), (1, 0x1F0001EFB1, 0xB907000040000600, page)]:
+    head = b"".join(struct.pack("<Q", v) for v in [baser0, 0xBC07000040010600, typer, 0xB80000004002040F, 0, 0x4003078F, 0x40040780, fmt])
+    put("fuzz-walker", "fmt%d" % fmt, head + body)
+print("seeds in", out)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses and runs one: Fuzz/run.sh TARGET SECONDS [extra libFuzzer flags]
+# TARGET: fuzz-elf fuzz-raw fuzz-stream fuzz-kdump fuzz-regs fuzz-debugfs fuzz-walker (or "all").
+# Limits (DEVELOPERS.md): 1 s per input (-timeout), 64 MiB per allocation (-malloc_limit_mb),
+# 2 GiB RSS in all. Crashes and slow inputs land in Fuzz/artifacts/; the summary line of the run
+# goes to Fuzz/results/TARGET.txt.
+set -euo pipefail
+cd "$(dirname "$0")"
+target=${1:?usage: run.sh TARGET SECONDS}
+seconds=${2:?usage: run.sh TARGET SECONDS}
+shift 2
+targets=(fuzz-elf fuzz-raw fuzz-stream fuzz-kdump fuzz-regs fuzz-debugfs fuzz-walker)
+[ "$target" = all ] || targets=("$target")
+set +e
+swift build -c release --sanitize fuzzer --sanitize address -q 2>&1 | grep -v -e '^$' -e 'ld.gold: warning: Cannot export local symbol'
+build=${PIPESTATUS[0]}
+set -e
+[ "$build" -eq 0 ] || { echo "run.sh: building the fuzz targets failed" >&2; exit 2; }
+failed=0
+work=${FUZZ_WORK:-/var/tmp/itsdump-fuzz}
+python3 make_seeds.py "$work/seeds" >/dev/null
+mkdir -p artifacts results
+for t in "${targets[@]}"; do
+  mkdir -p "$work/corpus/$t"
+  log="$work/$t.log"
+  set +e
+  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 ".build/release/$t" "$work/corpus/$t" "$work/seeds/$t" \
+    -max_total_time="$seconds" -timeout=1 -malloc_limit_mb=64 -rss_limit_mb=2048 -max_len=65600 \
+    -artifact_prefix="artifacts/$t-" -print_final_stats=1 "$@" >"$log" 2>&1
+  status=$?
+  set -e
+  runs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
+  cov=$(grep -E '#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE)' "$log" | tail -1 | sed -E 's/.*cov: ([0-9]+).*ft: ([0-9]+).*corp: ([0-9]+).*/cov \1, ft \2, corpus \3/' || true)
+  crashes=$(ls artifacts/ 2>/dev/null | grep -c "^$t-" || true)
+  line="$t: ${seconds}s, ${runs:-?} executions, ${cov:-?}, exit $status, artifacts $crashes ($(date -u +%Y-%m-%d))"
+  echo "$line" | tee "results/$t.txt"
+  [ $status -eq 0 ] || { tail -30 "$log"; failed=1; }
+done
+exit $failed
