@@ -7,6 +7,7 @@ let package = Package(
         .executable(name: "itsdump", targets: ["itsdump"]),
         .library(name: "ITSLayout", targets: ["ITSLayout"]),
         .library(name: "CoreDumpReader", targets: ["CoreDumpReader"]),
+        .library(name: "GuestKernel", targets: ["GuestKernel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,10 +34,15 @@ let package = Package(
             name: "CoreDumpReader",
             dependencies: ["ITSLayout", "CLibElf", "CZlib", "CLZO", "CSnappy", "CZstd"]
         ),
+        // The guest kernel's types and symbols from its debug info (DWARF through libdw).
+        .target(
+            name: "GuestKernel",
+            dependencies: ["ITSLayout", "CoreDumpReader", "CLibDW", "CLibElf"]
+        ),
         .executableTarget(
             name: "itsdump",
             dependencies: [
-                "ITSLayout", "CoreDumpReader",
+                "ITSLayout", "CoreDumpReader", "GuestKernel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,7 +51,7 @@ let package = Package(
                     dependencies: ["CoreDumpReader", "ITSLayout", "CZlib", "CLZO", "CSnappy", "CZstd"]),
         .testTarget(
             name: "itsdumpTests",
-            dependencies: ["CoreDumpReader", "ITSLayout"],
+            dependencies: ["CoreDumpReader", "ITSLayout", "GuestKernel"],
             resources: [.copy("Golden")]
         ),
     ],

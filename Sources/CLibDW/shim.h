@@ -1,2 +1,3 @@
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
 #include <dwarf.h>

@@ -30,6 +30,10 @@ struct Diff: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Table entry format for both sides: kvm or qemu.", valueName: "kvm|qemu")) var format: ITSFormat?
     @Option(name: .long, help: ArgumentHelp("Map a migration stream's RAM block, e.g. ram0@0x40000000.", valueName: "NAME@GPA"))
     var ramBlock: [RAMBlockMapping] = []
+    @Option(name: .long, help: ArgumentHelp("With --expected guest-kernel: the guest kernel's debug vmlinux.", valueName: "FILE"))
+    var vmlinux: String?
+    @Option(name: .long, help: ArgumentHelp("The guest's VMCOREINFO text, if the dump has none.", valueName: "FILE"))
+    var vmcoreinfo: String?
     @OptionGroup var output: OutputOptions
 
     var ignored: Set<RouteDiff.Field> {
@@ -136,10 +140,18 @@ struct Diff: ParsableCommand {
 
     /// Reads at most 64 MiB of FILE: a vgic-state hit by the endless-output bug has no end.
     func runExpected(_ path: String) throws {
-        if path == "guest-kernel" {
-            throw DumpError.badArgument("--expected guest-kernel needs the guest kernel reader (--vmlinux), which this build does not have yet")
-        }
         let (session, a) = try side(dumps[0], regsFile: regs)
+        if path == "guest-kernel" {
+            guard let vmlinux else { throw ValidationError("--expected guest-kernel needs --vmlinux FILE (the guest kernel's debug vmlinux)") }
+            let k = try KernelView.load(session: session, vmlinux: vmlinux, vmcoreinfoFile: vmcoreinfo)
+            let rows = k.view.routes.map { r in ["deviceID": Int(r.deviceID.rawValue), "eventID": Int(r.eventID.rawValue), "lpi": Int(r.lpi.rawValue),
+                                                 "vcpu": Int(r.cpu), "icid": Int(r.icid.rawValue)] }
+            var d = ExpectedDiff.against(rows: rows, source: "the guest kernel's ITS driver (its_device list, \(k.view.vmcoreinfoSource))",
+                                         routes: a.routes, ignoring: ignored)
+            d.notes += k.view.problems
+            try report(d, session: session, a: a, path: "guest-kernel")
+            return
+        }
         let file = try MappedFile(path: path)
         let text = String(decoding: file.bytes(at: 0, count: Int(min(file.size, 64 << 20))) ?? [], as: UTF8.self)
         let trimmed = text.drop { $0 == " " || $0 == "\n" || $0 == "\t" }
@@ -161,6 +173,10 @@ struct Diff: ParsableCommand {
         if file.size > 64 << 20 {
             FileHandle.standardError.write(Data("itsdump: \(path): read the first 64 MiB only\n".utf8))
         }
+        try report(d, session: session, a: a, path: path)
+    }
+
+    func report(_ d: ExpectedDiff, session: Session, a: Session.Analysis, path: String) throws {
         if output.output == .json {
             emit(JSONValue.object([
                 "schemaVersion": .int(1), "command": .string("diff"), "a": Routes.inputsJSON(session),

@@ -16,7 +16,7 @@ struct ITSDump: ParsableCommand {
             Exit status: 0 success, 2 unusable input or arguments (1 is reserved for problems found).
             """,
         version: "0.1.0",
-        subcommands: [Info.self, Regs.self, Tables.self, Routes.self, Check.self, Diff.self, Explain.self, Queue.self, Extract.self])
+        subcommands: [Info.self, Regs.self, Tables.self, Routes.self, Check.self, Diff.self, Explain.self, Queue.self, Driver.self, Extract.self])
 }
 
 /// Prints to standard output without Foundation's buffering surprises.

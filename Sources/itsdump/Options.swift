@@ -93,6 +93,16 @@ struct InputOptions: ParsableArguments {
     var pendbaser: [IndexedValue] = []
 
     @Option(name: .long, help: ArgumentHelp(
+        "The guest kernel's debug vmlinux (DWARF): the driver's records give the registers when no other source does, and `driver` / `diff --expected guest-kernel` read them.",
+        valueName: "FILE"))
+    var vmlinux: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The guest's VMCOREINFO text, when the dump carries no VMCOREINFO note and the scan of guest RAM finds none.",
+        valueName: "FILE"))
+    var vmcoreinfo: String?
+
+    @Option(name: .long, help: ArgumentHelp(
         "Table entry format: kvm (KVM's ITS table ABI rev 0) or qemu (QEMU's emulated ITS). Default: from GITS_TYPER.ITT_entry_size, else GITS_IIDR.",
         valueName: "kvm|qemu"))
     var format: ITSFormat?

@@ -41,7 +41,20 @@ struct Session {
     }
 
     func analyse(_ input: InputOptions) throws -> Analysis {
-        try analyse(registers: input.registerState(vcpuCount: vcpuCount, carried: carriedRegisters), format: input.format)
+        try analyse(registers: registers(input), format: input.format)
+    }
+
+    /// The inputs' own registers, else the guest kernel's (with --vmlinux and no --regs/flags
+    /// giving BASERs), then the state file and the flags on top.
+    func registers(_ input: InputOptions) throws -> RegisterState {
+        var carried = carriedRegisters
+        if carried == nil, input.regsFrom == nil, let vmlinux = input.vmlinux {
+            let fromFlags = try input.registerState(vcpuCount: vcpuCount, carried: nil)
+            if !fromFlags.its.contains(where: \.hasAnyBaser) {
+                carried = try KernelView.load(session: self, vmlinux: vmlinux, vmcoreinfoFile: input.vmcoreinfo).view.registers
+            }
+        }
+        return try input.registerState(vcpuCount: vcpuCount, carried: carried)
     }
 
     func analyse(registers: RegisterState, format: ITSFormat?) throws -> Analysis {

@@ -1,0 +1,237 @@
+import CLibDW
+import CLibElf
+import CoreDumpReader
+import Glibc
+import ITSLayout
+
+/// The guest kernel's symbols (`.symtab`) and types (DWARF 4/5) through libelf and libdw.
+/// Only the compilation units a walk needs are read: a variable's unit is found through
+/// `.debug_aranges` (dwarf_addrdie), never by indexing all DWARF.
+public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
+    let fd: Int32
+    let elf: OpaquePointer
+    let dwarf: OpaquePointer
+    /// Object symbols by name (a name can have several statics: gic_data), with the source file
+    /// of local ones (the STT_FILE entry they follow in `.symtab`).
+    let symbols: [String: [(value: UInt64, file: String?)]]
+    private var unitCache: [String: Dwarf_Off] = [:]
+    private let lock = NSLockish()
+    public let buildID: String?
+    public let release: String?
+    public let path: String
+
+    public init(path: String) throws(DumpError) {
+        self.path = path
+        elf_version(UInt32(EV_CURRENT))
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        guard let e = elf_begin(fd, ELF_C_READ_MMAP, nil), elf_kind(e) == ELF_K_ELF else {
+            close(fd)
+            throw .notADump(path: path, reason: "not an ELF file: --vmlinux takes the kernel's debug vmlinux (e.g. /usr/lib/debug/boot/vmlinux-RELEASE from linux-image-RELEASE-dbg)")
+        }
+        elf = e
+        var syms: [String: [(value: UInt64, file: String?)]] = [:]
+        var build: String?
+        var rel: String?
+        var scn: OpaquePointer? = elf_nextscn(e, nil)
+        var shstrndx = 0
+        elf_getshdrstrndx(e, &shstrndx)
+        while let s = scn {
+            var sh = GElf_Shdr()
+            if gelf_getshdr(s, &sh) != nil {
+                if sh.sh_type == UInt32(SHT_SYMTAB), let data = elf_getdata(s, nil), sh.sh_entsize > 0 {
+                    let count = Int(sh.sh_size / sh.sh_entsize)
+                    var file: String?
+                    for i in 0..<count {
+                        var sym = GElf_Sym()
+                        guard gelf_getsym(data, Int32(i), &sym) != nil else { continue }
+                        let type = Int32(sym.st_info & 0xF), bind = Int32(sym.st_info >> 4)
+                        if type == STT_FILE {
+                            file = elf_strptr(e, Int(sh.sh_link), Int(sym.st_name)).map { String(cString: $0) }
+                            continue
+                        }
+                        guard type == STT_OBJECT, let name = elf_strptr(e, Int(sh.sh_link), Int(sym.st_name)) else { continue }
+                        syms[String(cString: name), default: []].append((sym.st_value, bind == STB_LOCAL ? file : nil))
+                    }
+                } else if sh.sh_type == UInt32(SHT_NOTE), let data = elf_getdata(s, nil) {
+                    var off = 0
+                    var nhdr = GElf_Nhdr()
+                    var nameOff = 0, descOff = 0
+                    while true {
+                        let next = gelf_getnote(data, off, &nhdr, &nameOff, &descOff)
+                        if next == 0 { break }
+                        if let base = data.pointee.d_buf {
+                            let name = String(cString: base.advanced(by: nameOff).assumingMemoryBound(to: CChar.self))
+                            let desc = UnsafeRawBufferPointer(start: base.advanced(by: descOff), count: Int(nhdr.n_descsz))
+                            if name == "GNU", nhdr.n_type == 3 {
+                                build = desc.map { String(format: "%02x", $0) }.joined()
+                            } else if name == "Linux", nhdr.n_type == 0x100 || nhdr.n_type == 0 {
+                                let text = String(decoding: desc.prefix { $0 != 0 }, as: UTF8.self)
+                                if text.contains(".") { rel = text }
+                            }
+                        }
+                        off = next
+                    }
+                }
+            }
+            scn = elf_nextscn(e, s)
+        }
+        symbols = syms
+        buildID = build
+        release = rel
+        guard let d = dwarf_begin_elf(e, DWARF_C_READ, nil) else {
+            elf_end(e)
+            close(fd)
+            throw .notADump(path: path, reason: "no DWARF debug info (\(String(cString: dwarf_errmsg(-1)))): pass the debug vmlinux (linux-image-RELEASE-dbg), not the stripped image")
+        }
+        dwarf = d
+        guard !syms.isEmpty else {
+            throw .notADump(path: path, reason: "no symbol table (.symtab): pass the debug vmlinux")
+        }
+    }
+
+    deinit {
+        dwarf_end(dwarf)
+        elf_end(elf)
+        close(fd)
+    }
+
+    // MARK: KernelTypes
+
+    public func symbol(_ name: String, near: String?) -> UInt64? {
+        guard let values = symbols[name] else { return nil }
+        if values.count == 1 || near == nil { return values.first?.value }
+        let file = symbols[near ?? ""]?.first?.file
+        return (values.first { $0.file != nil && $0.file == file } ?? values.first)?.value
+    }
+
+    public func structure(_ name: String, inUnitOf variable: String) -> StructLayout? {
+        guard var cu = unit(of: variable) else { return nil }
+        for var child in children(&cu) {
+            if dwarf_tag(&child) == Int32(DW_TAG_structure_type), let n = dwarf_diename(&child), String(cString: n) == name,
+               dwarf_hasattr(&child, UInt32(DW_AT_declaration)) == 0 {
+                return layout(&child)
+            }
+        }
+        return nil
+    }
+
+    public func memberStructure(_ layout: StructLayout, _ member: String, inUnitOf variable: String) -> StructLayout? {
+        var die = Dwarf_Die()
+        guard dwarf_offdie(dwarf, Dwarf_Off(layout.token), &die) != nil else { return nil }
+        for var child in children(&die) {
+            if dwarf_tag(&child) == Int32(DW_TAG_member), let n = dwarf_diename(&child), String(cString: n) == member {
+                var t = Dwarf_Die()
+                guard typeOf(&child, &t) else { return nil }
+                // Through pointers, arrays, typedefs and qualifiers to the struct.
+                let through = [DW_TAG_pointer_type, DW_TAG_array_type, DW_TAG_typedef, DW_TAG_const_type, DW_TAG_volatile_type].map { Int32($0) }
+                for _ in 0..<16 {
+                    let tag = dwarf_tag(&t)
+                    if tag == Int32(DW_TAG_structure_type) { return self.layout(&t) }
+                    var next = Dwarf_Die()
+                    guard through.contains(tag), typeOf(&t, &next) else { return nil }
+                    t = next
+                }
+                return nil
+            }
+        }
+        return nil
+    }
+
+    // MARK: DWARF helpers
+
+    /// The compilation unit that defines `variable`: for a static, the unit named after the
+    /// source file its `.symtab` STT_FILE entry gives (data addresses are not in
+    /// .debug_aranges); for a global, the unit whose address ranges hold it.
+    func unit(of variable: String) -> Dwarf_Die? {
+        guard let sym = symbols[variable]?.first else { return nil }
+        var cu = Dwarf_Die()
+        guard let file = sym.file else {
+            return dwarf_addrdie(dwarf, sym.value, &cu) != nil ? cu : nil
+        }
+        let cached: Dwarf_Off? = lock.with { unitCache[file] }
+        if let off = cached { return dwarf_offdie(dwarf, off, &cu) != nil ? cu : nil }
+        // CU headers only: each unit's root DIE, not its contents.
+        var off: Dwarf_Off = 0, next: Dwarf_Off = 0
+        var headerSize = 0
+        while dwarf_nextcu(dwarf, off, &next, &headerSize, nil, nil, nil) == 0 {
+            if dwarf_offdie(dwarf, off + Dwarf_Off(headerSize), &cu) != nil, let n = dwarf_diename(&cu) {
+                let name = String(cString: n)
+                if name == file || name.hasSuffix("/" + file) {
+                    let found = off + Dwarf_Off(headerSize)
+                    lock.with { unitCache[file] = found }
+                    return cu
+                }
+            }
+            off = next
+        }
+        return nil
+    }
+
+    func typeOf(_ die: UnsafeMutablePointer<Dwarf_Die>, _ out: UnsafeMutablePointer<Dwarf_Die>) -> Bool {
+        var attr = Dwarf_Attribute()
+        guard dwarf_attr_integrate(die, UInt32(DW_AT_type), &attr) != nil else { return false }
+        var t = Dwarf_Die()
+        guard dwarf_formref_die(&attr, &t) != nil else { return false }
+        out.pointee = t
+        return true
+    }
+
+    func layout(_ die: UnsafeMutablePointer<Dwarf_Die>) -> StructLayout {
+        let name = dwarf_diename(die).map { String(cString: $0) } ?? "(anonymous)"
+        let size = UInt64(max(0, dwarf_bytesize(die)))
+        var members: [StructLayout.Member] = []
+        collectMembers(die, base: 0, into: &members, depth: 0)
+        return StructLayout(name: name, size: size, members: members, token: UInt64(dwarf_dieoffset(die)))
+    }
+
+    /// Members with their offsets; anonymous struct/union members are flattened into their parent.
+    func collectMembers(_ die: UnsafeMutablePointer<Dwarf_Die>, base: UInt64, into out: inout [StructLayout.Member], depth: Int) {
+        guard depth < 8 else { return }
+        for var child in children(die) {
+            guard dwarf_tag(&child) == Int32(DW_TAG_member) else { continue }
+            var offset: UInt64 = 0
+            var attr = Dwarf_Attribute()
+            if dwarf_attr(&child, UInt32(DW_AT_data_member_location), &attr) != nil {
+                var v: Dwarf_Word = 0
+                if dwarf_formudata(&attr, &v) == 0 { offset = UInt64(v) }
+            }
+            var t = Dwarf_Die()
+            var size: Dwarf_Word = 0
+            if typeOf(&child, &t) { _ = dwarf_aggregate_size(&t, &size) }
+            if let n = dwarf_diename(&child) {
+                out.append(.init(name: String(cString: n), offset: base + offset, size: UInt64(size)))
+            } else if typeOf(&child, &t) {
+                var inner = t
+                collectMembers(&inner, base: base + offset, into: &out, depth: depth + 1)
+            }
+        }
+    }
+
+    /// The direct children of a DIE (bounded).
+    func children(_ die: UnsafeMutablePointer<Dwarf_Die>) -> [Dwarf_Die] {
+        var out: [Dwarf_Die] = []
+        var child = Dwarf_Die()
+        guard dwarf_child(die, &child) == 0 else { return out }
+        out.append(child)
+        while out.count < 1 << 20 {
+            var next = Dwarf_Die()
+            guard dwarf_siblingof(&child, &next) == 0 else { break }
+            out.append(next)
+            child = next
+        }
+        return out
+    }
+}
+
+/// A pthread mutex for the unit cache.
+final class NSLockish: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func with<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body()
+    }
+}

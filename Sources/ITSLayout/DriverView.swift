@@ -1,0 +1,256 @@
+/// What the guest's ITS driver believes (Linux irq-gic-v3-its.c, input-formats.md §5): its
+/// ITSes with the GITS_BASER values it programmed, its devices with their events, LPIs and
+/// collections, and the LPI tables of the redistributors.
+public struct DriverView: Sendable {
+    public struct Device: Sendable {
+        public var address: UInt64
+        public var deviceID: DeviceID
+        public var nrItes: UInt32
+        public var ittAddress: GuestPhysicalAddress?
+        public var lpiBase: UInt32
+        public var nrLPIs: UInt32
+        /// Allocated events: (EventID, LPI, collection index = CPU).
+        public var events: [(eventID: EventID, lpi: LPI, cpu: UInt16)]
+        public var shared: Bool
+    }
+    public struct Collection: Sendable {
+        public var cpu: Int
+        public var targetAddress: UInt64
+        public var colID: UInt16
+    }
+    public struct ITS: Sendable {
+        public var nodeAddress: UInt64
+        public var physBase: UInt64
+        public var basers: [UInt64]
+        public var typer: UInt64
+        public var commandQueue: GuestPhysicalAddress?
+        public var commandWriteOffset: UInt64?
+        public var devices: [Device]
+        public var collections: [Collection]
+    }
+    public struct Route: Sendable, Hashable {
+        public var its: Int
+        public var deviceID: DeviceID
+        public var eventID: EventID
+        public var lpi: LPI
+        public var icid: ICID
+        public var cpu: UInt32
+    }
+
+    public var its: [ITS] = []
+    public var propTable: GuestPhysicalAddress?
+    public var lpiIDBits: UInt64?
+    public var pendingTables: [(cpu: UInt32, address: GuestPhysicalAddress)] = []
+    public var cpus: Int = 0
+    /// Pointers that led outside the dump, lists cut at their bound: reported, not fatal.
+    public var problems: [String] = []
+    public var vmcoreinfoSource: String = ""
+
+    public var routes: [Route] {
+        var out: [Route] = []
+        for (i, n) in its.enumerated() {
+            for d in n.devices {
+                for e in d.events {
+                    let col = n.collections.first { $0.cpu == Int(e.cpu) }
+                    out.append(Route(its: i, deviceID: d.deviceID, eventID: e.eventID, lpi: e.lpi,
+                                     icid: ICID(UInt32(col?.colID ?? e.cpu)), cpu: UInt32(e.cpu)))
+                }
+            }
+        }
+        return out.sorted { ($0.its, $0.deviceID, $0.eventID) < ($1.its, $1.deviceID, $1.eventID) }
+    }
+
+    /// The registers the driver programmed, for the table walk (provenance "guest kernel").
+    public var registers: RegisterState {
+        var state = RegisterState()
+        for n in its {
+            var r = ITSRegisterState()
+            let p = { (f: String) in Provenance(.guestKernel, "its_node@\(hex(n.nodeAddress)).\(f)") }
+            r.base = Sourced(GuestPhysicalAddress(n.physBase), p("phys_base"))
+            r.typer = Sourced(GITSTyper(rawValue: n.typer), p("typer"))
+            for (i, v) in n.basers.prefix(8).enumerated() { r.baser[i] = Sourced(GITSBaser(rawValue: v), p("tables[\(i)].val")) }
+            if let q = n.commandQueue {
+                // The driver allocates a 64 KiB queue (ITS_CMD_QUEUE_SZ): Valid | PA | Size 15.
+                r.cbaser = Sourced(GITSCBaser(rawValue: 1 << 63 | q.rawValue | 15), p("cmd_base"))
+                if let w = n.commandWriteOffset {
+                    r.cwriter = Sourced(GITSCommandOffset(rawValue: w), p("cmd_write"))
+                }
+            }
+            state.its.append(r)
+        }
+        for c in 0..<cpus {
+            var rd = RedistributorState(cpu: UInt32(c))
+            if let prop = propTable {
+                let idBits = (lpiIDBits ?? 16) - 1
+                rd.propbaser = Sourced(GICRPropBaser(rawValue: prop.rawValue | idBits), Provenance(.guestKernel, "gic_rdists->prop_table_pa"))
+            }
+            if let pend = pendingTables.first(where: { $0.cpu == UInt32(c) }) {
+                rd.pendbaser = Sourced(GICRPendBaser(rawValue: pend.address.rawValue), Provenance(.guestKernel, "rdist[\(c)].pend_page"))
+            }
+            state.redistributors.append(rd)
+        }
+        return state
+    }
+}
+
+public enum DriverWalkError: Error, CustomStringConvertible, Sendable {
+    case missing(String)
+    public var description: String {
+        switch self { case .missing(let what): what }
+    }
+}
+
+/// Walks the driver's structures through a type source and the kernel's address space. Every
+/// offset comes from the type source; lists are walked with a bound and a visited set.
+public enum DriverWalker {
+    static let maxListEntries = 1 << 16
+
+    public static func walk(types: any KernelTypes, space: KernelAddressSpace, memory: any GuestMemory,
+                            cpus dumpCPUs: Int?) throws(DriverWalkError) -> DriverView
+    {
+        var view = DriverView()
+        var r = Reader(space: space, memory: memory)
+        func need(_ s: StructLayout?, _ name: String) throws(DriverWalkError) -> StructLayout {
+            guard let s else { throw .missing("the debug info has no struct \(name) in irq-gic-v3-its.c's unit: pass a vmlinux with DWARF for this kernel") }
+            return s
+        }
+        func off(_ s: StructLayout, _ m: String) throws(DriverWalkError) -> UInt64 {
+            guard let o = s.offset(m) else { throw .missing("struct \(s.name) has no member \(m) in this kernel's debug info") }
+            return o
+        }
+        guard let itsNodesLink = types.symbol("its_nodes", near: nil) else {
+            throw .missing("the vmlinux has no symbol its_nodes (irq-gic-v3-its.c): is this an arm64 kernel with the GICv3 ITS driver?")
+        }
+        let node = try need(types.structure("its_node", inUnitOf: "its_nodes"), "its_node")
+        let device = try need(types.structure("its_device", inUnitOf: "its_nodes"), "its_device")
+        let eventMap = try need(types.memberStructure(device, "event_map", inUnitOf: "its_nodes"), "event_lpi_map")
+        let baser = try need(types.memberStructure(node, "tables", inUnitOf: "its_nodes"), "its_baser")
+        let collection = try need(types.memberStructure(node, "collections", inUnitOf: "its_nodes"), "its_collection")
+        let cpus = types.symbol("nr_cpu_ids", near: nil).flatMap { r.u32(space.image(space.runtime($0))) }.map(Int.init) ?? dumpCPUs ?? 0
+        view.cpus = min(cpus, 4096)
+        if let l = types.symbol("lpi_id_bits", near: "its_nodes"), let v = r.u32(space.image(space.runtime(l))) { view.lpiIDBits = UInt64(v) }
+
+        let head = space.runtime(itsNodesLink)
+        for nodeEntry in r.list(head: head, at: space.image(head), what: "its_nodes", problems: &view.problems) {
+            let n = nodeEntry &- (try off(node, "entry"))
+            var its = DriverView.ITS(nodeAddress: n, physBase: r.u64(n &+ (try off(node, "phys_base"))) ?? 0, basers: [],
+                                     typer: r.u64(n &+ (try off(node, "typer"))) ?? 0, devices: [], collections: [])
+            let tables = try off(node, "tables"), valOff = try off(baser, "val")
+            for i in 0..<UInt64(8) { its.basers.append(r.u64(n &+ tables &+ i * baser.size &+ valOff) ?? 0) }
+            if let cmd = r.u64(n &+ (try off(node, "cmd_base"))), let pa = space.physical(cmd) {
+                its.commandQueue = pa
+                if let w = r.u64(n &+ (try off(node, "cmd_write"))), w >= cmd, w - cmd < 65536 { its.commandWriteOffset = w - cmd }
+            }
+            if let cols = r.u64(n &+ (try off(node, "collections"))), cols != 0 {
+                for c in 0..<view.cpus {
+                    let base = cols &+ UInt64(c) * collection.size
+                    guard let t = r.u64(base &+ (try off(collection, "target_address"))),
+                          let id = r.u16(base &+ (try off(collection, "col_id"))) else {
+                        view.problems.append("its_node \(hex(n)): collection of CPU \(c) at \(hex(base)) is not in the dump")
+                        continue
+                    }
+                    its.collections.append(.init(cpu: c, targetAddress: t, colID: id))
+                }
+            }
+            let devHead = n &+ (try off(node, "its_device_list"))
+            guard let devHeadPA = space.physical(devHead) else { continue }
+            for devEntry in r.list(head: devHead, at: devHeadPA, what: "its_device_list", problems: &view.problems) {
+                let d = devEntry &- (try off(device, "entry"))
+                let em = d &+ (try off(device, "event_map"))
+                guard let id = r.u32(d &+ (try off(device, "device_id"))), let nrItes = r.u32(d &+ (try off(device, "nr_ites"))),
+                      let lpiBase = r.u64(em &+ (try off(eventMap, "lpi_base"))), let nrLPIs = r.u32(em &+ (try off(eventMap, "nr_lpis"))) else {
+                    view.problems.append("its_device at \(hex(d)) is not in the dump")
+                    continue
+                }
+                var dev = DriverView.Device(address: d, deviceID: DeviceID(id), nrItes: nrItes, ittAddress: nil,
+                                            lpiBase: UInt32(truncatingIfNeeded: lpiBase), nrLPIs: nrLPIs, events: [],
+                                            shared: (r.u8(d &+ (device.offset("shared") ?? 0)) ?? 0) != 0)
+                // its_build_mapd_cmd: the ITS gets ALIGN(virt_to_phys(itt), 256).
+                if let itt = r.u64(d &+ (try off(device, "itt"))), let pa = space.physical(itt) {
+                    dev.ittAddress = GuestPhysicalAddress((pa.rawValue + 255) / 256 * 256)
+                }
+                let count = min(UInt64(nrLPIs), UInt64(nrItes), 1 << 16)
+                if let bitmap = r.u64(em &+ (try off(eventMap, "lpi_map"))), let colMap = r.u64(em &+ (try off(eventMap, "col_map"))) {
+                    for e in 0..<count {
+                        guard let word = r.u64(bitmap &+ e / 64 * 8) else {
+                            view.problems.append("device \(dev.deviceID): event bitmap at \(hex(bitmap)) is not in the dump")
+                            break
+                        }
+                        guard word >> (e % 64) & 1 == 1 else { continue }
+                        let cpu = r.u16(colMap &+ e * 2) ?? 0xFFFF
+                        dev.events.append((EventID(UInt32(e)), LPI(UInt32(truncatingIfNeeded: lpiBase &+ e)), cpu))
+                    }
+                }
+                its.devices.append(dev)
+            }
+            its.devices.sort { $0.deviceID < $1.deviceID }
+            view.its.append(its)
+        }
+
+        // gic_rdists → property table and each CPU's pending table (a struct page * in 6.1).
+        if let rdLink = types.symbol("gic_rdists", near: "its_nodes"),
+           let rdists = types.structure("rdists", inUnitOf: "gic_rdists"),
+           let rdPtr = r.u64(space.image(space.runtime(rdLink))), rdPtr != 0
+        {
+            if let o = rdists.offset("prop_table_pa"), let pa = r.u64(rdPtr &+ o) { view.propTable = GuestPhysicalAddress(pa) }
+            if let o = rdists.offset("rdist"), let percpu = r.u64(rdPtr &+ o),
+               let per = types.memberStructure(rdists, "rdist", inUnitOf: "gic_rdists"),
+               let offsets = types.symbol("__per_cpu_offset", near: nil)
+            {
+                for c in 0..<view.cpus {
+                    guard let cpuOff = r.u64(space.image(space.runtime(offsets)).rawValue &+ UInt64(c) * 8, physical: true) else { continue }
+                    let rd = percpu &+ cpuOff
+                    if let o = per.offset("pend_page"), let page = r.u64(rd &+ o), page != 0, let pa = space.pagePointer(page) {
+                        view.pendingTables.append((UInt32(c), pa))
+                    } else {
+                        view.problems.append("CPU \(c): its pending table (rdist.pend_page) could not be read")
+                    }
+                }
+            }
+        } else {
+            view.problems.append("gic_rdists not found or not in the dump: no property or pending table addresses")
+        }
+        return view
+    }
+
+    /// Reads guest kernel memory by VA (or PA), reporting nothing itself: callers decide.
+    struct Reader {
+        let space: KernelAddressSpace
+        let memory: any GuestMemory
+
+        func bytes(_ a: UInt64, _ n: Int, physical: Bool = false) -> [UInt8]? {
+            guard let pa = physical ? GuestPhysicalAddress(a) : space.physical(a),
+                  case .bytes(let b) = memory.read(pa, count: n) else { return nil }
+            return b
+        }
+        func u64(_ va: UInt64, physical: Bool = false) -> UInt64? { bytes(va, 8, physical: physical)?.loadLE(at: 0, count: 8) }
+        func u64(_ pa: GuestPhysicalAddress) -> UInt64? { u64(pa.rawValue, physical: true) }
+        func u32(_ va: UInt64) -> UInt32? { bytes(va, 4).map { UInt32($0.loadLE(at: 0, count: 4)) } }
+        func u32(_ pa: GuestPhysicalAddress) -> UInt32? { bytes(pa.rawValue, 4, physical: true).map { UInt32($0.loadLE(at: 0, count: 4)) } }
+        func u16(_ va: UInt64) -> UInt16? { bytes(va, 2).map { UInt16($0.loadLE(at: 0, count: 2)) } }
+        func u8(_ va: UInt64) -> UInt8? { bytes(va, 1)?.first }
+
+        /// The entries (VAs of their list_head) of a circular kernel list, bounded, cycles cut.
+        func list(head: UInt64, at headPA: GuestPhysicalAddress, what: String, problems: inout [String]) -> [UInt64] {
+            var out: [UInt64] = []
+            var seen: Set<UInt64> = [head]
+            guard var p = u64(headPA) else {
+                problems.append("\(what): the list head at \(headPA) is not in the dump")
+                return out
+            }
+            while p != head {
+                guard out.count < DriverWalker.maxListEntries, seen.insert(p).inserted else {
+                    problems.append("\(what): the list does not return to its head (cycle or more than \(DriverWalker.maxListEntries) entries); cut")
+                    break
+                }
+                out.append(p)
+                guard let next = u64(p) else {
+                    problems.append("\(what): entry at \(hex(p)) is not in the dump; the list is cut there")
+                    break
+                }
+                p = next
+            }
+            return out
+        }
+    }
+}

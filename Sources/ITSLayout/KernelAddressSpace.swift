@@ -1,0 +1,150 @@
+/// Guest kernel virtual addresses → guest-physical, from VMCOREINFO (input-formats.md §6):
+/// kernel-image addresses by `kimage_voffset`, linear-map addresses by PHYS_OFFSET, anything
+/// else (per-CPU areas, vmalloc) by a walk of the page tables from `swapper_pg_dir`.
+public struct VMCOREINFO: Sendable {
+    public var pairs: [(key: String, value: String)]
+    /// Where it came from: "ELF note", "kdump sub-header", "--vmcoreinfo FILE", "found in RAM at 0x…".
+    public var source: String
+
+    public init(text: String, source: String) {
+        self.source = source
+        pairs = text.split(separator: "\n").compactMap { line -> (key: String, value: String)? in
+            let p = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return p.count == 2 ? (String(p[0]), String(p[1])) : nil
+        }
+    }
+
+    public subscript(_ key: String) -> String? { pairs.first { $0.key == key }?.value }
+
+    /// NUMBER() values are decimal or 0x-hex; SYMBOL() and KERNELOFFSET are hex without 0x (§6.1).
+    public func number(_ key: String) -> UInt64? {
+        guard let v = self[key] else { return nil }
+        if v.hasPrefix("0x") { return UInt64(v.dropFirst(2), radix: 16) }
+        if key.hasPrefix("SYMBOL(") || key == "KERNELOFFSET" { return UInt64(v, radix: 16) }
+        if let d = UInt64(v) { return d }
+        return Int64(v).map { UInt64(bitPattern: $0) }
+    }
+
+    /// §6.2: a page that starts with the text (`vmcoreinfo_data`) or with the ELF note header
+    /// (`vmcoreinfo_note`), validated by PAGESIZE= and a PHYS_OFFSET inside the dump's RAM.
+    public static func scan(_ memory: any GuestMemory, pageSize: UInt64 = 4096, maxPages: UInt64 = 1 << 24) -> VMCOREINFO? {
+        let notePrefix: [UInt8] = [0x0B, 0, 0, 0] // namesz 11, then descsz, type 0, "VMCOREINFO\0\0"
+        let name = Array("VMCOREINFO".utf8) + [0, 0]
+        let text = Array("OSRELEASE=".utf8)
+        var scanned: UInt64 = 0
+        for r in memory.presentRanges {
+            var a = (r.start.rawValue + pageSize - 1) / pageSize * pageSize
+            while a + 64 <= r.end, scanned < maxPages {
+                scanned += 1
+                defer { a += pageSize }
+                guard case .bytes(let head) = memory.read(GuestPhysicalAddress(a), count: 34) else { continue }
+                var start: UInt64?
+                if Array(head[0..<10]) == text {
+                    start = a
+                } else if Array(head[0..<4]) == notePrefix, Array(head[12..<24]) == name, Array(head[24..<34]) == text {
+                    start = a + 24
+                }
+                guard let s = start, case .bytes(let body) = memory.read(GuestPhysicalAddress(s), count: Int(min(pageSize * 2, r.end - s))) else { continue }
+                let t = String(decoding: body.prefix { $0 != 0 }, as: UTF8.self)
+                let v = VMCOREINFO(text: t, source: "found in guest RAM at \(hex(s))")
+                if v["PAGESIZE"] != nil, let po = v.number("NUMBER(PHYS_OFFSET)"),
+                   memory.presentRanges.contains(where: { $0.contains(GuestPhysicalAddress(po)) }) {
+                    return v
+                }
+            }
+        }
+        return nil
+    }
+}
+
+public struct KernelAddressSpace: Sendable {
+    public var kernelOffset: UInt64
+    public var kimageVoffset: UInt64
+    public var physOffset: UInt64
+    public var vaBits: UInt64
+    public var pageSize: UInt64
+    public var swapperPgDir: UInt64?
+    public var vmemmapStart: UInt64
+    public var pageStructSize: UInt64
+    public let memory: any GuestMemory
+
+    public enum Problem: Error, CustomStringConvertible, Sendable {
+        case missing(String)
+        public var description: String {
+            switch self { case .missing(let k): "VMCOREINFO lacks \(k)" }
+        }
+    }
+
+    public init(_ v: VMCOREINFO, memory: any GuestMemory) throws(Problem) {
+        guard let ko = v.number("KERNELOFFSET") else { throw .missing("KERNELOFFSET") }
+        guard let kv = v.number("NUMBER(kimage_voffset)") else { throw .missing("NUMBER(kimage_voffset)") }
+        guard let po = v.number("NUMBER(PHYS_OFFSET)") else { throw .missing("NUMBER(PHYS_OFFSET)") }
+        guard let vb = v.number("NUMBER(VA_BITS)"), vb >= 36, vb <= 52 else { throw .missing("NUMBER(VA_BITS)") }
+        kernelOffset = ko
+        kimageVoffset = kv
+        physOffset = po
+        // With TCR_EL1_T1SZ the kernel's actual VA size is 64 − T1SZ (§6.1).
+        vaBits = v.number("NUMBER(TCR_EL1_T1SZ)").map { 64 - $0 } ?? vb
+        pageSize = v.number("PAGESIZE") ?? 4096
+        swapperPgDir = v.number("SYMBOL(swapper_pg_dir)")
+        pageStructSize = v.number("SIZE(page)") ?? 64
+        let pageShift = UInt64(pageSize.trailingZeroBitCount)
+        // 6.1-era default (§5.6): −(1 << (VA_BITS − (PAGE_SHIFT − 6))).
+        vmemmapStart = v.number("NUMBER(VMEMMAP_START)") ?? (0 &- (UInt64(1) << (vaBits - (pageShift - 6))))
+        self.memory = memory
+    }
+
+    /// A link-time symbol address (vmlinux) → its runtime VA: + KERNELOFFSET (§6.6).
+    public func runtime(_ linkVA: UInt64) -> UInt64 { linkVA &+ kernelOffset }
+
+    /// Kernel-image VA → PA: va − kimage_voffset (§6.3).
+    public func image(_ va: UInt64) -> GuestPhysicalAddress { GuestPhysicalAddress(va &- kimageVoffset) }
+
+    var pageOffset: UInt64 { 0 &- (UInt64(1) << vaBits) }
+
+    /// Any kernel VA → PA: the linear map directly (≥ 5.4 layout, §6.4), else the page tables.
+    public func physical(_ va: UInt64) -> GuestPhysicalAddress? {
+        if va >= pageOffset, va >> (vaBits - 1) & 1 == 0 {
+            return GuestPhysicalAddress((va & ~pageOffset) &+ physOffset)
+        }
+        return walk(va)
+    }
+
+    /// §6.5: the TTBR1 tables from swapper_pg_dir, 4K/16K/64K granules.
+    public func walk(_ va: UInt64) -> GuestPhysicalAddress? {
+        guard let root = swapperPgDir else { return nil }
+        let pageShift = UInt64(pageSize.trailingZeroBitCount)
+        let bitsPerLevel = pageShift - 3
+        let levels = (vaBits - pageShift + bitsPerLevel - 1) / bitsPerLevel
+        let paMask: UInt64 = 0x0000_FFFF_FFFF_FFFF & ~(pageSize - 1)
+        var table = image(root).rawValue
+        for level in 0..<levels {
+            let below = levels - 1 - level
+            let shift = pageShift + bitsPerLevel * below
+            let topBits = level == 0 ? (vaBits - pageShift - 1) % bitsPerLevel + 1 : bitsPerLevel
+            let index = (va >> shift) & ((UInt64(1) << topBits) - 1)
+            guard case .bytes(let b) = memory.read(GuestPhysicalAddress(table &+ index * 8), count: 8) else { return nil }
+            let desc = b.loadLE(at: 0, count: 8)
+            var pa = desc & paMask
+            if pageSize == 65536 { pa |= (desc >> 12 & 0xF) << 48 }  // PA[51:48] in [15:12] with 64K pages
+            switch desc & 3 {
+            case 3 where below > 0: table = pa
+            case 3: return GuestPhysicalAddress(pa | (va & (pageSize - 1)))
+            case 1 where below > 0:
+                let block = UInt64(1) << shift
+                return GuestPhysicalAddress((pa & ~(block - 1)) | (va & (block - 1)))
+            default: return nil
+            }
+        }
+        return nil
+    }
+
+    /// `struct page *` → PA through vmemmap (SPARSEMEM_VMEMMAP, §5.6).
+    public func pagePointer(_ page: UInt64) -> GuestPhysicalAddress? {
+        let pageShift = UInt64(pageSize.trailingZeroBitCount)
+        let vmemmap = vmemmapStart &- (physOffset >> pageShift) &* pageStructSize
+        let delta = page &- vmemmap
+        guard delta % pageStructSize == 0, delta / pageStructSize < 1 << 40 else { return nil }
+        return GuestPhysicalAddress((delta / pageStructSize) << pageShift)
+    }
+}
