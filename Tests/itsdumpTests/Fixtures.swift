@@ -47,6 +47,24 @@ enum Fixtures {
 
     nonisolated(unsafe) static var unpackDirectory: String?
 
+    /// The reduced debug vmlinux of the guest kernel (kernel/vmlinux-6.1.0-56-arm64.its.debug.zst),
+    /// decompressed once per run beside the snapshots.
+    static let vmlinux: Result<String, FixtureError> = {
+        let dir: URL
+        switch unpacked {
+        case .success(let d): dir = d
+        case .failure(let e): return .failure(e)
+        }
+        let src = shared.appendingPathComponent("kernel/vmlinux-6.1.0-56-arm64.its.debug.zst").path
+        let out = dir.appendingPathComponent("vmlinux.debug").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "zstd -d -q -f '\(src)' -o '\(out)'"]
+        do { try p.run() } catch { return .failure(FixtureError(message: "cannot run zstd: \(error)")) }
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? .success(out) : .failure(FixtureError(message: "cannot decompress \(src)"))
+    }()
+
     static func member(_ stop: String, _ name: String) throws -> String {
         try unpacked.get().appendingPathComponent(stop).appendingPathComponent(name).path
     }
