@@ -175,6 +175,13 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
         return .bytes(out)
     }
 
+    public func relinquish(_ range: GuestRange) {
+        for s in segments {
+            let lo = max(s.physicalAddress, range.start.rawValue), hi = min(s.physicalAddress + s.fileSize, range.end)
+            if lo < hi { file.release(s.fileOffset + (lo - s.physicalAddress), hi - lo) }
+        }
+    }
+
     func segment(containing a: UInt64) -> Segment? {
         var lo = 0, hi = segments.count
         while lo < hi {

@@ -86,6 +86,15 @@ public final class MappedFile: @unchecked Sendable {
         return UInt16(bigEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: UInt16.self))
     }
 
+    /// Drops the whole pages inside [offset, offset + count) from this process's mapping.
+    public func release(_ offset: UInt64, _ count: UInt64) {
+        guard let base else { return }
+        let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (offset + page - 1) / page * page
+        let end = min(offset &+ count, size) / page * page
+        if end > start { madvise(UnsafeMutableRawPointer(mutating: base + Int(start)), Int(end - start), MADV_DONTNEED) }
+    }
+
     /// Drops the pages of [0, offset) from this process's mapping (they stay in the page cache):
     /// a one-pass index of a huge stream then does not keep the whole file resident.
     public func release(below offset: UInt64) {

@@ -17,6 +17,11 @@ public final class RawImage: GuestMemory, @unchecked Sendable {
         presentRanges = [GuestRange(start: base, length: file.size)]
     }
 
+    public func relinquish(_ range: GuestRange) {
+        let lo = max(base.rawValue, range.start.rawValue), hi = min(base.rawValue + file.size, range.end)
+        if lo < hi { file.release(lo - base.rawValue, hi - lo) }
+    }
+
     public func read(_ address: GuestPhysicalAddress, count: Int) -> MemoryRead {
         let want = GuestRange(start: address, length: UInt64(max(0, count)))
         guard address >= base, address.rawValue - base.rawValue < file.size else {
@@ -43,6 +48,10 @@ public struct CompositeMemory: GuestMemory {
             throw .badArgument("two inputs both hold guest memory at \(b.start): ranges \(a) and \(b) overlap")
         }
         presentRanges = all
+    }
+
+    public func relinquish(_ range: GuestRange) {
+        for p in parts { p.relinquish(range) }
     }
 
     public func read(_ address: GuestPhysicalAddress, count: Int) -> MemoryRead {

@@ -12,8 +12,12 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     let elf: OpaquePointer
     let dwarf: OpaquePointer
     /// Object symbols by name (a name can have several statics: gic_data), with the source file
-    /// of local ones (the STT_FILE entry they follow in `.symtab`).
-    let symbols: [String: [(value: UInt64, file: String?)]]
+    /// of local ones (the STT_FILE entry they follow in `.symtab`). Only the names a walk asks
+    /// for are kept: the full vmlinux has 190,000 symbols.
+    private var symbols: [String: [(value: UInt64, file: String?)]]
+    private var scannedFor: Set<String>
+    /// The names the driver walk uses (input-formats.md §5.2).
+    public static let walkSymbols: Set<String> = ["its_nodes", "gic_rdists", "__per_cpu_offset", "nr_cpu_ids", "lpi_id_bits"]
     private var unitCache: [String: Dwarf_Off] = [:]
     private let lock = NSLockish()
     public let buildID: String?
@@ -31,6 +35,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         }
         elf = e
         var syms: [String: [(value: UInt64, file: String?)]] = [:]
+        var foundSymtab = false
         var build: String?
         var rel: String?
         var scn: OpaquePointer? = elf_nextscn(e, nil)
@@ -39,20 +44,9 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         while let s = scn {
             var sh = GElf_Shdr()
             if gelf_getshdr(s, &sh) != nil {
-                if sh.sh_type == UInt32(SHT_SYMTAB), let data = elf_getdata(s, nil), sh.sh_entsize > 0 {
-                    let count = Int(sh.sh_size / sh.sh_entsize)
-                    var file: String?
-                    for i in 0..<count {
-                        var sym = GElf_Sym()
-                        guard gelf_getsym(data, Int32(i), &sym) != nil else { continue }
-                        let type = Int32(sym.st_info & 0xF), bind = Int32(sym.st_info >> 4)
-                        if type == STT_FILE {
-                            file = elf_strptr(e, Int(sh.sh_link), Int(sym.st_name)).map { String(cString: $0) }
-                            continue
-                        }
-                        guard type == STT_OBJECT, let name = elf_strptr(e, Int(sh.sh_link), Int(sym.st_name)) else { continue }
-                        syms[String(cString: name), default: []].append((sym.st_value, bind == STB_LOCAL ? file : nil))
-                    }
+                if sh.sh_type == UInt32(SHT_SYMTAB), sh.sh_entsize > 0 {
+                    foundSymtab = true
+                    syms = Self.scanSymbols(e, s, sh, wanted: Self.walkSymbols)
                 } else if sh.sh_type == UInt32(SHT_NOTE), let data = elf_getdata(s, nil) {
                     var off = 0
                     var nhdr = GElf_Nhdr()
@@ -77,6 +71,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
             scn = elf_nextscn(e, s)
         }
         symbols = syms
+        scannedFor = Self.walkSymbols
         buildID = build
         release = rel
         guard let d = dwarf_begin_elf(e, DWARF_C_READ, nil) else {
@@ -85,7 +80,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
             throw .notADump(path: path, reason: "no DWARF debug info (\(String(cString: dwarf_errmsg(-1)))): pass the debug vmlinux (linux-image-RELEASE-dbg), not the stripped image")
         }
         dwarf = d
-        guard !syms.isEmpty else {
+        guard foundSymtab else {
             throw .notADump(path: path, reason: "no symbol table (.symtab): pass the debug vmlinux")
         }
     }
@@ -98,10 +93,51 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
 
     // MARK: KernelTypes
 
+    /// Object symbols named in `wanted`, compared as C strings (no String per symbol).
+    static func scanSymbols(_ e: OpaquePointer, _ scn: OpaquePointer, _ sh: GElf_Shdr, wanted: Set<String>)
+        -> [String: [(value: UInt64, file: String?)]]
+    {
+        var out: [String: [(value: UInt64, file: String?)]] = [:]
+        guard let data = elf_getdata(scn, nil) else { return out }
+        let names = wanted.map { ($0, Array($0.utf8CString)) }
+        var file: UnsafeMutablePointer<CChar>?
+        for i in 0..<Int(sh.sh_size / sh.sh_entsize) {
+            var sym = GElf_Sym()
+            guard gelf_getsym(data, Int32(i), &sym) != nil else { continue }
+            let type = Int32(sym.st_info & 0xF), bind = Int32(sym.st_info >> 4)
+            if type == STT_FILE {
+                file = elf_strptr(e, Int(sh.sh_link), Int(sym.st_name))
+                continue
+            }
+            guard type == STT_OBJECT, let name = elf_strptr(e, Int(sh.sh_link), Int(sym.st_name)) else { continue }
+            for (n, c) in names where c.withUnsafeBufferPointer({ strcmp(name, $0.baseAddress!) == 0 }) {
+                out[n, default: []].append((sym.st_value, bind == STB_LOCAL ? file.map { String(cString: $0) } : nil))
+            }
+        }
+        return out
+    }
+
+    func lookup(_ name: String) -> [(value: UInt64, file: String?)]? {
+        lock.with {
+            if !scannedFor.contains(name) {
+                scannedFor.insert(name)
+                var scn: OpaquePointer? = elf_nextscn(elf, nil)
+                while let s = scn {
+                    var sh = GElf_Shdr()
+                    if gelf_getshdr(s, &sh) != nil, sh.sh_type == UInt32(SHT_SYMTAB), sh.sh_entsize > 0 {
+                        symbols.merge(Self.scanSymbols(elf, s, sh, wanted: [name])) { a, _ in a }
+                    }
+                    scn = elf_nextscn(elf, s)
+                }
+            }
+            return symbols[name]
+        }
+    }
+
     public func symbol(_ name: String, near: String?) -> UInt64? {
-        guard let values = symbols[name] else { return nil }
+        guard let values = lookup(name) else { return nil }
         if values.count == 1 || near == nil { return values.first?.value }
-        let file = symbols[near ?? ""]?.first?.file
+        let file = lookup(near ?? "")?.first?.file
         return (values.first { $0.file != nil && $0.file == file } ?? values.first)?.value
     }
 
@@ -144,7 +180,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     /// source file its `.symtab` STT_FILE entry gives (data addresses are not in
     /// .debug_aranges); for a global, the unit whose address ranges hold it.
     func unit(of variable: String) -> Dwarf_Die? {
-        guard let sym = symbols[variable]?.first else { return nil }
+        guard let sym = lookup(variable)?.first else { return nil }
         var cu = Dwarf_Die()
         guard let file = sym.file else {
             return dwarf_addrdie(dwarf, sym.value, &cu) != nil ? cu : nil

@@ -13,9 +13,14 @@ public protocol GuestMemory: Sendable {
     var presentRanges: [GuestRange] { get }
     /// `count` bytes from `address`. `count` is small (callers read at most a page at a time).
     func read(_ address: GuestPhysicalAddress, count: Int) -> MemoryRead
+    func relinquish(_ range: GuestRange)
 }
 
 extension GuestMemory {
+    /// A hint that a long pass (the VMCOREINFO scan) is done with `range`: a mapped reader may
+    /// drop those pages from its resident set. Reading them again still works.
+    public func relinquish(_ range: GuestRange) {}
+
     public func contains(_ range: GuestRange) -> Bool {
         var cursor = range.start.rawValue
         let end = range.end

@@ -34,9 +34,16 @@ public struct VMCOREINFO: Sendable {
         var scanned: UInt64 = 0
         for r in memory.presentRanges {
             var a = (r.start.rawValue + pageSize - 1) / pageSize * pageSize
+            var released = a
             while a + 64 <= r.end, scanned < maxPages {
                 scanned += 1
-                defer { a += pageSize }
+                defer {
+                    a += pageSize
+                    if a - released >= 4 << 20 {
+                        memory.relinquish(GuestRange(start: GuestPhysicalAddress(released), length: a - released))
+                        released = a
+                    }
+                }
                 guard case .bytes(let head) = memory.read(GuestPhysicalAddress(a), count: 34) else { continue }
                 var start: UInt64?
                 if Array(head[0..<10]) == text {
