@@ -1,6 +1,7 @@
 // swift-tools-version: 6.2
 // libFuzzer harnesses for itsdump's parsers and walkers. Built and run by run.sh:
-// swift build -c release --sanitize fuzzer --sanitize address.
+// swift build -c release --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address (the -Xswiftc form: SwiftPM passes two --sanitize
+// values as two -sanitize= options and the compiler keeps only the last, leaving no coverage).
 import PackageDescription
 
 let targets = ["fuzz-elf", "fuzz-raw", "fuzz-stream", "fuzz-kdump", "fuzz-regs", "fuzz-debugfs", "fuzz-walker"]

@@ -12,7 +12,7 @@ shift 2
 targets=(fuzz-elf fuzz-raw fuzz-stream fuzz-kdump fuzz-regs fuzz-debugfs fuzz-walker)
 [ "$target" = all ] || targets=("$target")
 set +e
-swift build -c release --sanitize fuzzer --sanitize address -q 2>&1 | grep -v -e '^$' -e 'ld.gold: warning: Cannot export local symbol'
+swift build -c release --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address -q 2>&1 | grep -v -e '^$' -e 'ld.gold: warning: Cannot export local symbol'
 build=${PIPESTATUS[0]}
 set -e
 [ "$build" -eq 0 ] || { echo "run.sh: building the fuzz targets failed" >&2; exit 2; }
