@@ -212,7 +212,7 @@ enum KdumpPageError: Error {
 /// A few recently decompressed blocks: the walk reads many entries of the same table page.
 final class PageCache: @unchecked Sendable {
     private var entries: [(UInt64, [UInt8])] = []
-    private let lock = NSLockLike()
+    private let lock = PThreadLock()
     func get(_ pfn: UInt64) -> [UInt8]? { lock.with { entries.first { $0.0 == pfn }?.1 } }
     func put(_ pfn: UInt64, _ b: [UInt8]) {
         lock.with {
@@ -298,12 +298,13 @@ struct FlattenedSource: DiskDumpSource {
     }
 }
 
-/// A tiny lock (pthread mutex) for the page cache.
-final class NSLockLike: @unchecked Sendable {
+/// A pthread mutex around a critical section (the page cache here, the unit cache of the
+/// guest-kernel reader).
+public final class PThreadLock: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
+    public init() { pthread_mutex_init(&mutex, nil) }
     deinit { pthread_mutex_destroy(&mutex) }
-    func with<T>(_ body: () -> T) -> T {
+    public func with<T>(_ body: () -> T) -> T {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         return body()

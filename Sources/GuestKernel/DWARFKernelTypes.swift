@@ -19,7 +19,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     /// The names the driver walk uses (input-formats.md §5.2).
     public static let walkSymbols: Set<String> = ["its_nodes", "gic_rdists", "__per_cpu_offset", "nr_cpu_ids", "lpi_id_bits"]
     private var unitCache: [String: Dwarf_Off] = [:]
-    private let lock = NSLockish()
+    private let lock = PThreadLock()
     public let buildID: String?
     public let release: String?
     public let path: String
@@ -260,14 +260,3 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     }
 }
 
-/// A pthread mutex for the unit cache.
-final class NSLockish: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func with<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
-    }
-}
