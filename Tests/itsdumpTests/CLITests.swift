@@ -116,3 +116,12 @@ enum CLI {
         #expect(routes(a.stdout) != nil && routes(a.stdout) == routes(b.stdout))
     }
 }
+
+@Suite struct CLIKernelTests {
+    @Test func aDumpWithoutVMCOREINFOSaysWhatToPass() throws {
+        // The bundled KVM extract holds the ITS tables only: no VMCOREINFO note, none in its RAM.
+        let r = try CLI.run(["driver", "fixtures/kvm-basic/core.extract.elf", "--vmlinux", try Fixtures.vmlinux.get()])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("no VMCOREINFO") && r.stderr.contains("--vmcoreinfo"), "\(r.stderr)")
+    }
+}
