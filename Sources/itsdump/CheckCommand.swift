@@ -41,14 +41,18 @@ struct Check: ParsableCommand {
             emit(JSONValue.object([
                 "schemaVersion": .int(1), "command": .string("check"), "inputs": Routes.inputsJSON(session),
                 "freshness": Render.freshnessJSON(a), "findings": .array(findings.map(Render.findingJSON)),
+                "its": .array(a.tables.map { t in
+                    .object(["index": .int(Int64(t.itsIndex)), "format": .string(t.format.rawValue),
+                             "formatReason": .string(t.formatReason), "registers": Render.registersJSON(t.registers)])
+                }),
+                "redistributors": Render.redistributorsJSON(a.registers.redistributors),
                 "summary": .object(Dictionary(uniqueKeysWithValues: Severity.allCases.map { sev in
                     (sev.rawValue, JSONValue.int(Int64(findings.filter { $0.severity == sev }.count)))
                 })),
             ]).render())
         } else {
-            var s = ""
-            for l in session.inputLines { s += "input: \(l)\n" }
-            for t in a.tables { s += "ITS \(t.itsIndex): \(t.format.label) (\(t.formatReason)); \(t.devices.filter { $0.status == .live }.count) devices, \(a.graphs[t.itsIndex].routes.count) routes\n" }
+            var s = Routes.header(session, a)
+            for t in a.tables { s += "ITS \(t.itsIndex): \(t.devices.filter { $0.status == .live }.count) devices, \(a.graphs[t.itsIndex].routes.count) routes\n" }
             s += Render.freshnessText(a)
             s += Render.findingsText(findings)
             emit(s)
@@ -85,6 +89,7 @@ struct Queue: ParsableCommand {
             func row(_ c: ITSCommand) -> [String] {
                 [String(c.slot), c.address.description, c.state.rawValue, c.name, c.description]
             }
+            if i == 0 { s += Render.registerOrigins(regs) }
             s += "ITS \(i): command queue at \(q.base), \(q.slots) slots; GITS_CREADR slot \(q.readSlot), GITS_CWRITER slot \(q.writeSlot); \(q.pending.count) pending, \(q.history.count) processed commands still in the ring\n"
             var t = TextTable(header: ["SLOT", "ADDRESS", "STATE", "COMMAND", "FIELDS"], rightAligned: [0])
             for c in recent + q.pending { t.rows.append(row(c)) }

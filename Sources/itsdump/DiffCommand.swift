@@ -76,6 +76,8 @@ struct Diff: ParsableCommand {
             emit(JSONValue.object([
                 "schemaVersion": .int(1), "command": .string("diff"),
                 "a": Routes.inputsJSON(sa), "b": Routes.inputsJSON(sb),
+                "registersA": .array(a.tables.map { Render.registersJSON($0.registers) }),
+                "registersB": .array(b.tables.map { Render.registersJSON($0.registers) }),
                 "ignored": .array(ignored.map(\.rawValue).sorted().map { .string($0) }),
                 "changes": .array(d.changes.map { c in
                     .object(["kind": .string(c.kind.rawValue), "its": .hexString(c.key.its),
@@ -95,7 +97,8 @@ struct Diff: ParsableCommand {
                 "freshness": .object(["a": Render.freshnessJSON(a), "b": Render.freshnessJSON(b)]),
             ]).render())
         } else {
-            var s = "A: \(sa.inputLines.joined(separator: "; "))\nB: \(sb.inputLines.joined(separator: "; "))\n"
+            var s = "A: \(sa.inputLines.joined(separator: "; "))\n   " + Render.registerOrigins(a.registers)
+            s += "B: \(sb.inputLines.joined(separator: "; "))\n   " + Render.registerOrigins(b.registers)
             s += "A " + Render.freshnessText(a) + "B " + Render.freshnessText(b)
             if !ignored.isEmpty { s += "ignored fields: \(ignored.map(\.rawValue).sorted().joined(separator: ", "))\n" }
             var device: RouteDiff.Key?
@@ -180,6 +183,7 @@ struct Diff: ParsableCommand {
         if output.output == .json {
             emit(JSONValue.object([
                 "schemaVersion": .int(1), "command": .string("diff"), "a": Routes.inputsJSON(session),
+                "registers": .array(a.tables.map { Render.registersJSON($0.registers) }),
                 "expected": .object(["path": .string(path), "source": .string(d.source)]),
                 "comparedFields": .array(d.comparedFields.map { .string($0) }),
                 "differences": .array(d.differences.map { x in
@@ -194,7 +198,8 @@ struct Diff: ParsableCommand {
                 "freshness": Render.freshnessJSON(a),
             ]).render())
         } else {
-            var s = "tables: \(session.inputLines.joined(separator: "; "))\nexpected: \(d.source) from \(path)\ncompared: \(d.comparedFields.joined(separator: ", "))\n"
+            var s = "tables: \(session.inputLines.joined(separator: "; "))\n" + Render.registerOrigins(a.registers)
+            s += "expected: \(d.source) from \(path)\ncompared: \(d.comparedFields.joined(separator: ", "))\n"
             s += Render.freshnessText(a)
             for n in d.notes { s += "note: \(n)\n" }
             var t = TextTable(header: ["KIND", "DEVICEID", "EVENTID", "LPI", "FIELD", "TABLES", "EXPECTED"])

@@ -105,6 +105,23 @@ enum Render {
         ])
     }
 
+    /// One line: where the registers came from (distinct origins), for outputs that do not list them.
+    static func registerOrigins(_ r: RegisterState) -> String {
+        var origins: [String] = []
+        for its in r.its {
+            for p in [its.base?.provenance, its.ctlr?.provenance, its.iidr?.provenance, its.typer?.provenance, its.cbaser?.provenance,
+                      its.cwriter?.provenance, its.creadr?.provenance].compactMap({ $0 }) + its.baser.compactMap({ $0?.provenance }) {
+                if !origins.contains(p.origin) { origins.append(p.origin) }
+            }
+        }
+        for rd in r.redistributors {
+            for p in [rd.propbaser?.provenance, rd.pendbaser?.provenance].compactMap({ $0 }) where !origins.contains(p.origin) {
+                origins.append(p.origin)
+            }
+        }
+        return "registers from: " + (origins.isEmpty ? "nowhere" : origins.joined(separator: "; ")) + "\n"
+    }
+
     static func freshnessText(_ a: Session.Analysis) -> String {
         var s = ""
         for (i, f) in a.freshness.enumerated() {
