@@ -2,7 +2,11 @@
 // libFuzzer harnesses for itsdump's parsers and walkers. Built and run by run.sh:
 // swift build -c release --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address (the -Xswiftc form: SwiftPM passes two --sanitize
 // values as two -sanitize= options and the compiler keeps only the last, leaving no coverage).
+import Foundation
 import PackageDescription
+
+/// A path dependency's identity is its folder's name, which is wherever the repository was cloned.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
 let targets = ["fuzz-elf", "fuzz-raw", "fuzz-stream", "fuzz-kdump", "fuzz-regs", "fuzz-debugfs", "fuzz-walker"]
 
@@ -11,8 +15,8 @@ let package = Package(
     dependencies: [.package(path: "..")],
     targets: [
         .target(name: "FuzzTargets", dependencies: [
-            .product(name: "ITSLayout", package: "main"),
-            .product(name: "CoreDumpReader", package: "main"),
+            .product(name: "ITSLayout", package: root),
+            .product(name: "CoreDumpReader", package: root),
         ]),
     ] + targets.map { name in
         .executableTarget(name: name, dependencies: ["FuzzTargets"],
