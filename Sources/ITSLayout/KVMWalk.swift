@@ -45,6 +45,8 @@ extension Walk {
             var walked: Set<GuestPhysicalAddress> = []
             var index: UInt64 = 0
             while index < g.slotCount, !reader.exhausted {
+                index += reader.invalidRun(from: GuestPhysicalAddress(g.base.rawValue &+ index * 8), count: g.slotCount - index, validMask: 1 << 63)
+                guard index < g.slotCount else { break }
                 guard let a = g.base.adding(index * 8),
                     let bytes = reader.entry(a, size: 8, what: "device level-1 table")
                 else { break }
@@ -88,6 +90,19 @@ extension Walk {
         var offset: UInt64 = 0
         var id = startID
         while !reader.exhausted {
+            // Invalid DTEs advance the walk by one each: skip the run in one go.
+            let run = reader.invalidRun(from: GuestPhysicalAddress(base.rawValue &+ offset), count: (length - offset) / 8, validMask: 1 << 63)
+            if run > 0 {
+                if let landing = s.expectedLanding, landing >= id, landing < id + run {
+                    findings.append(Finding("kvm-next-lands-invalid", address: GuestPhysicalAddress(base.rawValue &+ offset &+ (landing - id) * 8),
+                        deviceID: DeviceID(UInt32(truncatingIfNeeded: landing)),
+                        "the previous DTE's next points at DeviceID \(DeviceID(UInt32(truncatingIfNeeded: landing))), whose DTE is invalid; KVM's restore steps on one entry at a time"))
+                }
+                s.expectedLanding = nil
+                offset += run * 8
+                id += run
+                if offset >= length { return 1 }
+            }
             guard let a = base.adding(offset),
                 let bytes = reader.entry(a, size: 8, what: "device table")
             else { return -1 }
@@ -149,6 +164,13 @@ extension Walk {
         var offset: UInt64 = 0
         var event: UInt64 = 0
         while entries > 0, !reader.exhausted {
+            // ITEs with pINTID 0 are invalid and stepped over one by one.
+            let run = reader.invalidRun(from: GuestPhysicalAddress(base.rawValue &+ offset), count: (length - offset) / 8, validMask: 0xFFFF_FFFF_0000)
+            if run > 0 {
+                offset += run * 8
+                event += run
+                if offset >= length { break }
+            }
             guard let a = base.adding(offset),
                 let bytes = reader.entry(a, size: 8, what: "device \(id) ITT", deviceID: id)
             else { break }

@@ -33,7 +33,7 @@ struct TableReader {
         return true
     }
 
-    private mutating func touch(_ start: UInt64, _ count: UInt64) {
+    mutating func touch(_ start: UInt64, _ count: UInt64) {
         guard count > 0 else { return }
         var page = start / Self.touchGranule
         let last = (start &+ (count - 1)) / Self.touchGranule
@@ -94,6 +94,37 @@ struct TableReader {
             }
         }
         return read(address, count: size, what: what, deviceID: deviceID)
+    }
+
+    /// How many of the `count` 8-byte entries from `base` are invalid (`raw & validMask == 0`)
+    /// before the first valid one, read through the chunk cache: KVM's restore steps over
+    /// invalid entries one by one (its-formats.md §1.10), and a hostile table can hold millions.
+    /// Stops early at an absent chunk (the caller's read then reports it).
+    mutating func invalidRun(from base: GuestPhysicalAddress, count: UInt64, validMask: UInt64) -> UInt64 {
+        var skipped: UInt64 = 0
+        while skipped < count, !exhausted {
+            guard let a = base.adding(skipped * 8) else { return skipped }
+            let chunk = a.rawValue & ~(Self.chunkBytes - 1)
+            if chunk != cacheBase {
+                cacheBase = chunk
+                cache = []
+                if charge(Self.chunkBytes / 64), case .bytes(let b) = memory.read(GuestPhysicalAddress(chunk), count: Int(Self.chunkBytes)) {
+                    cache = b
+                }
+            }
+            guard !cache.isEmpty else { return skipped }
+            var o = Int(a.rawValue - chunk)
+            while o + 8 <= cache.count, skipped < count {
+                if cache.loadLE(at: o, count: 8) & validMask != 0 {
+                    touch(GuestPhysicalAddress(chunk + UInt64(o)).rawValue, 8)
+                    return skipped
+                }
+                o += 8
+                skipped += 1
+            }
+            touch(chunk, Self.chunkBytes)
+        }
+        return skipped
     }
 
     /// Calls `visit(index, bytes, offset)` for each of `count` entries of `entrySize` bytes from
