@@ -113,7 +113,8 @@ public enum FuzzTargets {
         var regs = RegisterState(its: [its], redistributors: [rd])
         regs.its[0].iidr = Sourced(GITSIIDR(rawValue: format == .kvm ? 0x4B00_043B : 0x43B), p)
         var limits = WalkLimits()
-        limits.maxBytesRead = 4 << 20
+        limits.maxBytesRead = 1 << 20
+        limits.maxEntries = 1 << 14
         for (i, s) in regs.its.enumerated() {
             guard let t = try? ITSWalker.walk(memory: image, registers: s, itsIndex: i, format: format, limits: limits) else { continue }
             let g = RoutingGraph.build(t, redistributors: regs.redistributors, memory: image, vcpuCount: 4)
