@@ -46,7 +46,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "ITSLayoutTests", dependencies: ["ITSLayout"]),
+        .testTarget(name: "ITSLayoutTests", dependencies: ["ITSLayout"], resources: [.copy("Reproducers")]),
         .testTarget(name: "CoreDumpReaderTests",
                     dependencies: ["CoreDumpReader", "ITSLayout", "CZlib", "CLZO", "CSnappy", "CZstd"]),
         .testTarget(

@@ -85,6 +85,8 @@ public enum Rules {
              shows: "an entry at the last ID its table or ITT can hold"),
         Rule(id: "unmapped-but-live", severity: .error, source: "its-formats.md §6.1 (a), (b); Linux e9649129d33d, 7602ffd1d5e8",
              shows: "a live DTE or ITE that the command history unmapped (MAPD V=0) or discarded (DISCARD) later: a stale entry restore would resurrect"),
+        Rule(id: "findings-capped", severity: .note, source: "DEVELOPERS.md Standards",
+             shows: "more findings of one rule than are listed: the first ones are kept, the count of the rest is given"),
         Rule(id: "walk-limit", severity: .error, source: "DEVELOPERS.md Standards",
              shows: "the walk stopped at its budget of bytes or rows: the tables are larger than any real ITS needs"),
     ]
@@ -113,5 +115,25 @@ public struct Finding: Sendable, Hashable {
         self.icid = icid
         self.lpi = lpi
         self.message = message
+    }
+}
+
+extension Finding {
+    /// Findings listed per rule at most; a hostile table can repeat one problem millions of times.
+    public static let maxPerRule = 1000
+
+    /// The first `maxPerRule` findings of each rule, in order, plus one `findings-capped` note
+    /// per rule that had more.
+    public static func capped(_ findings: [Finding], perRule: Int = maxPerRule) -> [Finding] {
+        var counts: [String: Int] = [:]
+        var out: [Finding] = []
+        for f in findings {
+            counts[f.rule, default: 0] += 1
+            if counts[f.rule, default: 0] <= perRule { out.append(f) }
+        }
+        for (rule, n) in counts.sorted(by: { $0.key < $1.key }) where n > perRule {
+            out.append(Finding("findings-capped", "\(n - perRule) more \(rule) finding(s) not listed (\(n) in all)"))
+        }
+        return out
     }
 }

@@ -79,7 +79,7 @@ public struct RoutingGraph: Sendable {
             }
         }
         routes.sort { ($0.itsIndex, $0.deviceID, $0.eventID) < ($1.itsIndex, $1.deviceID, $1.eventID) }
-        return RoutingGraph(routes: routes, findings: findings + reader.findings, vcpuCount: cpus,
+        return RoutingGraph(routes: routes, findings: Finding.capped(findings + reader.findings), vcpuCount: cpus,
                             touchedPages: reader.touchedPages.sorted())
     }
 

@@ -66,7 +66,7 @@ public enum StateChecks {
                     "device \(d.deviceID) event \(s.eventID) is the last EventID the ITS supports"))
             }
         }
-        return findings
+        return Finding.capped(findings)
     }
 
     /// The processed commands still in the ring against the live entries: the last MAPD of a

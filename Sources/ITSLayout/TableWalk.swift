@@ -68,7 +68,7 @@ struct Walk {
         }
         t.devices.sort { $0.deviceID < $1.deviceID }
         checkITTPlacement(&t)
-        t.findings = findings + reader.findings
+        t.findings = Finding.capped(findings + reader.findings)
         t.touchedPages = reader.touchedPages.sorted()
     }
 
