@@ -97,7 +97,7 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
             }
         }
         segs.sort { $0.physicalAddress < $1.physicalAddress }
-        for (a, b) in zip(segs, segs.dropFirst()) where a.physicalAddress + a.memorySize > b.physicalAddress {
+        for (a, b) in zip(segs, segs.dropFirst()) where a.memorySize > b.physicalAddress - a.physicalAddress {
             throw .malformed(path: path, offset: nil,
                 reason: "PT_LOAD segments at guest PA 0x\(String(a.physicalAddress, radix: 16)) and 0x\(String(b.physicalAddress, radix: 16)) overlap")
         }
@@ -106,7 +106,8 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
         self.notes = notes
         var ranges: [GuestRange] = []
         for s in segs {
-            if let last = ranges.last, last.end == s.physicalAddress {
+            if let last = ranges.last, last.end == s.physicalAddress,
+               !last.length.addingReportingOverflow(s.memorySize).overflow {
                 ranges[ranges.count - 1].length += s.memorySize
             } else {
                 ranges.append(GuestRange(start: GuestPhysicalAddress(s.physicalAddress), length: s.memorySize))

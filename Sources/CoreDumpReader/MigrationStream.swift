@@ -105,7 +105,13 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
         hasJSON = json != nil
         if json == nil { notes.append("no JSON VM description at the end of the stream: the arm_gicv3 and arm_gicv3_its sections are read with their known QEMU 7.2–9.x layouts; other device sections cannot be skipped") }
         let jsonDevices = (json?["devices"] as? [[String: Any]]) ?? []
-        var jsonPageSize = (json?["page_size"] as? Int).map(UInt64.init)
+        // A page size is a power of two from 1 KiB (ARM's TARGET_PAGE_BITS_MIN) to 64 KiB.
+        var jsonPageSize = (json?["page_size"] as? Int).flatMap { v -> UInt64? in
+            v >= 1024 && v <= 65536 && v & (v - 1) == 0 ? UInt64(v) : nil
+        }
+        if let v = json?["page_size"], jsonPageSize == nil {
+            notes.append("the JSON description's page_size \(v) is not a page size: ignored")
+        }
 
         var machine: String?
         var caps: [String] = []
@@ -140,7 +146,11 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
                     _ = try c.be32("subsection version")
                     switch name {
                     case "configuration/target-page-bits":
-                        targetPageBits = try c.be32("target-page-bits")
+                        let bits = try c.be32("target-page-bits")
+                        guard bits >= 10, bits <= 16 else {
+                            throw .malformed(path: file.path, offset: at, reason: "target-page-bits \(bits) is not a page size (10 to 16)")
+                        }
+                        targetPageBits = bits
                     case "configuration/capabilities":
                         let n = try c.be32("capability count")
                         guard n <= 64 else { throw .malformed(path: file.path, offset: at, reason: "\(n) capabilities") }

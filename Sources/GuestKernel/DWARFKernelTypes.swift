@@ -110,7 +110,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
                 continue
             }
             guard type == STT_OBJECT, let name = elf_strptr(e, Int(sh.sh_link), Int(sym.st_name)) else { continue }
-            for (n, c) in names where c.withUnsafeBufferPointer({ strcmp(name, $0.baseAddress!) == 0 }) {
+            for (n, c) in names where c.withUnsafeBufferPointer({ $0.baseAddress.map { strcmp(name, $0) == 0 } ?? false }) {
                 out[n, default: []].append((sym.st_value, bind == STB_LOCAL ? file.map { String(cString: $0) } : nil))
             }
         }

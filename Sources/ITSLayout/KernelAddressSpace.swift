@@ -77,8 +77,12 @@ public struct KernelAddressSpace: Sendable {
 
     public enum Problem: Error, CustomStringConvertible, Sendable {
         case missing(String)
+        case invalid(String)
         public var description: String {
-            switch self { case .missing(let k): "VMCOREINFO lacks \(k)" }
+            switch self {
+            case .missing(let k): "VMCOREINFO lacks \(k)"
+            case .invalid(let k): "VMCOREINFO has an impossible \(k)"
+            }
         }
     }
 
@@ -91,8 +95,14 @@ public struct KernelAddressSpace: Sendable {
         kimageVoffset = kv
         physOffset = po
         // With TCR_EL1_T1SZ the kernel's actual VA size is 64 − T1SZ (§6.1).
-        vaBits = v.number("NUMBER(TCR_EL1_T1SZ)").map { 64 - $0 } ?? vb
+        if let t1sz = v.number("NUMBER(TCR_EL1_T1SZ)") {
+            guard t1sz >= 12, t1sz <= 28 else { throw .invalid("NUMBER(TCR_EL1_T1SZ) \(t1sz)") }
+            vaBits = 64 - t1sz
+        } else {
+            vaBits = vb
+        }
         pageSize = v.number("PAGESIZE") ?? 4096
+        guard [4096, 16384, 65536].contains(pageSize) else { throw .invalid("PAGESIZE \(pageSize)") }
         swapperPgDir = v.number("SYMBOL(swapper_pg_dir)")
         pageStructSize = v.number("SIZE(page)") ?? 64
         let pageShift = UInt64(pageSize.trailingZeroBitCount)

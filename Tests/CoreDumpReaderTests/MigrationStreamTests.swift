@@ -235,4 +235,18 @@ import Testing
         s.out = virshSave(format: 1, payload: [0x1F, 0x8B, 8, 0])
         #expect { _ = try open(s) } throws: { "\($0)".contains("gzip-compressed") && "\($0)".contains("gzip -dc > vm.mig") }
     }
+
+    @Test(arguments: [0, -4096, 3000, 1 << 40])
+    func anImpossibleJSONPageSizeIsIgnoredWithANote(pageSize: Int) throws {
+        var s = StreamBuilder()
+        s.header()
+        s.sectionStart(id: 2, name: "ram", version: 4)
+        s.memSize([("mach-virt.ram", 4096)])
+        s.eos()
+        s.footer(id: 2)
+        s.eof(json: "{\"page_size\": \(pageSize), \"devices\": []}")
+        let m = try open(s)
+        #expect(m.pageSize == 4096)
+        #expect(m.notes.contains { $0.contains("page_size") })
+    }
 }

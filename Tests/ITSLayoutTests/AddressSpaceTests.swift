@@ -92,4 +92,14 @@ import Testing
         c.image.write(0x4000_0000, bytes: Array("OSRELEASE=x\nPAGESIZE=4096\nNUMBER(PHYS_OFFSET)=0x80000000\n".utf8))
         #expect(VMCOREINFO.scan(c.image) == nil)
     }
+
+    @Test(arguments: ["PAGESIZE=0", "PAGESIZE=12345", "NUMBER(TCR_EL1_T1SZ)=99", "NUMBER(VA_BITS)=64"])
+    func impossibleVMCOREINFOValuesAreErrorsNotTraps(line: String) {
+        let text = "KERNELOFFSET=0\nNUMBER(kimage_voffset)=0x1\nNUMBER(PHYS_OFFSET)=0x40000000\nNUMBER(VA_BITS)=48\nPAGESIZE=4096\n" + line + "\n"
+        var v = VMCOREINFO(text: text, source: "test")
+        // The later line wins for a repeated key.
+        let key = String(line.split(separator: "=")[0])
+        v.pairs.removeAll { $0.key == key && $0.value != String(line.split(separator: "=")[1]) }
+        #expect(throws: KernelAddressSpace.Problem.self) { try KernelAddressSpace(v, memory: SparseImage()) }
+    }
 }
