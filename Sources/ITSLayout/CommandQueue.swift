@@ -90,11 +90,11 @@ public struct CommandQueue: Sendable {
     public static func read(_ regs: ITSRegisterState, memory: any GuestMemory) -> CommandQueue? {
         guard let cb = regs.cbaser?.value, cb.valid, let r = regs.creadr?.value, let w = regs.cwriter?.value else { return nil }
         let slots = Int(cb.queueBytes / 32)
-        var findings: [Finding] = []
+        var findings = FindingList()
         var readSlot = Int(r.offset / 32), writeSlot = Int(w.offset / 32)
         if readSlot >= slots || writeSlot >= slots {
-            findings.append(Finding("queue-pointer-out-of-range", address: cb.physicalAddress,
-                "GITS_CREADR \(hex(r.rawValue)) or GITS_CWRITER \(hex(w.rawValue)) points past the \(cb.queueBytes)-byte command queue"))
+            findings.add("queue-pointer-out-of-range") { Finding("queue-pointer-out-of-range", address: cb.physicalAddress,
+                "GITS_CREADR \(hex(r.rawValue)) or GITS_CWRITER \(hex(w.rawValue)) points past the \(cb.queueBytes)-byte command queue") }
             readSlot %= max(1, slots)
             writeSlot %= max(1, slots)
         }
@@ -102,10 +102,10 @@ public struct CommandQueue: Sendable {
         switch memory.read(cb.physicalAddress, count: Int(cb.queueBytes)) {
         case .bytes(let b): ring = b
         case .absent(let range):
-            findings.append(Finding("table-absent", address: cb.physicalAddress,
-                "command queue: guest page \(range.start) is not in the dump"))
+            findings.add("table-absent") { Finding("table-absent", address: cb.physicalAddress,
+                "command queue: guest page \(range.start) is not in the dump") }
             return CommandQueue(base: cb.physicalAddress, slots: slots, readSlot: readSlot, writeSlot: writeSlot,
-                                pending: [], history: [], findings: findings)
+                                pending: [], history: [], findings: findings.all)
         }
         func command(_ s: Int, _ state: ITSCommand.State) -> ITSCommand {
             ITSCommand(slot: s, address: GuestPhysicalAddress(cb.physicalAddress.rawValue + UInt64(s) * 32),
@@ -125,10 +125,10 @@ public struct CommandQueue: Sendable {
             s = (s + 1) % slots
         } while s != readSlot
         if !pending.isEmpty {
-            findings.append(Finding("queue-not-drained", address: cb.physicalAddress,
-                "\(pending.count) command(s) between GITS_CREADR and GITS_CWRITER were not processed: the tables predate them\(r.flag ? " (CREADR.Stalled is set: processing stopped on an error)" : "")"))
+            findings.add("queue-not-drained") { Finding("queue-not-drained", address: cb.physicalAddress,
+                "\(pending.count) command(s) between GITS_CREADR and GITS_CWRITER were not processed: the tables predate them\(r.flag ? " (CREADR.Stalled is set: processing stopped on an error)" : "")") }
         }
         return CommandQueue(base: cb.physicalAddress, slots: slots, readSlot: readSlot, writeSlot: writeSlot,
-                            pending: pending, history: history, findings: findings)
+                            pending: pending, history: history, findings: findings.all)
     }
 }

@@ -137,3 +137,35 @@ extension Finding {
         return out
     }
 }
+
+/// Findings as a walk produces them: counted per rule, built only while under the cap (a
+/// message is string formatting, and a hostile table repeats one problem millions of times).
+public struct FindingList: Sendable {
+    private var kept: [Finding] = []
+    private var counts: [String: Int] = [:]
+    public let perRule: Int
+
+    public init(perRule: Int = Finding.maxPerRule) { self.perRule = perRule }
+
+    public mutating func add(_ rule: String, _ make: () -> Finding) {
+        let n = counts[rule, default: 0] + 1
+        counts[rule] = n
+        total += 1
+        if n <= perRule { kept.append(make()) }
+    }
+
+    public mutating func add(contentsOf other: [Finding]) {
+        for f in other { add(f.rule) { f } }
+    }
+
+    public var isEmpty: Bool { counts.isEmpty }
+    /// Findings added, kept or not.
+    public private(set) var total = 0
+
+    /// The kept findings, then one `findings-capped` note per rule that had more.
+    public var all: [Finding] {
+        kept + counts.sorted(by: { $0.key < $1.key }).filter { $0.value > perRule }.map { rule, n in
+            Finding("findings-capped", "\(n - perRule) more \(rule) finding(s) not listed (\(n) in all)")
+        }
+    }
+}

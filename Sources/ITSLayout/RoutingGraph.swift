@@ -32,7 +32,7 @@ public struct RoutingGraph: Sendable {
                              memory: any GuestMemory, vcpuCount: Int?) -> RoutingGraph
     {
         var routes: [Route] = []
-        var findings: [Finding] = []
+        var findings = FindingList()
         let collections = tables.liveCollections
         let pta = tables.registers.typer?.value.pta ?? false
         let cpus = vcpuCount ?? (redistributors.isEmpty ? nil : redistributors.count)
@@ -43,11 +43,11 @@ public struct RoutingGraph: Sendable {
         for c in collections.values.sorted(by: { $0.icid < $1.icid }) where !targetChecked.contains(c.icid) {
             targetChecked.insert(c.icid)
             if tables.format == .kvm, c.cte.rdBase == KVMFormat.collectionNotMapped {
-                findings.append(Finding("collection-unmapped", address: c.address, icid: c.icid,
-                    "collection \(c.icid) exists but is not mapped (RDbase 0xffffffff: MAPTI before any MAPC); its LPIs go nowhere"))
+                findings.add("collection-unmapped") { Finding("collection-unmapped", address: c.address, icid: c.icid,
+                    "collection \(c.icid) exists but is not mapped (RDbase 0xffffffff: MAPTI before any MAPC); its LPIs go nowhere") }
             } else if !pta, let cpus, c.cte.rdBase >= UInt64(cpus) {
-                findings.append(Finding("collection-target-out-of-range", address: c.address, icid: c.icid,
-                    "collection \(c.icid) targets processor \(c.cte.rdBase), but the guest has \(cpus) vCPUs"))
+                findings.add("collection-target-out-of-range") { Finding("collection-target-out-of-range", address: c.address, icid: c.icid,
+                    "collection \(c.icid) targets processor \(c.cte.rdBase), but the guest has \(cpus) vCPUs") }
             }
         }
 
@@ -63,14 +63,14 @@ public struct RoutingGraph: Sendable {
                     r.vcpu = vcpu(for: col.cte.rdBase, pta: pta, format: tables.format,
                                   cpus: cpus, redistributors: redistributors)
                 } else {
-                    findings.append(Finding("collection-missing", address: s.address, deviceID: d.deviceID,
+                    findings.add("collection-missing") { Finding("collection-missing", address: s.address, deviceID: d.deviceID,
                         eventID: s.eventID, icid: s.ite.icid, lpi: s.ite.lpi,
-                        "device \(d.deviceID) event \(s.eventID) → LPI \(s.ite.lpi): ICID \(s.ite.icid) has no valid collection; the MSI is dropped"))
+                        "device \(d.deviceID) event \(s.eventID) → LPI \(s.ite.lpi): ICID \(s.ite.icid) has no valid collection; the MSI is dropped") }
                 }
                 if let other = lpiOwner[s.ite.lpi] {
-                    findings.append(Finding("lpi-duplicate", address: s.address, deviceID: d.deviceID,
+                    findings.add("lpi-duplicate") { Finding("lpi-duplicate", address: s.address, deviceID: d.deviceID,
                         eventID: s.eventID, lpi: s.ite.lpi,
-                        "LPI \(s.ite.lpi) is mapped by device \(other.0) event \(other.1) and by device \(d.deviceID) event \(s.eventID)"))
+                        "LPI \(s.ite.lpi) is mapped by device \(other.0) event \(other.1) and by device \(d.deviceID) event \(s.eventID)") }
                 } else {
                     lpiOwner[s.ite.lpi] = (d.deviceID, s.eventID)
                 }
@@ -79,7 +79,8 @@ public struct RoutingGraph: Sendable {
             }
         }
         routes.sort { ($0.itsIndex, $0.deviceID, $0.eventID) < ($1.itsIndex, $1.deviceID, $1.eventID) }
-        return RoutingGraph(routes: routes, findings: Finding.capped(findings + reader.findings), vcpuCount: cpus,
+        findings.add(contentsOf: reader.findings.all)
+        return RoutingGraph(routes: routes, findings: findings.all, vcpuCount: cpus,
                             touchedPages: reader.touchedPages.sorted())
     }
 
@@ -98,15 +99,15 @@ public struct RoutingGraph: Sendable {
 
     /// Enable, priority (property table) and pending (the target vCPU's pending table), §1.8.
     static func lpiState(_ r: inout Route, redistributors: [RedistributorState],
-                         reader: inout TableReader, findings: inout [Finding])
+                         reader: inout TableReader, findings: inout FindingList)
     {
         let lpi = UInt64(r.lpi.rawValue)
         let rd = r.vcpu.flatMap { v in redistributors.first { $0.cpu == v } }
         if let prop = (rd ?? redistributors.first)?.propbaser?.value {
             if lpi < UInt64(LPI.first) || lpi >= prop.intidLimit {
-                findings.append(Finding("lpi-out-of-range", address: r.iteAddress, deviceID: r.deviceID,
+                findings.add("lpi-out-of-range") { Finding("lpi-out-of-range", address: r.iteAddress, deviceID: r.deviceID,
                     eventID: r.eventID, lpi: r.lpi,
-                    "device \(r.deviceID) event \(r.eventID): LPI \(r.lpi) is outside 8192..<\(prop.intidLimit) (GICR_PROPBASER.IDbits \(prop.idBits - 1))"))
+                    "device \(r.deviceID) event \(r.eventID): LPI \(r.lpi) is outside 8192..<\(prop.intidLimit) (GICR_PROPBASER.IDbits \(prop.idBits - 1))") }
             } else if let a = prop.physicalAddress.adding(lpi - UInt64(LPI.first)),
                 let b = reader.read(a, count: 1, what: "LPI \(r.lpi) property byte", deviceID: r.deviceID)
             {
@@ -114,8 +115,8 @@ public struct RoutingGraph: Sendable {
                 r.priority = b[0] & 0xFC
             }
         } else if lpi < UInt64(LPI.first) {
-            findings.append(Finding("lpi-out-of-range", address: r.iteAddress, deviceID: r.deviceID,
-                eventID: r.eventID, lpi: r.lpi, "device \(r.deviceID) event \(r.eventID): LPI \(r.lpi) is below 8192"))
+            findings.add("lpi-out-of-range") { Finding("lpi-out-of-range", address: r.iteAddress, deviceID: r.deviceID,
+                eventID: r.eventID, lpi: r.lpi, "device \(r.deviceID) event \(r.eventID): LPI \(r.lpi) is below 8192") }
         }
         if let pend = rd?.pendbaser?.value, let a = pend.physicalAddress.adding(lpi / 8),
             lpi >= UInt64(LPI.first),

@@ -8,21 +8,21 @@ public enum StateChecks {
     public static func run(_ t: ITSTables, graph: RoutingGraph, redistributors: [RedistributorState],
                            memory: any GuestMemory, queue: CommandQueue? = nil) -> [Finding]
     {
-        var findings: [Finding] = []
-        if let queue { findings += againstHistory(t, queue) }
+        var findings = FindingList()
+        if let queue { findings.add(contentsOf: againstHistory(t, queue)) }
         for r in graph.routes where r.enabled == false {
-            findings.append(Finding("lpi-disabled", address: r.iteAddress, deviceID: r.deviceID, eventID: r.eventID,
+            findings.add("lpi-disabled") { Finding("lpi-disabled", address: r.iteAddress, deviceID: r.deviceID, eventID: r.eventID,
                 icid: r.icid, lpi: r.lpi,
-                "device \(r.deviceID) event \(r.eventID): LPI \(r.lpi) is disabled in the property table; its MSIs are never delivered"))
+                "device \(r.deviceID) event \(r.eventID): LPI \(r.lpi) is disabled in the property table; its MSIs are never delivered") }
         }
         let pends = redistributors.compactMap { $0.pendbaser?.value.physicalAddress }
         if pends.count >= 2, Set(pends).count == 1, let pa = pends.first {
-            findings.append(Finding("pendbaser-shared", address: pa,
-                "all \(pends.count) vCPUs' GICR_PENDBASER point at \(pa): their pending bits overwrite each other"))
+            findings.add("pendbaser-shared") { Finding("pendbaser-shared", address: pa,
+                "all \(pends.count) vCPUs' GICR_PENDBASER point at \(pa): their pending bits overwrite each other") }
         }
         if t.registers.ctlr?.value.enabled == true, !t.devices.contains(where: { $0.status == .live }) {
-            findings.append(Finding("its-enabled-empty", address: t.deviceTable?.base,
-                "GITS_CTLR.Enabled is set but the device table maps no device: every MSI through this ITS is dropped (or the snapshot predates the tables)"))
+            findings.add("its-enabled-empty") { Finding("its-enabled-empty", address: t.deviceTable?.base,
+                "GITS_CTLR.Enabled is set but the device table maps no device: every MSI through this ITS is dropped (or the snapshot predates the tables)") }
         }
         // Pending bits against the routes.
         var routeOf: [UInt32: RoutingGraph.Route] = [:]
@@ -40,12 +40,12 @@ public enum StateChecks {
                         let at = GuestPhysicalAddress(start.rawValue + UInt64(i))
                         if let r = routeOf[lpi] {
                             if let v = r.vcpu, v != rd.cpu {
-                                findings.append(Finding("pending-wrong-vcpu", address: at, deviceID: r.deviceID, eventID: r.eventID,
-                                    lpi: LPI(lpi), "LPI \(lpi) is pending in vCPU \(rd.cpu)'s table but routed to vCPU \(v)"))
+                                findings.add("pending-wrong-vcpu") { Finding("pending-wrong-vcpu", address: at, deviceID: r.deviceID, eventID: r.eventID,
+                                    lpi: LPI(lpi), "LPI \(lpi) is pending in vCPU \(rd.cpu)'s table but routed to vCPU \(v)") }
                             }
                         } else {
-                            findings.append(Finding("pending-unrouted", address: at, lpi: LPI(lpi),
-                                "LPI \(lpi) is pending in vCPU \(rd.cpu)'s table but no live ITE maps it"))
+                            findings.add("pending-unrouted") { Finding("pending-unrouted", address: at, lpi: LPI(lpi),
+                                "LPI \(lpi) is pending in vCPU \(rd.cpu)'s table but no live ITE maps it") }
                         }
                     }
                 }
@@ -54,19 +54,19 @@ public enum StateChecks {
         // Entries at the limits of their tables.
         if let g = t.deviceTable {
             for d in t.devices where d.status == .live && UInt64(d.deviceID.rawValue) == g.reachableIDs - 1 {
-                findings.append(Finding("entry-at-table-limit", address: d.address, deviceID: d.deviceID,
-                    "device \(d.deviceID) is the last DeviceID the device table can hold (\(g.reachableIDs) IDs)"))
+                findings.add("entry-at-table-limit") { Finding("entry-at-table-limit", address: d.address, deviceID: d.deviceID,
+                    "device \(d.deviceID) is the last DeviceID the device table can hold (\(g.reachableIDs) IDs)") }
             }
         }
         // The last EventID the ITS supports (an ITT of 2^IDbits entries).
         let eventLimit = UInt64(1) << (t.registers.typer?.value.eventIDBits ?? 16)
         for d in t.devices where d.status == .live && d.ittEntries == eventLimit {
             for s in d.itt where s.status == .live && UInt64(s.eventID.rawValue) == eventLimit - 1 {
-                findings.append(Finding("entry-at-table-limit", address: s.address, deviceID: d.deviceID, eventID: s.eventID,
-                    "device \(d.deviceID) event \(s.eventID) is the last EventID the ITS supports"))
+                findings.add("entry-at-table-limit") { Finding("entry-at-table-limit", address: s.address, deviceID: d.deviceID, eventID: s.eventID,
+                    "device \(d.deviceID) event \(s.eventID) is the last EventID the ITS supports") }
             }
         }
-        return Finding.capped(findings)
+        return findings.all
     }
 
     /// The processed commands still in the ring against the live entries: the last MAPD of a

@@ -4,7 +4,7 @@ struct TableReader {
     let memory: any GuestMemory
     private(set) var bytesLeft: UInt64
     private(set) var touchedPages: Set<UInt64> = []
-    private(set) var findings: [Finding] = []
+    private(set) var findings = FindingList()
     private(set) var exhausted = false
     /// Absent pages already reported: each is said once, however often the walk meets it.
     private var reportedAbsent: Set<UInt64> = []
@@ -19,14 +19,14 @@ struct TableReader {
         self.bytesLeft = budget
     }
 
-    mutating func report(_ finding: Finding) { findings.append(finding) }
+    mutating func report(_ finding: Finding) { findings.add(finding.rule) { finding } }
 
     private mutating func charge(_ n: UInt64) -> Bool {
         if exhausted { return false }
         guard bytesLeft >= n else {
             exhausted = true
-            findings.append(Finding("walk-limit",
-                "the walk read its budget of guest bytes and stopped; later entries were not examined"))
+            findings.add("walk-limit") { Finding("walk-limit",
+                "the walk read its budget of guest bytes and stopped; later entries were not examined") }
             return false
         }
         bytesLeft -= n
@@ -46,12 +46,12 @@ struct TableReader {
 
     /// `count` bytes at `address` (count ≤ one chunk), or nil when absent / over budget; an
     /// absent range is reported once as `table-absent` with `what` naming the structure.
-    mutating func read(_ address: GuestPhysicalAddress, count: UInt64, what: String,
+    mutating func read(_ address: GuestPhysicalAddress, count: UInt64, what: @autoclosure () -> String,
                        deviceID: DeviceID? = nil, reportAbsent: Bool = true) -> [UInt8]?
     {
         guard count > 0, address.adding(count - 1) != nil else {
-            findings.append(Finding("itt-beyond-address-space", address: address, deviceID: deviceID,
-                "\(what) at \(address) runs past the top of the address space"))
+            findings.add("itt-beyond-address-space") { Finding("itt-beyond-address-space", address: address, deviceID: deviceID,
+                "\(what()) at \(address) runs past the top of the address space") }
             return nil
         }
         guard charge(count) else { return nil }
@@ -62,15 +62,15 @@ struct TableReader {
         case .absent(let r):
             let page = r.start.rawValue / Self.touchGranule * Self.touchGranule
             if reportedAbsent.insert(page).inserted, reportAbsent {
-                findings.append(Finding("table-absent", address: address, deviceID: deviceID,
-                    "\(what): guest page \(GuestPhysicalAddress(page)) is not in the dump"))
+                findings.add("table-absent") { Finding("table-absent", address: address, deviceID: deviceID,
+                    "\(what()): guest page \(GuestPhysicalAddress(page)) is not in the dump") }
             }
             return nil
         }
     }
 
     /// One entry through a 64 KiB chunk cache (the KVM restore walk steps entry by entry).
-    mutating func entry(_ address: GuestPhysicalAddress, size: UInt64, what: String,
+    mutating func entry(_ address: GuestPhysicalAddress, size: UInt64, what: @autoclosure () -> String,
                         deviceID: DeviceID? = nil) -> [UInt8]?
     {
         let a = address.rawValue
@@ -93,7 +93,7 @@ struct TableReader {
                 return Array(cache[o..<(o + Int(size))])
             }
         }
-        return read(address, count: size, what: what, deviceID: deviceID)
+        return read(address, count: size, what: what(), deviceID: deviceID)
     }
 
     /// How many of the `count` 8-byte entries from `base` are invalid (`raw & validMask == 0`)
@@ -129,7 +129,7 @@ struct TableReader {
 
     /// Calls `visit(index, bytes, offset)` for each of `count` entries of `entrySize` bytes from
     /// `base`, a chunk at a time, skipping all-zero chunks; absent chunks are reported.
-    mutating func scan(base: GuestPhysicalAddress, count: UInt64, entrySize: UInt64, what: String,
+    mutating func scan(base: GuestPhysicalAddress, count: UInt64, entrySize: UInt64, what: @autoclosure () -> String,
                        deviceID: DeviceID? = nil, visit: (UInt64, [UInt8], Int) -> Void)
     {
         guard count > 0, entrySize > 0 else { return }
@@ -139,17 +139,17 @@ struct TableReader {
         while index < count, !exhausted {
             let n = min(perChunk, count - index)
             guard let a = base.adding(index * entrySize) else {
-                findings.append(Finding("itt-beyond-address-space", address: base, deviceID: deviceID,
-                    "\(what) at \(base) runs past the top of the address space"))
+                findings.add("itt-beyond-address-space") { Finding("itt-beyond-address-space", address: base, deviceID: deviceID,
+                    "\(what()) at \(base) runs past the top of the address space") }
                 return
             }
             // One absent finding per structure: the first absent chunk says where.
-            let before = findings.count
-            if let bytes = read(a, count: n * entrySize, what: what, deviceID: deviceID,
+            let before = findings.total
+            if let bytes = read(a, count: n * entrySize, what: what(), deviceID: deviceID,
                                 reportAbsent: !reportedHere), !bytes.isAllZero {
                 for i in 0..<Int(n) { visit(index + UInt64(i), bytes, i * Int(entrySize)) }
             }
-            if findings.count > before { reportedHere = true }
+            if findings.total > before { reportedHere = true }
             index += n
         }
     }
