@@ -76,8 +76,8 @@ public enum FuzzTargets {
     /// flat and two-level, every page size): ITSLayout's HostileImage decodes the bytes.
     public static func walker(_ bytes: [UInt8]) {
         var limits = WalkLimits()
-        limits.maxBytesRead = 1 << 20
-        limits.maxEntries = 1 << 14
+        limits.maxBytesRead = 256 << 10
+        limits.maxEntries = 1 << 10
         HostileImage(bytes)?.analyse(limits: limits)
     }
 }
