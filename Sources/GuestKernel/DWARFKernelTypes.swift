@@ -70,6 +70,8 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
             }
             scn = elf_nextscn(e, s)
         }
+        // The symbol table was read once: give its pages (and the string table's) back.
+        Self.releaseSymbolTables(e)
         symbols = syms
         scannedFor = Self.walkSymbols
         buildID = build
@@ -92,6 +94,24 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     }
 
     // MARK: KernelTypes
+
+    /// Drops `.symtab` and `.strtab` from the resident set of libelf's read-only private mapping
+    /// (ELF_C_READ_MMAP); a later look-up faults them back in from the file.
+    static func releaseSymbolTables(_ e: OpaquePointer) {
+        var size = 0
+        guard let raw = elf_rawfile(e, &size) else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var scn: OpaquePointer? = elf_nextscn(e, nil)
+        while let s = scn {
+            var sh = GElf_Shdr()
+            if gelf_getshdr(s, &sh) != nil, sh.sh_type == UInt32(SHT_SYMTAB) || (sh.sh_type == UInt32(SHT_STRTAB) && sh.sh_size > 1 << 20) {
+                let start = (Int(sh.sh_offset) + page - 1) / page * page
+                let end = min(Int(sh.sh_offset + sh.sh_size), size) / page * page
+                if end > start { madvise(UnsafeMutableRawPointer(raw + start), end - start, MADV_DONTNEED) }
+            }
+            scn = elf_nextscn(e, s)
+        }
+    }
 
     /// Object symbols named in `wanted`, compared as C strings (no String per symbol).
     static func scanSymbols(_ e: OpaquePointer, _ scn: OpaquePointer, _ sh: GElf_Shdr, wanted: Set<String>)
