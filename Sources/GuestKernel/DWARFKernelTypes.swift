@@ -95,6 +95,30 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
 
     // MARK: KernelTypes
 
+    /// File offset and size of a section, by name.
+    static func section(_ e: OpaquePointer, _ name: String) -> (offset: Int, size: Int)? {
+        var shstrndx = 0
+        guard elf_getshdrstrndx(e, &shstrndx) == 0 else { return nil }
+        var scn: OpaquePointer? = elf_nextscn(e, nil)
+        while let s = scn {
+            var sh = GElf_Shdr()
+            if gelf_getshdr(s, &sh) != nil, let n = elf_strptr(e, shstrndx, Int(sh.sh_name)), String(cString: n) == name {
+                return (Int(sh.sh_offset), Int(sh.sh_size))
+            }
+            scn = elf_nextscn(e, s)
+        }
+        return nil
+    }
+
+    /// Drops [start, start + count) of the file from libelf's read-only private mapping.
+    func release(_ start: Int, _ count: Int) {
+        var size = 0
+        guard count > 0, let raw = elf_rawfile(elf, &size) else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let a = (start + page - 1) / page * page, b = min(start + count, size) / page * page
+        if b > a { madvise(UnsafeMutableRawPointer(raw + a), b - a, MADV_DONTNEED) }
+    }
+
     /// Drops `.symtab` and `.strtab` from the resident set of libelf's read-only private mapping
     /// (ELF_C_READ_MMAP); a later look-up faults them back in from the file.
     static func releaseSymbolTables(_ e: OpaquePointer) {
@@ -207,10 +231,19 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         }
         let cached: Dwarf_Off? = lock.with { unitCache[file] }
         if let off = cached { return dwarf_offdie(dwarf, off, &cu) != nil ? cu : nil }
-        // CU headers only: each unit's root DIE, not its contents.
+        // CU headers only: each unit's root DIE, not its contents. The pages of .debug_info and
+        // .debug_abbrev passed on the way are given back every 64 units (libdw keeps what it
+        // interned on the heap), so a full vmlinux does not stay resident.
+        let info = Self.section(elf, ".debug_info"), abbrev = Self.section(elf, ".debug_abbrev")
         var off: Dwarf_Off = 0, next: Dwarf_Off = 0
         var headerSize = 0
+        var units = 0
         while dwarf_nextcu(dwarf, off, &next, &headerSize, nil, nil, nil) == 0 {
+            units += 1
+            if units % 64 == 0 {
+                if let info { release(info.offset, Int(off)) }
+                if let abbrev { release(abbrev.offset, abbrev.size) }
+            }
             if dwarf_offdie(dwarf, off + Dwarf_Off(headerSize), &cu) != nil, let n = dwarf_diename(&cu) {
                 let name = String(cString: n)
                 if name == file || name.hasSuffix("/" + file) {
