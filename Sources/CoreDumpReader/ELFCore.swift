@@ -149,31 +149,16 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
     }
 
     public func read(_ address: GuestPhysicalAddress, count: Int) -> MemoryRead {
-        var out: [UInt8] = []
-        out.reserveCapacity(count)
-        var a = address.rawValue
-        var left = UInt64(max(0, count))
-        while left > 0 {
-            guard let s = segment(containing: a) else {
-                return .absent(GuestRange(start: GuestPhysicalAddress(a), length: left))
-            }
+        assembleRead(address, count: count) { a, left in
+            guard let s = segment(containing: a) else { return .absent(left) }
             let off = a - s.physicalAddress
             let n = min(left, s.memorySize - off)
-            if off < s.fileSize {
-                let inFile = min(n, s.fileSize - off)
-                guard let b = file.bytes(at: s.fileOffset + off, count: Int(inFile)) else {
-                    return .absent(GuestRange(start: GuestPhysicalAddress(a), length: left))
-                }
-                out += b
-                if inFile < n { out += [UInt8](repeating: 0, count: Int(n - inFile)) }
-            } else {
-                // p_filesz < p_memsz: the rest of the segment reads as zeros (§1.3).
-                out += [UInt8](repeating: 0, count: Int(n))
-            }
-            left -= n
-            a &+= n
+            // p_filesz < p_memsz: the rest of the segment reads as zeros (§1.3).
+            guard off < s.fileSize else { return .zeros(n) }
+            let inFile = min(n, s.fileSize - off)
+            guard let b = file.bytes(at: s.fileOffset + off, count: Int(inFile)) else { return .absent(left) }
+            return .bytes(b[...])
         }
-        return .bytes(out)
     }
 
     public func relinquish(_ range: GuestRange) {

@@ -185,22 +185,12 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
     }
 
     public func read(_ address: GuestPhysicalAddress, count: Int) -> MemoryRead {
-        var out: [UInt8] = []
-        out.reserveCapacity(count)
-        var a = address.rawValue
-        var left = UInt64(max(0, count))
-        while left > 0 {
-            let pfn = a / blockSize
+        assembleRead(address, count: count) { a, left in
             let off = a % blockSize
             let n = min(left, blockSize - off)
-            guard case .success(let b) = block(pfn) else {
-                return .absent(GuestRange(start: GuestPhysicalAddress(a), length: n))
-            }
-            out += b[Int(off)..<Int(off + n)]
-            left -= n
-            a &+= n
+            guard case .success(let b) = block(a / blockSize) else { return .absent(n) }
+            return .bytes(b[Int(off)..<Int(off + n)])
         }
-        return .bytes(out)
     }
 }
 

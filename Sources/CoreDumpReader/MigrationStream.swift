@@ -436,44 +436,30 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
     // MARK: GuestMemory
 
     public func read(_ address: GuestPhysicalAddress, count: Int) -> MemoryRead {
-        var out: [UInt8] = []
-        out.reserveCapacity(count)
-        var a = address.rawValue
-        var left = UInt64(max(0, count))
-        while left > 0 {
+        assembleRead(address, count: count) { a, left in
             guard let b = blocks.first(where: { blk in
                 guard let g = blk.gpa else { return false }
                 return a >= g && a - g < blk.length
-            }), let gpa = b.gpa else {
-                return .absent(GuestRange(start: GuestPhysicalAddress(a), length: left))
-            }
+            }), let gpa = b.gpa else { return .absent(left) }
             let off = a - gpa
             let page = off / pageSize
             let inPage = off % pageSize
             let n = min(left, pageSize - inPage)
             if let m = b.mappedRAM {
+                // Zero pages are not written in mapped-ram files: their bit is clear (§4.5).
                 let bit = file.u8(m.bitmap + page / 8).map { $0 >> (page % 8) & 1 == 1 } ?? false
-                if bit, let bytes = file.bytes(at: m.pages + page * pageSize + inPage, count: Int(n)) {
-                    out += bytes
-                } else {
-                    out += [UInt8](repeating: 0, count: Int(n))  // zero pages are not written (§4.5)
-                }
-            } else {
-                let e = b.pages.get(page)
-                if e == 0 {
-                    return .absent(GuestRange(start: GuestPhysicalAddress(a), length: min(left, pageSize - inPage)))
-                } else if e & PageTable.zero != 0 {
-                    out += [UInt8](repeating: UInt8(truncatingIfNeeded: e), count: Int(n))
-                } else if let bytes = file.bytes(at: e + inPage, count: Int(n)) {
-                    out += bytes
-                } else {
-                    return .absent(GuestRange(start: GuestPhysicalAddress(a), length: n))
-                }
+                guard bit, let bytes = file.bytes(at: m.pages + page * pageSize + inPage, count: Int(n)) else { return .zeros(n) }
+                return .bytes(bytes[...])
             }
-            left -= n
-            a &+= n
+            let e = b.pages.get(page)
+            if e == 0 { return .absent(n) }
+            if e & PageTable.zero != 0 {
+                let fill = UInt8(truncatingIfNeeded: e)
+                return fill == 0 ? .zeros(n) : .bytes([UInt8](repeating: fill, count: Int(n))[...])
+            }
+            guard let bytes = file.bytes(at: e + inPage, count: Int(n)) else { return .absent(n) }
+            return .bytes(bytes[...])
         }
-        return .bytes(out)
     }
 }
 

@@ -32,6 +32,45 @@ extension GuestMemory {
     }
 }
 
+/// One piece of a read, as a reader answers for the address where the piece starts.
+public enum MemoryPiece {
+    /// Bytes present (at least one, at most what was asked).
+    case bytes(ArraySlice<UInt8>)
+    /// This many bytes that read as zeros (a short p_filesz, a zero page).
+    case zeros(UInt64)
+    /// This many bytes are not in the dump.
+    case absent(UInt64)
+}
+
+/// Assembles a read of `count` bytes from pieces: every reader walks its own structure
+/// (segments, blocks, pages) and answers one piece at a time.
+public func assembleRead(_ address: GuestPhysicalAddress, count: Int,
+                         piece: (_ at: UInt64, _ left: UInt64) -> MemoryPiece) -> MemoryRead
+{
+    var out: [UInt8] = []
+    out.reserveCapacity(max(0, count))
+    var a = address.rawValue
+    var left = UInt64(max(0, count))
+    while left > 0 {
+        let n: UInt64
+        switch piece(a, left) {
+        case .bytes(let b):
+            guard !b.isEmpty else { return .absent(GuestRange(start: GuestPhysicalAddress(a), length: left)) }
+            n = min(UInt64(b.count), left)
+            out += b.prefix(Int(n))
+        case .zeros(let z):
+            guard z > 0 else { return .absent(GuestRange(start: GuestPhysicalAddress(a), length: left)) }
+            n = min(z, left)
+            out += repeatElement(0, count: Int(n))
+        case .absent(let z):
+            return .absent(GuestRange(start: GuestPhysicalAddress(a), length: max(1, min(z, left))))
+        }
+        left -= n
+        a &+= n
+    }
+    return .bytes(out)
+}
+
 /// Little-endian loads from a byte array (ITS tables are little-endian, its-formats.md conventions).
 extension Array where Element == UInt8 {
     @inlinable
