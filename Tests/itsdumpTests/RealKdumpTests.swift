@@ -62,4 +62,15 @@ import Testing
         #expect(r.status == 0)
         #expect(r.stdout.contains("kdump-compressed dump") && r.stdout.contains("15 routes on 5 devices"))
     }
+
+    @Test func anExtractOfTheKdumpFileKeepsItsNotesAndRoutes() throws {
+        let path = try Fixtures.member("tcg-kdump", "core.kdump-zlib")
+        let regs = Fixtures.shared.appendingPathComponent("tcg-kdump/its-regs.json").path
+        let out = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("kdump-extract.elf").path
+        #expect(try CLI.run(["extract", path, "--regs", regs, "-o", out]).status == 0)
+        let x = try Dump.open(out)
+        #expect(x.vcpuCount == 3 && x.vmcoreinfo?.first { $0.key == "OSRELEASE" }?.value == "6.1.0-56-arm64")
+        let w = try Fixtures.walk(x.memory, try Fixtures.registers("tcg-kdump"), vcpus: x.vcpuCount)
+        #expect(Fixtures.routeRows(w.graphs) == (try Fixtures.groundTruth(Fixtures.shared.appendingPathComponent("tcg-kdump"))))
+    }
 }
