@@ -8,7 +8,7 @@ public enum FuzzTargets {
     /// Inputs that are files go through a real file (the readers map files).
     static func withFile(_ bytes: [UInt8], _ body: (String) -> Void) {
         let path = "/tmp/itsdump-fuzz-\(getpid()).bin"
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         body(path)
     }
 
