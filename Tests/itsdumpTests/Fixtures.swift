@@ -97,6 +97,20 @@ enum Fixtures {
         return (tables, graphs)
     }
 
+    /// The 4 KiB pages a walk read (tables and LPI state), for comparing two dumps of one stop.
+    static func pagesRead(_ w: (tables: [ITSTables], graphs: [RoutingGraph])) -> [UInt64] {
+        Set(w.tables.flatMap(\.touchedPages) + w.graphs.flatMap(\.touchedPages)).sorted()
+    }
+
+    /// Pages that differ between two dumps, or are absent from one ("absent 0x…").
+    static func differingPages(_ pages: [UInt64], _ a: any GuestMemory, _ b: any GuestMemory) -> [String] {
+        pages.compactMap { p in
+            guard case .bytes(let x) = a.read(GuestPhysicalAddress(p), count: 4096),
+                  case .bytes(let y) = b.read(GuestPhysicalAddress(p), count: 4096) else { return "absent \(hex(p))" }
+            return x == y ? nil : hex(p)
+        }
+    }
+
     /// Cuts every PT_LOAD of an ELF core into its own raw image file, as FILE@GPA specs.
     static func rawImages(of core: ELFCore, into dir: URL) throws -> [String] {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
