@@ -121,21 +121,6 @@ public struct Finding: Sendable, Hashable {
 extension Finding {
     /// Findings listed per rule at most; a hostile table can repeat one problem millions of times.
     public static let maxPerRule = 1000
-
-    /// The first `maxPerRule` findings of each rule, in order, plus one `findings-capped` note
-    /// per rule that had more.
-    public static func capped(_ findings: [Finding], perRule: Int = maxPerRule) -> [Finding] {
-        var counts: [String: Int] = [:]
-        var out: [Finding] = []
-        for f in findings {
-            counts[f.rule, default: 0] += 1
-            if counts[f.rule, default: 0] <= perRule { out.append(f) }
-        }
-        for (rule, n) in counts.sorted(by: { $0.key < $1.key }) where n > perRule {
-            out.append(Finding("findings-capped", "\(n - perRule) more \(rule) finding(s) not listed (\(n) in all)"))
-        }
-        return out
-    }
 }
 
 /// Findings as a walk produces them: counted per rule, built only while under the cap (a
@@ -158,7 +143,6 @@ public struct FindingList: Sendable {
         for f in other { add(f.rule) { f } }
     }
 
-    public var isEmpty: Bool { counts.isEmpty }
     /// Findings added, kept or not.
     public private(set) var total = 0
 

@@ -19,7 +19,6 @@ struct TableReader {
         self.bytesLeft = budget
     }
 
-    mutating func report(_ finding: Finding) { findings.add(finding.rule) { finding } }
 
     private mutating func charge(_ n: UInt64) -> Bool {
         if exhausted { return false }

@@ -65,7 +65,7 @@ enum CLI {
         for key in ["deviceID", "eventID", "lpi", "icid", "vcpu", "enabled", "priority", "pending", "ittAddress"] {
             #expect(first[key] != nil, "route rows carry \(key)")
         }
-        #expect(first["ittAddress"] as? String == "0x4383b200" || (first["ittAddress"] as? String)?.hasPrefix("0x") == true)
+        #expect((first["ittAddress"] as? String)?.hasPrefix("0x") == true)  // 64-bit values as "0x…" strings
         #expect(top["findings"] is [Any])
         let its = try #require(top["its"] as? [[String: Any]])
         let regs = try #require(its[0]["registers"] as? [String: Any])
