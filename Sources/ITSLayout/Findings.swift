@@ -91,7 +91,9 @@ public enum Rules {
              shows: "the walk stopped at its budget of bytes or rows: the tables are larger than any real ITS needs"),
     ]
 
-    public static func rule(_ id: String) -> Rule? { all.first { $0.id == id } }
+    private static let byID: [String: Rule] = Dictionary(all.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+
+    public static func rule(_ id: String) -> Rule? { byID[id] }
 }
 
 public struct Finding: Sendable, Hashable {

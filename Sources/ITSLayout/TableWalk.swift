@@ -133,17 +133,39 @@ struct Walk {
         var tableExtents: [(String, GuestRange)] = []
         if let dt = t.deviceTable { tableExtents.append(("the device table", dt.extent)) }
         if let ct = t.collectionTable { tableExtents.append(("the collection table", ct.extent)) }
+        // Level-2 pages, each once (aliasing level-1 entries are reported by the walk), sorted by
+        // address, so that each ITT is compared only with the pages it can reach.
+        var level2: [(start: UInt64, index: UInt64)] = []
+        var pageSize: UInt64 = 0
         if let dt = t.deviceTable {
-            for s in t.deviceLevel1 {
-                tableExtents.append(("device level-2 page \(s.index)",
-                                     GuestRange(start: s.entry.level2Address, length: dt.pageSize)))
+            pageSize = dt.pageSize
+            var seen = Set<UInt64>()
+            for s in t.deviceLevel1 where seen.insert(s.entry.level2Address.rawValue).inserted {
+                level2.append((s.entry.level2Address.rawValue, s.index))
             }
+            level2.sort { $0.start < $1.start }
         }
         let live = t.devices.filter { $0.status == .live && $0.ittExtent.length > 0 }
         for d in live {
             for (name, r) in tableExtents where r.overlaps(d.ittExtent) {
                 findings.add("itt-overlap") { Finding("itt-overlap", address: d.ittExtent.start, deviceID: d.deviceID,
                     "device \(d.deviceID): ITT \(d.ittExtent) overlaps \(name) (\(r))") }
+            }
+            guard pageSize > 0, !level2.isEmpty else { continue }
+            // First page that ends after the ITT starts: start > ittStart - pageSize.
+            let low = d.ittExtent.start.rawValue >= pageSize ? d.ittExtent.start.rawValue - pageSize + 1 : 0
+            var lo = 0, hi = level2.count
+            while lo < hi { let mid = (lo + hi) / 2; if level2[mid].start < low { lo = mid + 1 } else { hi = mid } }
+            var k = lo, reported = 0
+            while k < level2.count, level2[k].start < d.ittExtent.end, reported < 64 {
+                let page = GuestRange(start: GuestPhysicalAddress(level2[k].start), length: pageSize)
+                if page.overlaps(d.ittExtent) {
+                    let index = level2[k].index
+                    findings.add("itt-overlap") { Finding("itt-overlap", address: d.ittExtent.start, deviceID: d.deviceID,
+                        "device \(d.deviceID): ITT \(d.ittExtent) overlaps device level-2 page \(index) (\(page))") }
+                    reported += 1  // a huge ITT over many pages is reported, not enumerated
+                }
+                k += 1
             }
         }
         let sorted = live.sorted { ($0.ittExtent.start, $0.deviceID) < ($1.ittExtent.start, $1.deviceID) }

@@ -21,6 +21,32 @@ import Testing
         #expect(w.findings("l1-alias").count == 7)
     }
 
+    @Test func ittOverLevel2PagesIsReportedOncePerPage() throws {
+        var b = ImageBuilder()
+        b.map(dt, 65536); b.map(ct, 65536)
+        b.qemuCTE(ct, rd: 0)
+        let l2a: UInt64 = 0x4300_0000, l2b: UInt64 = 0x4301_0000, far: UInt64 = 0x4800_0000
+        b.map(l2a, 3 * 65536)
+        b.map(far, 65536)
+        // Level-1 entries 0-3 alias page A, 4 is page B (right after A), 5 a page far away.
+        for i in 0..<UInt64(4) { b.l1(dt + i * 8, page: l2a) }
+        b.l1(dt + 4 * 8, page: l2b)
+        b.l1(dt + 5 * 8, page: far)
+        // Device 0 (page A, entry 0): a 2^14-entry ITT (12-byte QEMU ITEs: 192 KiB) starting inside page A reaches
+        // into page B; device 1 (page A, entry 1): an ITT far from every table.
+        b.qemuDTE(l2a, itt: l2a + 0x8000, bits: 14)
+        b.qemuDTE(l2a + 8, itt: 0x4400_0000, bits: 1)
+        b.map(0x4400_0000, 4096)
+        let w = try walk(b, registers(.qemu, device: baser(type: 1, base: dt, page: 65536, indirect: true),
+                                      collection: baser(type: 4, base: ct, page: 65536)))
+        let overlaps = w.findings("itt-overlap")
+        #expect(overlaps.map(\.deviceID) == [DeviceID(0), DeviceID(0)])
+        #expect(overlaps.map(\.message) == [
+            "device 0x0: ITT 0x43008000-0x43037fff overlaps device level-2 page 0 (0x43000000-0x4300ffff)",
+            "device 0x0: ITT 0x43008000-0x43037fff overlaps device level-2 page 4 (0x43010000-0x4301ffff)",
+        ])
+    }
+
     @Test func kvmCollectionListOf2To16Entries() throws {
         var b = ImageBuilder()
         b.map(dt, 65536)
