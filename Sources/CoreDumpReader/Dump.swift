@@ -1,4 +1,3 @@
-import Foundation
 import ITSLayout
 
 /// One input: a file recognised by its content, or `FILE@GPA` for a raw RAM image.
@@ -30,7 +29,7 @@ public struct Dump: Sendable {
     /// by content, never by extension.
     public static func open(_ spec: String, ramBlocks: [String: UInt64] = [:],
                             progress: ((UInt64, UInt64) -> Void)? = nil) throws(DumpError) -> Dump {
-        if !FileManager.default.fileExists(atPath: spec), let at = spec.lastIndex(of: "@") {
+        if !FileOutput.exists(spec), let at = spec.lastIndex(of: "@") {
             let path = String(spec[..<at])
             let gpaText = String(spec[spec.index(after: at)...])
             guard let gpa = parseInteger(gpaText) else {
@@ -62,7 +61,7 @@ public struct Dump: Sendable {
             return d
         }
         throw .notADump(path: spec,
-            reason: "not a recognised dump (ELF core, kdump-compressed dump or QEMU migration stream expected, found \(file.bytes(at: 0, count: min(8, Int(file.size))).map { $0.map { String(format: "%02x", $0) }.joined(separator: " ") } ?? "nothing")); for a raw RAM image write FILE@GPA, e.g. ram.img@0x40000000")
+            reason: "not a recognised dump (ELF core, kdump-compressed dump or QEMU migration stream expected, found \(file.bytes(at: 0, count: min(8, Int(file.size))).map { $0.map { hexByte($0) }.joined(separator: " ") } ?? "nothing")); for a raw RAM image write FILE@GPA, e.g. ram.img@0x40000000")
     }
 }
 

@@ -1,4 +1,3 @@
-import Foundation
 import ITSLayout
 
 /// Writes a small ELF core (ELF64, little-endian, EM_AARCH64, ET_CORE) holding the given notes
@@ -44,10 +43,7 @@ public enum ELFCoreWriter {
     }
 
     public static func write(path: String, notes: [ELFCore.Note], ranges: [Range]) throws(DumpError) {
-        let data = Data(image(notes: notes, ranges: ranges))
-        guard FileManager.default.createFile(atPath: path, contents: data) else {
-            throw .cannotOpen(path: path, reason: "cannot write the extract")
-        }
+        try FileOutput.create(path: path, bytes: image(notes: notes, ranges: ranges))
     }
 
     static func le(_ v: UInt64, _ n: Int) -> [UInt8] {

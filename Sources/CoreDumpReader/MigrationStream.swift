@@ -1,4 +1,3 @@
-import Foundation
 import ITSLayout
 
 /// A QEMU migration stream (`migrate "exec:cat > FILE"`, `migrate file:…`, the payload of a
@@ -104,9 +103,9 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
         let json = Self.loadJSON(file)
         hasJSON = json != nil
         if json == nil { notes.append("no JSON VM description at the end of the stream: the arm_gicv3 and arm_gicv3_its sections are read with their known QEMU 7.2–9.x layouts; other device sections cannot be skipped") }
-        let jsonDevices = (json?["devices"] as? [[String: Any]]) ?? []
+        let jsonDevices = json?["devices"]?.arrayValue ?? []
         // A page size is a power of two from 1 KiB (ARM's TARGET_PAGE_BITS_MIN) to 64 KiB.
-        var jsonPageSize = (json?["page_size"] as? Int).flatMap { v -> UInt64? in
+        var jsonPageSize = json?["page_size"]?.intValue.flatMap { v -> UInt64? in
             v >= 1024 && v <= 65536 && v & (v - 1) == 0 ? UInt64(v) : nil
         }
         if let v = json?["page_size"], jsonPageSize == nil {
@@ -181,7 +180,7 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
                 } else {
                     let dataAt = c.offset
                     var leaves: [VMStateLayout.Leaf] = []
-                    if let desc = jsonDevices.first(where: { ($0["name"] as? String) == name && ($0["instance_id"] as? Int) == Int(instance) }) {
+                    if let desc = jsonDevices.first(where: { $0["name"]?.stringValue == name && $0["instance_id"]?.intValue == Int(instance) }) {
                         try VMStateLayout.walk(desc, cursor: &c, leaves: &leaves)
                     } else if json == nil, name == "arm_gicv3_its" {
                         leaves = try KnownSectionLayouts.its(cursor: &c)
@@ -423,14 +422,15 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
 
     /// The JSON VM description at the end (§4.7): the last NUL of the final ≤ 10 MiB, then the
     /// first `{` after it, preceded by 0x06 and its be32 length.
-    static func loadJSON(_ file: MappedFile) -> [String: Any]? {
+    static func loadJSON(_ file: MappedFile) -> JSONValue? {
         let window = min(file.size, 10 << 20)
         guard window > 0, let tail = file.bytes(at: file.size - window, count: Int(window)),
               let nul = tail.lastIndex(of: 0), let brace = tail[nul...].firstIndex(of: UInt8(ascii: "{")),
               brace >= 5, tail[brace - 5] == 0x06 else { return nil }
         let len = tail[(brace - 4)..<brace].reduce(0) { $0 << 8 | Int($1) }
         guard brace + len <= tail.count else { return nil }
-        return (try? JSONSerialization.jsonObject(with: Data(tail[brace..<(brace + len)]))) as? [String: Any]
+        guard let v = try? JSONValue.parse(Array(tail[brace..<(brace + len)])), v.objectValue != nil else { return nil }
+        return v
     }
 
     // MARK: GuestMemory

@@ -1,4 +1,3 @@
-import Foundation
 import ITSLayout
 
 /// The register state file (`--regs FILE.json`; README "Register state file"):
@@ -18,26 +17,26 @@ public enum RegisterStateFile {
     }
 
     public static func parse(_ bytes: [UInt8], path: String) throws(DumpError) -> RegisterState {
-        let json: Any
+        let json: JSONValue
         do {
-            json = try JSONSerialization.jsonObject(with: Data(bytes))
+            json = try JSONValue.parse(bytes)
         } catch {
-            throw .stateFile(path: path, reason: "not JSON: \(error.localizedDescription)")
+            throw .stateFile(path: path, reason: "not JSON: \(error)")
         }
-        guard let top = json as? [String: Any] else {
+        guard let top = json.objectValue else {
             throw .stateFile(path: path, reason: "expected a JSON object with \"its\" and \"redistributors\"")
         }
-        if let v = top["schemaVersion"], (v as? Int) != 1 {
+        if let v = top["schemaVersion"], v.intValue != 1 {
             throw .stateFile(path: path, reason: "schemaVersion \(v) is not supported (1 is)")
         }
-        let file = URL(fileURLWithPath: path).lastPathComponent
+        let file = path.split(separator: "/").last.map(String.init) ?? path
         var state = RegisterState()
-        for (i, entry) in ((top["its"] as? [Any]) ?? []).enumerated() {
-            guard let o = entry as? [String: Any] else {
+        for (i, entry) in (top["its"]?.arrayValue ?? []).enumerated() {
+            guard let o = entry.objectValue else {
                 throw .stateFile(path: path, reason: "its[\(i)] is not an object")
             }
             func value(_ key: String) throws(DumpError) -> (UInt64, Provenance)? {
-                guard let raw = o[key], !(raw is NSNull) else { return nil }
+                guard let raw = o[key], !raw.isNull else { return nil }
                 guard let v = integer(raw) else {
                     throw .stateFile(path: path, reason: "its[\(i)].\(key): \(raw) is not a \"0x…\" value")
                 }
@@ -51,7 +50,7 @@ public enum RegisterStateFile {
             if let (v, p) = try value("cbaser") { its.cbaser = Sourced(GITSCBaser(rawValue: v), p) }
             if let (v, p) = try value("cwriter") { its.cwriter = Sourced(GITSCommandOffset(rawValue: v), p) }
             if let (v, p) = try value("creadr") { its.creadr = Sourced(GITSCommandOffset(rawValue: v), p) }
-            guard let basers = o["baser"] as? [Any] else {
+            guard let basers = o["baser"]?.arrayValue else {
                 throw .stateFile(path: path, reason: "its[\(i)].baser: expected an array of 8 \"0x…\" values")
             }
             guard basers.count <= 8 else {
@@ -65,8 +64,8 @@ public enum RegisterStateFile {
             }
             state.its.append(its)
         }
-        for (i, entry) in ((top["redistributors"] as? [Any]) ?? []).enumerated() {
-            guard let o = entry as? [String: Any] else {
+        for (i, entry) in (top["redistributors"]?.arrayValue ?? []).enumerated() {
+            guard let o = entry.objectValue else {
                 throw .stateFile(path: path, reason: "redistributors[\(i)] is not an object")
             }
             let cpu = o["cpu"].flatMap(integer) ?? UInt64(i)
@@ -76,7 +75,7 @@ public enum RegisterStateFile {
             var rd = RedistributorState(cpu: UInt32(cpu))
             let p = { (k: String) in Provenance(.stateFile, "\(file) redistributors[\(i)].\(k)") }
             for key in ["propbaser", "pendbaser", "rdBase"] {
-                guard let raw = o[key], !(raw is NSNull) else { continue }
+                guard let raw = o[key], !raw.isNull else { continue }
                 guard let v = integer(raw) else {
                     throw .stateFile(path: path, reason: "redistributors[\(i)].\(key): \(raw) is not a \"0x…\" value")
                 }
@@ -92,16 +91,18 @@ public enum RegisterStateFile {
     }
 
     /// "0x…" or decimal strings, or JSON integers.
-    static func integer(_ any: Any) -> UInt64? {
-        if let s = any as? String { return parseInteger(s) }
-        if let n = any as? Int, n >= 0 { return UInt64(n) }
-        return nil
+    static func integer(_ v: JSONValue) -> UInt64? {
+        switch v {
+        case .string(let s): return parseInteger(s)
+        case .uint(let n): return n
+        default: return nil
+        }
     }
 }
 
 /// "0x1f", "0X1F" or "31".
 public func parseInteger(_ s: String) -> UInt64? {
-    let t = s.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
+    let t = String(s.filter { $0 != "_" }.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     if t.hasPrefix("0x") || t.hasPrefix("0X") { return UInt64(t.dropFirst(2), radix: 16) }
     return UInt64(t)
 }

@@ -1,4 +1,4 @@
-import Foundation
+import ITSLayout
 
 /// A device section's layout from the stream's JSON VM description (input-formats.md §4.6,
 /// §4.7), walked over the stream the way QEMU's scripts/analyze-migration.py reads it: fields
@@ -11,26 +11,26 @@ struct VMStateLayout {
     static let maxDepth = 16
     static let maxLeaves = 1 << 20
 
-    static func walk(_ desc: [String: Any], cursor: inout StreamCursor, prefix: String = "",
+    static func walk(_ desc: JSONValue, cursor: inout StreamCursor, prefix: String = "",
                      depth: Int = 0, leaves: inout [Leaf]) throws(DumpError)
     {
         guard depth < maxDepth else {
             throw .malformed(path: cursor.file.path, offset: cursor.offset, reason: "JSON description nests deeper than \(maxDepth) levels")
         }
-        for field in (desc["fields"] as? [[String: Any]]) ?? [] {
-            let name = (field["name"] as? String) ?? "?"
-            let count = max(1, (field["array_len"] as? Int) ?? 1)
+        for field in desc["fields"]?.arrayValue ?? [] {
+            let name = field["name"]?.stringValue ?? "?"
+            let count = max(1, field["array_len"]?.intValue ?? 1)
             guard count <= maxLeaves else {
                 throw .malformed(path: cursor.file.path, offset: cursor.offset, reason: "field \(name) claims \(count) elements")
             }
-            let indexed = field["index"] as? Int
+            let indexed = field["index"]?.intValue
             for i in 0..<count {
                 var path = prefix + name
                 if let indexed { path += "[\(indexed)]" } else if field["array_len"] != nil { path += "[\(i)]" }
-                if (field["type"] as? String) == "struct", let sub = field["struct"] as? [String: Any] {
+                if field["type"]?.stringValue == "struct", let sub = field["struct"], sub.objectValue != nil {
                     try walk(sub, cursor: &cursor, prefix: path + ".", depth: depth + 1, leaves: &leaves)
                 } else {
-                    let size = UInt64(max(0, (field["size"] as? Int) ?? 0))
+                    let size = UInt64(max(0, field["size"]?.intValue ?? 0))
                     guard leaves.count < maxLeaves else {
                         throw .malformed(path: cursor.file.path, offset: cursor.offset, reason: "JSON description has more than \(maxLeaves) fields")
                     }
@@ -39,8 +39,8 @@ struct VMStateLayout {
                 }
             }
         }
-        for sub in (desc["subsections"] as? [[String: Any]]) ?? [] {
-            let want = (sub["vmsd_name"] as? String) ?? "?"
+        for sub in desc["subsections"]?.arrayValue ?? [] {
+            let want = sub["vmsd_name"]?.stringValue ?? "?"
             guard try cursor.u8("subsection marker") == 0x05 else {
                 throw .malformed(path: cursor.file.path, offset: cursor.offset - 1, reason: "subsection \(want) expected (0x05) but not found")
             }

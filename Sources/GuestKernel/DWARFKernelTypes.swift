@@ -58,7 +58,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
                             let name = String(cString: base.advanced(by: nameOff).assumingMemoryBound(to: CChar.self))
                             let desc = UnsafeRawBufferPointer(start: base.advanced(by: descOff), count: Int(nhdr.n_descsz))
                             if name == "GNU", nhdr.n_type == 3 {
-                                build = desc.map { String(format: "%02x", $0) }.joined()
+                                build = desc.map(hexByte).joined()
                             } else if name == "Linux", nhdr.n_type == 0x100 || nhdr.n_type == 0 {
                                 let text = String(decoding: desc.prefix { $0 != 0 }, as: UTF8.self)
                                 if text.contains(".") { rel = text }

@@ -80,6 +80,12 @@ public struct GuestRange: Hashable, Sendable, CustomStringConvertible {
 /// Lowercase hex with `0x`, as the architecture and the JSON output write addresses.
 public func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 
+/// One byte as two lowercase hex digits, as `xxd` and build IDs write them.
+public func hexByte(_ b: UInt8) -> String {
+    let digits = Array("0123456789abcdef")
+    return String(digits[Int(b >> 4)]) + String(digits[Int(b & 15)])
+}
+
 /// A raw 64-bit table entry as 16 hex digits, so that field boundaries line up in columns.
 public func hex64(_ v: UInt64) -> String {
     let digits = String(v, radix: 16)

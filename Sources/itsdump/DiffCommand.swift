@@ -1,6 +1,5 @@
 import ArgumentParser
 import CoreDumpReader
-import Foundation
 import ITSLayout
 
 struct Diff: ParsableCommand {
@@ -160,11 +159,14 @@ struct Diff: ParsableCommand {
         let trimmed = text.drop { $0 == " " || $0 == "\n" || $0 == "\t" }
         let d: ExpectedDiff
         if trimmed.hasPrefix("{") {
-            guard let top = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                  let rows = (top["routes"] ?? top["interrupts"]) as? [[String: Any]] else {
+            let top: JSONValue
+            do { top = try JSONValue.parse(Array(text.utf8)) } catch {
+                throw DumpError.notADump(path: path, reason: "not JSON: \(error)")
+            }
+            guard let rows = (top["routes"] ?? top["interrupts"])?.arrayValue?.compactMap(\.objectValue) else {
                 throw DumpError.notADump(path: path, reason: "JSON without a \"routes\" (or \"interrupts\") array of route rows")
             }
-            let ints = rows.map { r in r.compactMapValues { $0 as? Int } }
+            let ints = rows.map { r in r.compactMapValues(\.intValue) }
             d = ExpectedDiff.against(rows: ints, source: "route rows of \(path)", routes: a.routes, ignoring: ignored)
         } else if VGICITSState.looksLike(text) {
             d = ExpectedDiff.against(VGICITSState.parse(text), routes: a.routes, ignoring: ignored)
@@ -174,7 +176,7 @@ struct Diff: ParsableCommand {
             throw DumpError.notADump(path: path, reason: "not a KVM debugfs vgic-state or vgic-its-state text, nor route JSON")
         }
         if file.size > 64 << 20 {
-            FileHandle.standardError.write(Data("itsdump: \(path): read the first 64 MiB only\n".utf8))
+            FileOutput.write("itsdump: \(path): read the first 64 MiB only\n", to: 2)
         }
         try report(d, session: session, a: a, path: path)
     }

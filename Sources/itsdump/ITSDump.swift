@@ -1,6 +1,6 @@
 import ArgumentParser
+import Glibc
 import CoreDumpReader
-import Foundation
 import ITSLayout
 
 struct ITSDump: ParsableCommand {
@@ -19,9 +19,9 @@ struct ITSDump: ParsableCommand {
         subcommands: [Info.self, Regs.self, Tables.self, Routes.self, Check.self, Diff.self, Explain.self, Queue.self, Driver.self, Extract.self])
 }
 
-/// Prints to standard output without Foundation's buffering surprises.
+/// Prints to standard output, unbuffered: each call is one or more write(2)s.
 func emit(_ s: String) {
-    FileHandle.standardOutput.write(Data(s.utf8))
+    FileOutput.write(s, to: 1)
 }
 
 @main
@@ -38,13 +38,13 @@ enum Main {
             let code = ITSDump.exitCode(for: error)
             if code == .success || error is ExitCode { ITSDump.exit(withError: error) }
             // Argument errors exit 2, like unusable input (ArgumentParser's default is 64).
-            FileHandle.standardError.write(Data((ITSDump.fullMessage(for: error) + "\n").utf8))
+            FileOutput.write(ITSDump.fullMessage(for: error) + "\n", to: 2)
             exit(2)
         }
     }
 
     static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("itsdump: \(message)\n".utf8))
+        FileOutput.write("itsdump: \(message)\n", to: 2)
         exit(2)
     }
 }

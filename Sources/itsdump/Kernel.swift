@@ -1,6 +1,5 @@
 import ArgumentParser
 import CoreDumpReader
-import Foundation
 import GuestKernel
 import ITSLayout
 

@@ -1,5 +1,4 @@
 import CoreDumpReader
-import Foundation
 import Glibc
 import ITSLayout
 
@@ -97,18 +96,18 @@ extension Sourced {
 /// "indexing FILE: 42%" on stderr, only when stderr is a terminal and the pass takes a while.
 final class Progress: @unchecked Sendable {
     let name: String
-    let start = Date()
+    let start = ContinuousClock.now
     var shown = false
     init(_ name: String) { self.name = name }
 
     func report(_ done: UInt64, _ total: UInt64) {
         guard isatty(2) != 0, total > 0 else { return }
         if done >= total {
-            if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            if shown { FileOutput.write("\r\u{1B}[K", to: 2) }
             return
         }
-        guard Date().timeIntervalSince(start) > 0.5 else { return }
+        guard ContinuousClock.now - start > .milliseconds(500) else { return }
         shown = true
-        FileHandle.standardError.write(Data("\rindexing \(name): \(done * 100 / total)%".utf8))
+        FileOutput.write("\rindexing \(name): \(done * 100 / total)%", to: 2)
     }
 }

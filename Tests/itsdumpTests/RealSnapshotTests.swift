@@ -85,3 +85,35 @@ import Testing
         #expect(kvm.vmcoreinfo == nil)
     }
 }
+
+/// Our JSON reader against Foundation's on every JSON file of the real fixtures.
+@Suite struct FixtureJSONTests {
+    func same(_ ours: JSONValue, _ theirs: Any) -> Bool {
+        switch ours {
+        case .object(let o):
+            guard let t = theirs as? [String: Any], t.count == o.count else { return false }
+            return o.allSatisfy { k, v in t[k].map { same(v, $0) } ?? false }
+        case .array(let a):
+            guard let t = theirs as? [Any], t.count == a.count else { return false }
+            return zip(a, t).allSatisfy { same($0, $1) }
+        case .string(let s): return (theirs as? String) == s
+        case .uint(let v): return (theirs as? NSNumber)?.uint64Value == v
+        case .int(let v): return (theirs as? NSNumber)?.int64Value == v
+        case .double(let v): return (theirs as? NSNumber)?.doubleValue == v
+        case .bool(let b): return (theirs as? Bool) == b
+        case .null: return theirs is NSNull
+        }
+    }
+
+    @Test func everyFixtureJSONFileParsesAsFoundationReadsIt() throws {
+        let files = FileManager.default.enumerator(atPath: Fixtures.shared.path)!
+            .compactMap { $0 as? String }.filter { $0.hasSuffix(".json") }
+        #expect(files.count >= 16)  // ground-truth.json and its-regs.json of 8 stops, at least
+        for f in files {
+            let data = try Data(contentsOf: Fixtures.shared.appendingPathComponent(f))
+            let ours = try JSONValue.parse([UInt8](data))
+            let theirs = try JSONSerialization.jsonObject(with: data)
+            #expect(same(ours, theirs), "\(f)")
+        }
+    }
+}
