@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(
             name: "itsdumpTests",
             dependencies: ["CoreDumpReader", "ITSLayout", "GuestKernel"],
-            resources: [.copy("Golden")]
+            resources: [.copy("Golden"), .copy("DWARF")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -109,7 +109,7 @@ public enum DriverWalker {
                             cpus dumpCPUs: Int?) throws(DriverWalkError) -> DriverView
     {
         var view = DriverView()
-        var r = Reader(space: space, memory: memory)
+        let r = Reader(space: space, memory: memory)
         func need(_ s: StructLayout?, _ name: String) throws(DriverWalkError) -> StructLayout {
             guard let s else { throw .missing("the debug info has no struct \(name) in irq-gic-v3-its.c's unit: pass a vmlinux with DWARF for this kernel") }
             return s
