@@ -5,7 +5,8 @@
 #
 # Usage: Benchmarks/driver.sh [RUNS] [--full]
 #   --full  also with the whole debug vmlinux: fetches linux-image-6.1.0-56-arm64-dbg:arm64
-#           (~800 MB) with `apt-get download` (needs root to add the arm64 architecture). Never in CI.
+#           (~800 MB) with `apt-get download` (needs root to add the arm64 architecture), or
+#           takes it from $FULL_VMLINUX when that names the file already. Never in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}
@@ -24,10 +25,14 @@ m() { python3 Benchmarks/measure.py "$@"; }
 m "itsdump routes tcg-basic (no kernel view)" "$runs" "$bin" routes "$work/tcg-basic/core.elf" --regs "$shared/tcg-basic/its-regs.json" -o json
 m "itsdump driver tcg-basic, reduced vmlinux" "$runs" "$bin" driver "$work/tcg-basic/core.elf" --vmlinux "$work/vmlinux.reduced" -o json
 m "itsdump driver kvm-basic, reduced vmlinux" "$runs" "$bin" driver "$work/kvm-basic/core.elf" --vmlinux "$work/vmlinux.reduced" -o json
-if [ "$full" = --full ]; then
+if [ "$full" = --full ] && [ -n "${FULL_VMLINUX:-}" ]; then
+  full_vmlinux=$FULL_VMLINUX
+elif [ "$full" = --full ]; then
   ( cd "$work" && { dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64 && apt-get update -qq; }; } \
     && apt-get download -q linux-image-6.1.0-56-arm64-dbg:arm64 && dpkg-deb -x linux-image-6.1.0-56-arm64-dbg_*_arm64.deb dbg )
   full_vmlinux="$work/dbg/usr/lib/debug/boot/vmlinux-6.1.0-56-arm64"
+fi
+if [ "$full" = --full ]; then
   m "itsdump driver tcg-basic, full vmlinux" "$runs" "$bin" driver "$work/tcg-basic/core.elf" --vmlinux "$full_vmlinux" -o json
   m "itsdump driver kvm-basic, full vmlinux" "$runs" "$bin" driver "$work/kvm-basic/core.elf" --vmlinux "$full_vmlinux" -o json
 fi
