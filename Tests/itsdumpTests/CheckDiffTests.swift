@@ -126,6 +126,34 @@ import Testing
         #expect(diffs.first?["tables"] as? String == "2" && diffs.first?["expected"] as? String == "0")
     }
 
+    /// Route-row JSON (the fixtures' ground truth: an `interrupts` array) read by the tool's own
+    /// JSON parser: no difference on the real file, exactly the edited row on a copy.
+    @Test func groundTruthJSONAsExpectedState() throws {
+        let core = try Fixtures.member("tcg-basic", "core.elf")
+        let regs = Fixtures.shared.appendingPathComponent("tcg-basic/its-regs.json").path
+        let truth = Fixtures.shared.appendingPathComponent("tcg-basic/ground-truth.json")
+        let ok = try CLI.run(["diff", core, "--regs", regs, "--expected", truth.path])
+        #expect(ok.status == 0 && ok.stdout.contains("no differences"), "\(ok.stdout)")
+        // Device 8 event 1 (LPI 8195) is on vCPU 3; the copy says 1.
+        let text = try String(contentsOf: truth, encoding: .utf8)
+        let row = #""deviceID": 8,\s*"eventID": 1,\s*"lpi": 8195,\s*"vcpu": 3"#
+        let edited = text.replacingOccurrences(of: row, with: #""deviceID": 8, "eventID": 1, "lpi": 8195, "vcpu": 1"#, options: .regularExpression)
+        #expect(edited != text)
+        let url = URL(fileURLWithPath: core).deletingLastPathComponent().appendingPathComponent("ground-truth-edited.json")
+        try edited.write(to: url, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["diff", core, "--regs", regs, "--expected", url.path, "-o", "json"])
+        #expect(r.status == 1)
+        let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let diffs = try #require(top["differences"] as? [[String: Any]])
+        #expect(diffs.count == 1)
+        #expect(diffs.first?["deviceID"] as? Int == 8 && diffs.first?["eventID"] as? Int == 1)
+        #expect(diffs.first?["expected"] as? String == "1" && diffs.first?["tables"] as? String == "3")
+        // Not JSON at all: one clear message, exit 2.
+        try Data("{\"interrupts\": [1,]}".utf8).write(to: url)
+        let bad = try CLI.run(["diff", core, "--regs", regs, "--expected", url.path])
+        #expect(bad.status == 2 && bad.stderr.contains("not JSON: unexpected character at byte 18"), "\(bad.stderr)")
+    }
+
     @Test(arguments: Fixtures.stops)
     func checkFindsNoErrorOnAHealthySnapshot(stop: String) throws {
         let r = try CLI.run(["check", try Fixtures.member(stop, "migration.bin"), "-o", "json"])
