@@ -56,7 +56,7 @@ public enum RegisterStateFile {
             guard basers.count <= 8 else {
                 throw .stateFile(path: path, reason: "its[\(i)].baser has \(basers.count) values; GITS_BASER0..7 are 8")
             }
-            for (n, b) in basers.enumerated() {
+            for (n, b) in basers.enumerated() where !b.isNull {
                 guard let v = integer(b) else {
                     throw .stateFile(path: path, reason: "its[\(i)].baser[\(n)]: \(b) is not a \"0x…\" value")
                 }

@@ -55,7 +55,7 @@ struct Regs: ParsableCommand {
             o["cbaser"] = v(its.cbaser) { $0.rawValue }
             o["cwriter"] = v(its.cwriter) { $0.rawValue }
             o["creadr"] = v(its.creadr) { $0.rawValue }
-            let basers: [JSONValue] = its.baser.map { b in JSONValue.hexString(b?.value.rawValue ?? 0) }
+            let basers: [JSONValue] = its.baser.map { b in b.map { JSONValue.hexString($0.value.rawValue) } ?? .null }
             o["baser"] = .array(basers)
             itsRows.append(.object(o))
         }

@@ -54,6 +54,28 @@ enum CLI {
         #expect(r.stdout == want, "itsdump \(args.joined(separator: " ")) differs from Golden/\(name); run scripts/update-golden.sh only if the change is intended")
     }
 
+    /// `regs -o json` from flags alone writes null for the registers no source gave, and the
+    /// file it writes is a `--regs` file that gives the same routes.
+    @Test func aStateFileFromFlagsHasNullsAndReadsBack() throws {
+        let ex = "fixtures/tcg-basic/core.extract.elf"
+        let flags = ["--baser", "0=0xf9070000425a0600", "--baser", "1=0xbc070000425b0600", "--typer", "0x1f0001efb1"]
+        let r = try CLI.run(["regs", ex] + flags + ["-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let baser = try #require((top["its"] as? [[String: Any]])?.first?["baser"] as? [Any])
+        #expect(baser.count == 8)
+        #expect(baser[0] as? String == "0xf9070000425a0600" && baser[1] as? String == "0xbc070000425b0600")
+        #expect(baser[2...].allSatisfy { $0 is NSNull })
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("itsdump-flags-\(getpid()).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(r.stdout.utf8).write(to: file)
+        let a = try CLI.run(["routes", ex, "--regs", file.path])
+        let b = try CLI.run(["routes", ex] + flags)
+        #expect(a.status == 0 && a.stdout.contains("routes on"))
+        func rows(_ s: String) -> [Substring] { s.split(separator: "\n").filter { $0.hasPrefix("  0  0x") } }
+        #expect(!rows(a.stdout).isEmpty && rows(a.stdout) == rows(b.stdout))
+    }
+
     @Test func jsonIsStableAndCarriesTheDocumentedFields() throws {
         let r = try CLI.run(["routes", "fixtures/kvm-prepost/b/core.extract.elf", "--regs", "fixtures/kvm-prepost/b/its-regs.json", "-o", "json"])
         #expect(r.status == 0)
