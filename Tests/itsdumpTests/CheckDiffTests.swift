@@ -106,6 +106,17 @@ import Testing
         #expect(d.differences.isEmpty, "\(d.differences)")
     }
 
+    /// Writes `text` as an expected-state file beside `core`, runs `diff --expected` on it with
+    /// JSON output, expects exit 1, and returns the differences.
+    func diffAgainstCopy(core: String, regs: String, name: String, _ text: String) throws -> [[String: Any]] {
+        let url = URL(fileURLWithPath: core).deletingLastPathComponent().appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["diff", core, "--regs", regs, "--expected", url.path, "-o", "json"])
+        #expect(r.status == 1)
+        let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        return try #require(top["differences"] as? [[String: Any]])
+    }
+
     @Test func aChangedTargetInVGICStateIsReportedWithExitOne() throws {
         let core = try Fixtures.member("kvm-basic", "core.elf")
         let regs = Fixtures.shared.appendingPathComponent("kvm-basic/its-regs.json").path
@@ -115,12 +126,7 @@ import Testing
         // LPI 8195 targets vCPU 2; the copy says 0.
         let edited = text.replacingOccurrences(of: "       LPI 8195      2 ", with: "       LPI 8195      0 ")
         #expect(edited != text)
-        let url = URL(fileURLWithPath: core).deletingLastPathComponent().appendingPathComponent("vgic-state-edited.txt")
-        try edited.write(to: url, atomically: true, encoding: .utf8)
-        let r = try CLI.run(["diff", core, "--regs", regs, "--expected", url.path, "-o", "json"])
-        #expect(r.status == 1)
-        let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        let diffs = try #require(top["differences"] as? [[String: Any]])
+        let diffs = try diffAgainstCopy(core: core, regs: regs, name: "vgic-state-edited.txt", edited)
         #expect(diffs.count == 1)
         #expect(diffs.first?["lpi"] as? Int == 8195 && diffs.first?["field"] as? String == "vcpu")
         #expect(diffs.first?["tables"] as? String == "2" && diffs.first?["expected"] as? String == "0")
@@ -139,16 +145,12 @@ import Testing
         let row = #""deviceID": 8,\s*"eventID": 1,\s*"lpi": 8195,\s*"vcpu": 3"#
         let edited = text.replacingOccurrences(of: row, with: #""deviceID": 8, "eventID": 1, "lpi": 8195, "vcpu": 1"#, options: .regularExpression)
         #expect(edited != text)
-        let url = URL(fileURLWithPath: core).deletingLastPathComponent().appendingPathComponent("ground-truth-edited.json")
-        try edited.write(to: url, atomically: true, encoding: .utf8)
-        let r = try CLI.run(["diff", core, "--regs", regs, "--expected", url.path, "-o", "json"])
-        #expect(r.status == 1)
-        let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        let diffs = try #require(top["differences"] as? [[String: Any]])
+        let diffs = try diffAgainstCopy(core: core, regs: regs, name: "ground-truth-edited.json", edited)
         #expect(diffs.count == 1)
         #expect(diffs.first?["deviceID"] as? Int == 8 && diffs.first?["eventID"] as? Int == 1)
         #expect(diffs.first?["expected"] as? String == "1" && diffs.first?["tables"] as? String == "3")
         // Not JSON at all: one clear message, exit 2.
+        let url = URL(fileURLWithPath: core).deletingLastPathComponent().appendingPathComponent("ground-truth-edited.json")
         try Data("{\"interrupts\": [1,]}".utf8).write(to: url)
         let bad = try CLI.run(["diff", core, "--regs", regs, "--expected", url.path])
         #expect(bad.status == 2 && bad.stderr.contains("not JSON: unexpected character at byte 18"), "\(bad.stderr)")
