@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses and runs one: Fuzz/run.sh TARGET SECONDS [extra libFuzzer flags]
 # TARGET: fuzz-elf fuzz-raw fuzz-stream fuzz-kdump fuzz-regs fuzz-debugfs fuzz-walker (or "all").
-# FUZZ_PROCS=N runs N processes of each target on one corpus (they share finds through it) and
+# FUZZ_SCRATCH names another build folder (.build-NAME), so that a run can start while another
+# run's binaries are in use. FUZZ_PROCS=N runs N processes of each target on one corpus (they share finds through it) and
 # sums their executions. FUZZ_WORK is where corpora and logs live (/var/tmp/itsdump-fuzz).
 # fuzz-walker runs with ASAN's use-after-free quarantine and malloc stack traces off: its code
 # (HostileImage -> ITSLayout) is safe Swift under strict memory safety, with no unsafe pointer
@@ -17,7 +18,8 @@ shift 2
 targets=(fuzz-elf fuzz-raw fuzz-stream fuzz-kdump fuzz-regs fuzz-debugfs fuzz-walker)
 [ "$target" = all ] || targets=("$target")
 set +e
-swift build -c release --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address -q 2>&1 | grep -v -e '^$' -e 'ld.gold: warning: Cannot export local symbol'
+scratch=${FUZZ_SCRATCH:-.build}
+swift build -c release --scratch-path "$scratch" --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address -q 2>&1 | grep -v -e '^$' -e 'ld.gold: warning: Cannot export local symbol'
 build=${PIPESTATUS[0]}
 set -e
 [ "$build" -eq 0 ] || { echo "run.sh: building the fuzz targets failed" >&2; exit 2; }
@@ -34,7 +36,7 @@ for t in "${targets[@]}"; do
   rm -f "$work/$t".*.log
   pids=()
   for p in $(seq 1 "$procs"); do
-    ASAN_OPTIONS=$asan ".build/release/$t" "$work/corpus/$t" "$work/seeds/$t" \
+    ASAN_OPTIONS=$asan "$scratch/release/$t" "$work/corpus/$t" "$work/seeds/$t" \
       -max_total_time="$seconds" -timeout=1 -malloc_limit_mb=64 -rss_limit_mb=2048 -max_len=65600 \
       -artifact_prefix="artifacts/$t-" -print_final_stats=1 "$@" >"$work/$t.$p.log" 2>&1 &
     pids+=($!)
