@@ -24,6 +24,9 @@ public struct Provenance: Hashable, Sendable, CustomStringConvertible {
         switch kind {
         case .stateFile: "\(kind.rawValue) \(detail.split(separator: " ").first.map(String.init) ?? "")"
         case .migrationStream: "\(kind.rawValue) \(detail.split(separator: ".").first.map(String.init) ?? "")"
+        // "its_node@0x….tables[0].val", "gic_rdists->prop_table_pa", "rdist[2].pend_page": the
+        // structure, without the member.
+        case .guestKernel: "\(kind.rawValue) \(detail.prefix { $0 != "." && $0 != "-" && $0 != "[" })"
         default: description
         }
     }

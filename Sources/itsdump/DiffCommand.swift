@@ -29,7 +29,7 @@ struct Diff: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Table entry format for both sides: kvm or qemu.", valueName: "kvm|qemu")) var format: ITSFormat?
     @Option(name: .long, help: ArgumentHelp("Map a migration stream's RAM block, e.g. ram0@0x40000000.", valueName: "NAME@GPA"))
     var ramBlock: [RAMBlockMapping] = []
-    @Option(name: .long, help: ArgumentHelp("With --expected guest-kernel: the guest kernel's debug vmlinux.", valueName: "FILE"))
+    @Option(name: .long, help: ArgumentHelp("The guest kernel's debug vmlinux: gives the registers of a side that has no other source, and is what --expected guest-kernel compares with.", valueName: "FILE"))
     var vmlinux: String?
     @Option(name: .long, help: ArgumentHelp("The guest's VMCOREINFO text, if the dump has none.", valueName: "FILE"))
     var vmcoreinfo: String?
@@ -51,15 +51,26 @@ struct Diff: ParsableCommand {
         guard output.output != .dot else { throw ValidationError("diff has no dot output; use text or json") }
     }
 
-    func side(_ spec: String, regsFile: String?) throws -> (Session, Session.Analysis) {
+    /// One side's session and analysis. Registers: the dump's own (a migration stream), the
+    /// state file on top; with --vmlinux and no BASER from either, the guest kernel's driver
+    /// records (then also returned, for --expected guest-kernel).
+    func side(_ spec: String, regsFile: String?) throws -> (Session, Session.Analysis, KernelView?) {
         let blocks = Dictionary(ramBlock.map { ($0.name, $0.gpa) }, uniquingKeysWith: { _, b in b })
         let session = try Session([spec], ramBlocks: blocks)
         var state = session.carriedRegisters ?? RegisterState()
         if let f = regsFile ?? regs { state.overlay(try RegisterStateFile.load(path: f)) }
-        guard !state.its.isEmpty else {
-            throw DumpError.badArgument("\(spec): no ITS registers: GITS_BASER values are not stored in ELF cores, kdump files or raw images; give --regs-a/--regs-b/--regs FILE.json, or a migration stream")
+        var kernel: KernelView?
+        if !state.its.contains(where: \.hasAnyBaser), let vmlinux {
+            let k = try KernelView.load(session: session, vmlinux: vmlinux, vmcoreinfoFile: vmcoreinfo)
+            var fromKernel = k.view.registers
+            fromKernel.overlay(state)
+            state = fromKernel
+            kernel = k
         }
-        return (session, try session.analyse(registers: state, format: format))
+        guard !state.its.isEmpty else {
+            throw DumpError.badArgument("\(spec): no ITS registers: GITS_BASER values are not stored in ELF cores, kdump files or raw images; give --regs-a/--regs-b/--regs FILE.json, a migration stream, or --vmlinux (the guest kernel's records)")
+        }
+        return (session, try session.analyse(registers: state, format: format), kernel)
     }
 
     func run() throws {
@@ -67,8 +78,8 @@ struct Diff: ParsableCommand {
             try runExpected(expected)
             return
         }
-        let (sa, a) = try side(dumps[0], regsFile: regsA)
-        let (sb, b) = try side(dumps[1], regsFile: regsB)
+        let (sa, a, _) = try side(dumps[0], regsFile: regsA)
+        let (sb, b, _) = try side(dumps[1], regsFile: regsB)
         let d = RouteDiff.compare(before: a.tables, after: b.tables, graphsBefore: a.graphs, graphsAfter: b.graphs,
                                   registersBefore: a.registers, registersAfter: b.registers, ignoring: ignored)
         if output.output == .json {
@@ -142,10 +153,12 @@ struct Diff: ParsableCommand {
 
     /// Reads at most 64 MiB of FILE: a vgic-state hit by the endless-output bug has no end.
     func runExpected(_ path: String) throws {
-        let (session, a) = try side(dumps[0], regsFile: regs)
-        if path == "guest-kernel" {
-            guard let vmlinux else { throw ValidationError("--expected guest-kernel needs --vmlinux FILE (the guest kernel's debug vmlinux)") }
-            let k = try KernelView.load(session: session, vmlinux: vmlinux, vmcoreinfoFile: vmcoreinfo)
+        if path == "guest-kernel", vmlinux == nil {
+            throw ValidationError("--expected guest-kernel needs --vmlinux FILE (the guest kernel's debug vmlinux)")
+        }
+        let (session, a, loaded) = try side(dumps[0], regsFile: regs)
+        if path == "guest-kernel", let vmlinux {
+            let k = try loaded ?? KernelView.load(session: session, vmlinux: vmlinux, vmcoreinfoFile: vmcoreinfo)
             let rows = k.view.routes.map { r in ["deviceID": Int(r.deviceID.rawValue), "eventID": Int(r.eventID.rawValue), "lpi": Int(r.lpi.rawValue),
                                                  "vcpu": Int(r.cpu), "icid": Int(r.icid.rawValue)] }
             var d = ExpectedDiff.against(rows: rows, source: "the guest kernel's ITS driver (its_device list, \(k.view.vmcoreinfoSource))",

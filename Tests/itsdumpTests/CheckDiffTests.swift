@@ -90,8 +90,16 @@ import Testing
         #expect(same.status == 0 && same.stdout.contains("no differences"))
         let cores = try CLI.run(["diff", try Fixtures.member("tcg-prepost/a", "core.elf"), try Fixtures.member("tcg-prepost/b", "core.elf"),
                                  "--regs-a", Fixtures.shared.appendingPathComponent("tcg-prepost/a/its-regs.json").path,
-                                 "--regs-b", Fixtures.shared.appendingPathComponent("tcg-prepost/b/its-regs.json").path])
+                                 "--regs-b", Fixtures.shared.appendingPathComponent("tcg-prepost/b/its-regs.json").path, "-o", "json"])
         #expect(cores.status == 1)
+        // The guest kernel's records give each core's registers: the same changes.
+        let kernel = try CLI.run(["diff", try Fixtures.member("tcg-prepost/a", "core.elf"), try Fixtures.member("tcg-prepost/b", "core.elf"),
+                                  "--vmlinux", try Fixtures.vmlinux.get(), "-o", "json"])
+        #expect(kernel.status == 1, "\(kernel.stderr)")
+        func changeList(_ s: String) throws -> NSArray {
+            try #require((try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])?["changes"] as? NSArray)
+        }
+        #expect(try changeList(kernel.stdout).count > 0 && changeList(kernel.stdout).isEqual(try changeList(cores.stdout)))
         let noRegs = try CLI.run(["diff", try Fixtures.member("tcg-prepost/a", "core.elf"), b])
         #expect(noRegs.status == 2 && noRegs.stderr.contains("--regs-a"))
     }

@@ -52,6 +52,10 @@ import Testing
                                 "--expected", "guest-kernel", "--vmlinux", try Fixtures.vmlinux.get()])
         #expect(diff.status == 0, "\(diff.stdout)")
         #expect(diff.stdout.contains("no differences"))
+        // With no register source at all the driver's own BASERs drive the walk it is compared with.
+        let alone = try CLI.run(["diff", try Fixtures.member(stop, "core.elf"), "--expected", "guest-kernel", "--vmlinux", try Fixtures.vmlinux.get()])
+        #expect(alone.status == 0 && alone.stdout.contains("no differences"), "\(alone.stdout)\(alone.stderr)")
+        #expect(alone.stdout.contains("guest kernel its_node@"))
     }
 
     /// TCG cores carry a VMCOREINFO note, KVM cores do not: the RAM scan finds the same text,
