@@ -49,9 +49,10 @@ public struct DriverView: Sendable {
     public var routes: [Route] {
         var out: [Route] = []
         for (i, n) in its.enumerated() {
+            let byCPU = Dictionary(n.collections.map { ($0.cpu, $0) }, uniquingKeysWith: { first, _ in first })
             for d in n.devices {
                 for e in d.events {
-                    let col = n.collections.first { $0.cpu == Int(e.cpu) }
+                    let col = byCPU[Int(e.cpu)]
                     out.append(Route(its: i, deviceID: d.deviceID, eventID: e.eventID, lpi: e.lpi,
                                      icid: ICID(UInt32(col?.colID ?? e.cpu)), cpu: UInt32(e.cpu)))
                 }
@@ -104,6 +105,14 @@ public enum DriverWalkError: Error, CustomStringConvertible, Sendable {
 /// offset comes from the type source; lists are walked with a bound and a visited set.
 public enum DriverWalker {
     static let maxListEntries = 1 << 16
+    /// Bounds on the whole walk, far above any real system (a few ITSes, thousands of devices,
+    /// tens of thousands of MSIs) and low enough that a guest whose lists all lead to one
+    /// another cannot make the walk quadratic: beyond them the walk is cut and says so.
+    public static let maxITSNodes = 256
+    public static let maxDevices = 1 << 16
+    public static let maxEvents = 1 << 20
+    public static let maxCollections = 1 << 16
+    public static let maxBitmapWords = 1 << 21
 
     public static func walk(types: any KernelTypes, space: KernelAddressSpace, memory: any GuestMemory,
                             cpus dumpCPUs: Int?) throws(DriverWalkError) -> DriverView
@@ -130,20 +139,27 @@ public enum DriverWalker {
         view.cpus = min(cpus, 4096)
         if let l = types.symbol("lpi_id_bits", near: "its_nodes"), let v = r.u32(space.image(space.runtime(l))) { view.lpiIDBits = UInt64(v) }
 
+        var devices = 0, events = 0, collections = 0, bitmapWords = 0, eventsCut = false, bitmapsCut = false
         let head = space.runtime(itsNodesLink)
-        for nodeEntry in r.list(head: head, at: space.image(head), what: "its_nodes", problems: &view.problems) {
+        for nodeEntry in r.list(head: head, at: space.image(head), what: "its_nodes", limit: maxITSNodes, problems: &view.problems) {
             let n = nodeEntry &- (try off(node, "entry"))
             var its = DriverView.ITS(nodeAddress: n, physBase: r.u64(n &+ (try off(node, "phys_base"))) ?? 0, basers: [],
                                      typer: r.u64(n &+ (try off(node, "typer"))) ?? 0, devices: [], collections: [])
             let tables = try off(node, "tables"), valOff = try off(baser, "val")
-            for i in 0..<UInt64(8) { its.basers.append(r.u64(n &+ tables &+ i * baser.size &+ valOff) ?? 0) }
+            // Sizes and offsets come from the debug info, a file the user gave: wrapping arithmetic.
+            for i in 0..<UInt64(8) { its.basers.append(r.u64(n &+ tables &+ i &* baser.size &+ valOff) ?? 0) }
             if let cmd = r.u64(n &+ (try off(node, "cmd_base"))), let pa = space.physical(cmd) {
                 its.commandQueue = pa
                 if let w = r.u64(n &+ (try off(node, "cmd_write"))), w >= cmd, w - cmd < 65536 { its.commandWriteOffset = w - cmd }
             }
             if let cols = r.u64(n &+ (try off(node, "collections"))), cols != 0 {
                 for c in 0..<view.cpus {
-                    let base = cols &+ UInt64(c) * collection.size
+                    guard collections < maxCollections else {
+                        view.problems.append("its_node \(hex(n)): more than \(maxCollections) collections in all; the rest are not read (a bound of itsdump)")
+                        break
+                    }
+                    collections += 1
+                    let base = cols &+ UInt64(c) &* collection.size
                     guard let t = r.u64(base &+ (try off(collection, "target_address"))),
                           let id = r.u16(base &+ (try off(collection, "col_id"))) else {
                         view.problems.append("its_node \(hex(n)): collection of CPU \(c) at \(hex(base)) is not in the dump")
@@ -154,7 +170,10 @@ public enum DriverWalker {
             }
             let devHead = n &+ (try off(node, "its_device_list"))
             guard let devHeadPA = space.physical(devHead) else { continue }
-            for devEntry in r.list(head: devHead, at: devHeadPA, what: "its_device_list", problems: &view.problems) {
+            let devList = r.list(head: devHead, at: devHeadPA, what: "its_device_list of its_node \(hex(n))",
+                                 limit: maxDevices - devices, problems: &view.problems)
+            devices += devList.count
+            for devEntry in devList {
                 let d = devEntry &- (try off(device, "entry"))
                 let em = d &+ (try off(device, "event_map"))
                 guard let id = r.u32(d &+ (try off(device, "device_id"))), let nrItes = r.u32(d &+ (try off(device, "nr_ites"))),
@@ -166,19 +185,49 @@ public enum DriverWalker {
                                             lpiBase: UInt32(truncatingIfNeeded: lpiBase), nrLPIs: nrLPIs, events: [],
                                             shared: (r.u8(d &+ (device.offset("shared") ?? 0)) ?? 0) != 0)
                 // its_build_mapd_cmd: the ITS gets ALIGN(virt_to_phys(itt), 256).
-                if let itt = r.u64(d &+ (try off(device, "itt"))), let pa = space.physical(itt) {
-                    dev.ittAddress = GuestPhysicalAddress((pa.rawValue + 255) / 256 * 256)
+                if let itt = r.u64(d &+ (try off(device, "itt"))), let pa = space.physical(itt),
+                   case (let up, false) = pa.rawValue.addingReportingOverflow(255) {
+                    dev.ittAddress = GuestPhysicalAddress(up & ~255)
                 }
                 let count = min(UInt64(nrLPIs), UInt64(nrItes), 1 << 16)
                 if let bitmap = r.u64(em &+ (try off(eventMap, "lpi_map"))), let colMap = r.u64(em &+ (try off(eventMap, "col_map"))) {
-                    for e in 0..<count {
-                        guard let word = r.u64(bitmap &+ e / 64 * 8) else {
+                    // The bitmap in one read when it is contiguous in the dump, else word by word;
+                    // its words count against a bound of the whole walk.
+                    let words = Int((count + 63) / 64)
+                    guard bitmapWords + words <= maxBitmapWords else {
+                        if !bitmapsCut {
+                            view.problems.append("device \(dev.deviceID): more than \(maxBitmapWords) words of event bitmaps in all; the rest are not read (a bound of itsdump)")
+                            bitmapsCut = true
+                        }
+                        its.devices.append(dev)
+                        continue
+                    }
+                    bitmapWords += words
+                    let whole = r.bytes(bitmap, words * 8)
+                    // col_map likewise, read when the first allocated event needs it.
+                    var cols: [UInt8]?? = .none
+                    words: for w in 0..<UInt64(words) {
+                        guard var bits = whole?.loadLE(at: Int(w * 8), count: 8) ?? r.u64(bitmap &+ w * 8) else {
                             view.problems.append("device \(dev.deviceID): event bitmap at \(hex(bitmap)) is not in the dump")
                             break
                         }
-                        guard word >> (e % 64) & 1 == 1 else { continue }
-                        let cpu = r.u16(colMap &+ e * 2) ?? 0xFFFF
-                        dev.events.append((EventID(UInt32(e)), LPI(UInt32(truncatingIfNeeded: lpiBase &+ e)), cpu))
+                        while bits != 0 {
+                            let e = w * 64 + UInt64(bits.trailingZeroBitCount)
+                            bits &= bits - 1
+                            guard e < count else { break words }
+                            guard events < maxEvents else {
+                                if !eventsCut {
+                                    view.problems.append("device \(dev.deviceID): more than \(maxEvents) events in all; the rest are not read (a bound of itsdump)")
+                                    eventsCut = true
+                                }
+                                break words
+                            }
+                            events += 1
+                            if cols == nil { cols = .some(r.bytes(colMap, Int(count) * 2)) }
+                            let cpu: UInt16
+                            if let c = cols ?? nil { cpu = UInt16(c.loadLE(at: Int(e) * 2, count: 2)) } else { cpu = r.u16(colMap &+ e * 2) ?? 0xFFFF }
+                            dev.events.append((EventID(UInt32(e)), LPI(UInt32(truncatingIfNeeded: lpiBase &+ e)), cpu))
+                        }
                     }
                 }
                 its.devices.append(dev)
@@ -198,7 +247,7 @@ public enum DriverWalker {
                let offsets = types.symbol("__per_cpu_offset", near: nil)
             {
                 for c in 0..<view.cpus {
-                    guard let cpuOff = r.u64(space.image(space.runtime(offsets)).rawValue &+ UInt64(c) * 8, physical: true) else { continue }
+                    guard let cpuOff = r.u64(space.image(space.runtime(offsets)).rawValue &+ UInt64(c) &* 8, physical: true) else { continue }
                     let rd = percpu &+ cpuOff
                     if let o = per.offset("pend_page"), let page = r.u64(rd &+ o), page != 0, let pa = space.pagePointer(page) {
                         view.pendingTables.append((UInt32(c), pa))
@@ -218,10 +267,23 @@ public enum DriverWalker {
         let space: KernelAddressSpace
         let memory: any GuestMemory
 
+        /// A VA range is translated page by page: only the linear map is contiguous in RAM.
         func bytes(_ a: UInt64, _ n: Int, physical: Bool = false) -> [UInt8]? {
-            guard let pa = physical ? GuestPhysicalAddress(a) : space.physical(a),
-                  case .bytes(let b) = memory.read(pa, count: n) else { return nil }
-            return b
+            if physical {
+                guard case .bytes(let b) = memory.read(GuestPhysicalAddress(a), count: n) else { return nil }
+                return b
+            }
+            var out: [UInt8] = []
+            var va = a, left = UInt64(max(0, n))
+            while left > 0 {
+                let piece = min(left, space.pageSize - va % space.pageSize)
+                guard let pa = space.physical(va), case .bytes(let b) = memory.read(pa, count: Int(piece)) else { return nil }
+                if piece == UInt64(n) { return b }
+                out += b
+                left -= piece
+                va &+= piece
+            }
+            return out
         }
         func u64(_ va: UInt64, physical: Bool = false) -> UInt64? { bytes(va, 8, physical: physical)?.loadLE(at: 0, count: 8) }
         func u64(_ pa: GuestPhysicalAddress) -> UInt64? { u64(pa.rawValue, physical: true) }
@@ -231,7 +293,8 @@ public enum DriverWalker {
         func u8(_ va: UInt64) -> UInt8? { bytes(va, 1)?.first }
 
         /// The entries (VAs of their list_head) of a circular kernel list, bounded, cycles cut.
-        func list(head: UInt64, at headPA: GuestPhysicalAddress, what: String, problems: inout [String]) -> [UInt64] {
+        func list(head: UInt64, at headPA: GuestPhysicalAddress, what: String, limit: Int = DriverWalker.maxListEntries,
+                  problems: inout [String]) -> [UInt64] {
             var out: [UInt64] = []
             var seen: Set<UInt64> = [head]
             guard var p = u64(headPA) else {
@@ -239,6 +302,10 @@ public enum DriverWalker {
                 return out
             }
             while p != head {
+                if out.count >= limit, limit < DriverWalker.maxListEntries {
+                    problems.append("\(what): more entries than the walk's bound allows; cut after \(limit) (a bound of itsdump)")
+                    break
+                }
                 guard out.count < DriverWalker.maxListEntries, seen.insert(p).inserted else {
                     problems.append("\(what): the list does not return to its head (cycle or more than \(DriverWalker.maxListEntries) entries); cut")
                     break

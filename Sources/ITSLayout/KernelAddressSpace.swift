@@ -33,12 +33,16 @@ public struct VMCOREINFO: Sendable {
         let text = Array("OSRELEASE=".utf8)
         var scanned: UInt64 = 0
         for r in memory.presentRanges {
-            var a = (r.start.rawValue + pageSize - 1) / pageSize * pageSize
+            // Ranges come from the dump file: near the top of the address space, stop, not wrap.
+            let (up, over) = r.start.rawValue.addingReportingOverflow(pageSize - 1)
+            guard !over else { continue }
+            var a = up / pageSize * pageSize
             var released = a
-            while a + 64 <= r.end, scanned < maxPages {
+            while a <= r.end, r.end - a >= 64, scanned < maxPages {
                 scanned += 1
                 defer {
-                    a += pageSize
+                    let (next, over) = a.addingReportingOverflow(pageSize)
+                    a = over ? UInt64.max : next
                     if a - released >= 4 << 20 {
                         memory.relinquish(GuestRange(start: GuestPhysicalAddress(released), length: a - released))
                         released = a
@@ -71,7 +75,6 @@ public struct KernelAddressSpace: Sendable {
     public var vaBits: UInt64
     public var pageSize: UInt64
     public var swapperPgDir: UInt64?
-    public var vmemmapStart: UInt64
     public var pageStructSize: UInt64
     public let memory: any GuestMemory
 
@@ -105,11 +108,27 @@ public struct KernelAddressSpace: Sendable {
         guard [4096, 16384, 65536].contains(pageSize) else { throw .invalid("PAGESIZE \(pageSize)") }
         swapperPgDir = v.number("SYMBOL(swapper_pg_dir)")
         pageStructSize = v.number("SIZE(page)") ?? 64
+        // A guest's RAM can hold any text where VMCOREINFO was found: the struct page size
+        // divides pointers below, so it must be a size a struct page can have.
+        guard pageStructSize >= 32, pageStructSize <= 1024 else { throw .invalid("SIZE(page) \(pageStructSize)") }
         let pageShift = UInt64(pageSize.trailingZeroBitCount)
-        // 6.1-era default (§5.6): −(1 << (VA_BITS − (PAGE_SHIFT − 6))).
-        vmemmapStart = v.number("NUMBER(VMEMMAP_START)") ?? (0 &- (UInt64(1) << (vaBits - (pageShift - 6))))
+        if let start = v.number("NUMBER(VMEMMAP_START)") {
+            vmemmapStarts = [start]
+        } else {
+            // Kernels that do not export it (§5.6): the layout of 5.11 and later,
+            // −(1 << (VA_BITS − (PAGE_SHIFT − 6))), then that of 5.4–5.10, −VMEMMAP_SIZE − 2 MiB
+            // with VMEMMAP_SIZE = (_PAGE_END(VA_BITS_MIN) − PAGE_OFFSET) >> (PAGE_SHIFT − 6).
+            // pagePointer takes the one that lands in RAM: they are 2^40 pages apart.
+            let vaMin = min(vaBits, 48)
+            let linear = (0 &- (UInt64(1) << (vaMin - 1))) &- (0 &- (UInt64(1) << vaBits))
+            vmemmapStarts = [0 &- (UInt64(1) << (vaBits - (pageShift - 6))),
+                             0 &- (linear >> (pageShift - 6)) &- (2 << 20)]
+        }
         self.memory = memory
     }
+
+    /// NUMBER(VMEMMAP_START), or the candidates of the kernel layouts that do not export it.
+    public var vmemmapStarts: [UInt64]
 
     /// A link-time symbol address (vmlinux) → its runtime VA: + KERNELOFFSET (§6.6).
     public func runtime(_ linkVA: UInt64) -> UInt64 { linkVA &+ kernelOffset }
@@ -157,11 +176,16 @@ public struct KernelAddressSpace: Sendable {
     }
 
     /// `struct page *` → PA through vmemmap (SPARSEMEM_VMEMMAP, §5.6).
+    /// Without NUMBER(VMEMMAP_START), the first candidate layout whose page lies in RAM.
     public func pagePointer(_ page: UInt64) -> GuestPhysicalAddress? {
         let pageShift = UInt64(pageSize.trailingZeroBitCount)
-        let vmemmap = vmemmapStart &- (physOffset >> pageShift) &* pageStructSize
-        let delta = page &- vmemmap
-        guard delta % pageStructSize == 0, delta / pageStructSize < 1 << 40 else { return nil }
-        return GuestPhysicalAddress((delta / pageStructSize) << pageShift)
+        let results = vmemmapStarts.compactMap { start -> GuestPhysicalAddress? in
+            let vmemmap = start &- (physOffset >> pageShift) &* pageStructSize
+            let delta = page &- vmemmap
+            guard delta % pageStructSize == 0, delta / pageStructSize < 1 << 40 else { return nil }
+            return GuestPhysicalAddress((delta / pageStructSize) << pageShift)
+        }
+        guard results.count > 1 else { return results.first }
+        return results.first { pa in memory.presentRanges.contains { $0.contains(pa) } } ?? results.first
     }
 }
