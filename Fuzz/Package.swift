@@ -18,6 +18,15 @@ let package = Package(
             .product(name: "ITSLayout", package: root),
             .product(name: "CoreDumpReader", package: root),
         ]),
+        // The guest-kernel walk links libdw through GuestKernel: a target of its own, so that
+        // the other harnesses stay free of it.
+        .target(name: "DriverTarget", dependencies: [
+            .product(name: "ITSLayout", package: root),
+            .product(name: "CoreDumpReader", package: root),
+            .product(name: "GuestKernel", package: root),
+        ]),
+        .executableTarget(name: "fuzz-driver", dependencies: ["DriverTarget"],
+                          swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ] + targets.map { name in
         .executableTarget(name: name, dependencies: ["FuzzTargets"],
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])])

@@ -99,4 +99,15 @@ put("fuzz-debugfs", "its-state", b"Device ID: 0x8, Event ID Range: [0 - 7]\nEVEN
 for fmt, typer, baser0, body in [(0, 0x1EF71, 0xF907000040000600, page), (1, 0x1F0001EFB1, 0xB907000040000600, page)]:
     head = b"".join(struct.pack("<Q", v) for v in [baser0, 0xBC07000040010600, typer, 0xB80000004002040F, 0, 0x4003078F, 0x40040780, fmt])
     put("fuzz-walker", "fmt%d" % fmt, head + body)
+# driver: the committed seed cut by fuzz-driver from tcg-basic's core (VMCOREINFO text + the
+# ranges the driver walk read, see README); and the same with the text moved into guest RAM,
+# so that the harness finds it by the RAM scan (input-formats.md §6.2).
+for p in glob.glob(os.path.join(root, "Fuzz/seeds/fuzz-driver/*")):
+    data = open(p, "rb").read()
+    put("fuzz-driver", os.path.basename(p), data)
+    n, = struct.unpack_from("<H", data, 0)
+    text = data[2:2 + n]
+    scan = struct.pack("<H", 0) + data[2 + n:]
+    scan += struct.pack("<QH", 0x40000000, 8) + bytes(8) + struct.pack("<QH", 0x40001000, len(text)) + text
+    put("fuzz-driver", os.path.basename(p) + "-scan", scan)
 print("seeds in", out)

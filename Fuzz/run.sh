@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses and runs one: Fuzz/run.sh TARGET SECONDS [extra libFuzzer flags]
-# TARGET: fuzz-elf fuzz-raw fuzz-stream fuzz-kdump fuzz-regs fuzz-debugfs fuzz-walker (or "all").
+# TARGET: fuzz-elf fuzz-raw fuzz-stream fuzz-kdump fuzz-regs fuzz-debugfs fuzz-walker fuzz-driver
+# (or "all"). fuzz-driver reads the guest kernel's reduced debug vmlinux from the shared fixtures
+# ($ITSDUMP_SHARED_FIXTURES or ../../shared/fixtures, unpacked once into FUZZ_WORK);
+# FUZZ_DRIVER_CORE=core.elf adds a seed cut from that core's driver walk.
 # FUZZ_SCRATCH names another build folder (.build-NAME), so that a run can start while another
 # run's binaries are in use. FUZZ_PROCS=N runs N processes of each target on one corpus (they share finds through it) and
 # sums their executions. FUZZ_WORK is where corpora and logs live (/var/tmp/itsdump-fuzz).
-# fuzz-walker runs with ASAN's use-after-free quarantine and malloc stack traces off: its code
-# (HostileImage -> ITSLayout) is safe Swift under strict memory safety, with no unsafe pointer
-# to misuse, and the quarantine cost 40% of its speed; the allocation limit still holds.
+# fuzz-walker and fuzz-driver run with ASAN's use-after-free quarantine and malloc stack traces
+# off: the code they run per input (HostileImage or the driver walk -> ITSLayout) is safe Swift
+# under strict memory safety, with no unsafe pointer to misuse, and the quarantine cost 40% of
+# the speed; the allocation limit still holds.
 # Limits (DEVELOPERS.md): 1 s per input (-timeout), 64 MiB per allocation (-malloc_limit_mb),
 # 2 GiB RSS in all. Crashes and slow inputs land in Fuzz/artifacts/; the summary line of the run
 # goes to Fuzz/results/TARGET.txt.
@@ -15,7 +19,7 @@ cd "$(dirname "$0")"
 target=${1:?usage: run.sh TARGET SECONDS}
 seconds=${2:?usage: run.sh TARGET SECONDS}
 shift 2
-targets=(fuzz-elf fuzz-raw fuzz-stream fuzz-kdump fuzz-regs fuzz-debugfs fuzz-walker)
+targets=(fuzz-elf fuzz-raw fuzz-stream fuzz-kdump fuzz-regs fuzz-debugfs fuzz-walker fuzz-driver)
 [ "$target" = all ] || targets=("$target")
 set +e
 scratch=${FUZZ_SCRATCH:-.build}
@@ -28,16 +32,32 @@ work=${FUZZ_WORK:-/var/tmp/itsdump-fuzz}
 python3 make_seeds.py "$work/seeds" >/dev/null
 mkdir -p artifacts results
 procs=${FUZZ_PROCS:-1}
+if [[ " ${targets[*]} " == *" fuzz-driver "* ]]; then
+  shared=${ITSDUMP_SHARED_FIXTURES:-../../shared/fixtures}
+  vmlinux_zst=$shared/kernel/vmlinux-6.1.0-56-arm64.its.debug.zst
+  [ -f "$vmlinux_zst" ] || { echo "run.sh: fuzz-driver needs $vmlinux_zst (set ITSDUMP_SHARED_FIXTURES)" >&2; exit 2; }
+  export ITSDUMP_FUZZ_VMLINUX=$work/vmlinux-6.1.0-56-arm64.debug
+  [ -s "$ITSDUMP_FUZZ_VMLINUX" ] || zstd -q -d --long=28 -f "$vmlinux_zst" -o "$ITSDUMP_FUZZ_VMLINUX"
+  if [ -n "${FUZZ_DRIVER_CORE:-}" ]; then
+    ITSDUMP_FUZZ_SEED_CORE=$FUZZ_DRIVER_CORE ITSDUMP_FUZZ_SEED_OUT=$work/seeds/fuzz-driver/from-core \
+      ASAN_OPTIONS=detect_leaks=0 "$scratch/release/fuzz-driver"
+    ITSDUMP_FUZZ_SEED_CORE=$FUZZ_DRIVER_CORE ITSDUMP_FUZZ_SEED_OUT=$work/seeds/fuzz-driver/from-core-tables ITSDUMP_FUZZ_SEED_TABLES=1 \
+      ASAN_OPTIONS=detect_leaks=0 "$scratch/release/fuzz-driver"
+  fi
+fi
 for t in "${targets[@]}"; do
   mkdir -p "$work/corpus/$t"
   asan=detect_leaks=0:allocator_may_return_null=1
-  [ "$t" = fuzz-walker ] && asan=$asan:quarantine_size_mb=0:malloc_context_size=0
+  case $t in fuzz-walker | fuzz-driver) asan=$asan:quarantine_size_mb=0:malloc_context_size=0 ;; esac
+  # fuzz-driver's inputs carry the pages of a whole walk (its table seed is 200 KB).
+  max_len=65600
+  [ "$t" = fuzz-driver ] && max_len=262144
   set +e
   rm -f "$work/$t".*.log
   pids=()
   for p in $(seq 1 "$procs"); do
     ASAN_OPTIONS=$asan "$scratch/release/$t" "$work/corpus/$t" "$work/seeds/$t" \
-      -max_total_time="$seconds" -timeout=1 -malloc_limit_mb=64 -rss_limit_mb=2048 -max_len=65600 \
+      -max_total_time="$seconds" -timeout=1 -malloc_limit_mb=64 -rss_limit_mb=2048 -max_len="$max_len" \
       -artifact_prefix="artifacts/$t-" -print_final_stats=1 "$@" >"$work/$t.$p.log" 2>&1 &
     pids+=($!)
   done
