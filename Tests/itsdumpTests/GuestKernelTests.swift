@@ -161,6 +161,30 @@ import Testing
         try "OSRELEASE=6.1.0-56-arm64\nPAGESIZE=4096\n".write(to: thin, atomically: true, encoding: .utf8)
         let missing = try CLI.run(["driver", core, "--vmlinux", try Fixtures.vmlinux.get(), "--vmcoreinfo", thin.path])
         #expect(missing.status == 2 && missing.stderr.contains("KERNELOFFSET"), "\(missing.stderr)")
+        // A VMCOREINFO whose struct page size is impossible (it divides pointers: not a trap).
+        let d = try Dump.open(core)
+        let text = try #require(d.vmcoreinfo).map { $0.key == "SIZE(page)" ? "SIZE(page)=0" : "\($0.key)=\($0.value)" }.joined(separator: "\n")
+        let zero = dir.appendingPathComponent("vmcoreinfo-page0.txt")
+        try text.write(to: zero, atomically: true, encoding: .utf8)
+        let page0 = try CLI.run(["driver", core, "--vmlinux", try Fixtures.vmlinux.get(), "--vmcoreinfo", zero.path])
+        #expect(page0.status == 2 && page0.stderr.contains("impossible SIZE(page) 0"), "\(page0.stderr)")
+    }
+
+    /// Kernels before NUMBER(VMEMMAP_START) was exported: the layout candidates find the same
+    /// pending tables (here the 5.11+ one; DriverWalkTests shows the 5.4-5.10 one).
+    @Test(arguments: ["tcg-basic", "kvm-basic"])
+    func withoutVMEMMAPSTARTThePendingTablesAreTheSame(stop: String) throws {
+        let d = try Dump.open(try Fixtures.member(stop, "core.elf"))
+        let full = try vmcoreinfo(d)
+        #expect(full.number("NUMBER(VMEMMAP_START)") == 0xffff_fc00_0000_0000)
+        let without = VMCOREINFO(text: full.pairs.filter { $0.key != "NUMBER(VMEMMAP_START)" }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"),
+                                 source: "test")
+        let space = try KernelAddressSpace(without, memory: d.memory)
+        #expect(space.vmemmapStarts == [0xffff_fc00_0000_0000, 0xffff_fdff_ffe0_0000])
+        let a = try view(d.memory, vmcoreinfo: full, cpus: d.vcpuCount).pendingTables.map(\.address)
+        let b = try view(d.memory, vmcoreinfo: without, cpus: d.vcpuCount).pendingTables.map(\.address)
+        #expect(a.count == d.vcpuCount && a == b)
+        #expect(a == (try Fixtures.registers(stop)).redistributors.compactMap { $0.pendbaser?.value.physicalAddress })
     }
 
     @Test func pageTableWalkAgreesWithTheLinearMapAndTheImage() throws {
