@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(
             name: "itsdumpTests",
             dependencies: ["CoreDumpReader", "ITSLayout", "GuestKernel"],
-            resources: [.copy("Golden"), .copy("DWARF")]
+            resources: [.copy("Golden"), .copy("DWARF"), .copy("Reproducers")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -39,6 +39,7 @@ public struct DriverView: Sendable {
 
     public var its: [ITS] = []
     public var propTable: GuestPhysicalAddress?
+    /// `lpi_id_bits`, when it is a number of LPI ID bits (14–32).
     public var lpiIDBits: UInt64?
     public var pendingTables: [(cpu: UInt32, address: GuestPhysicalAddress)] = []
     public var cpus: Int = 0
@@ -71,8 +72,8 @@ public struct DriverView: Sendable {
             r.typer = Sourced(GITSTyper(rawValue: n.typer), p("typer"))
             for (i, v) in n.basers.prefix(8).enumerated() { r.baser[i] = Sourced(GITSBaser(rawValue: v), p("tables[\(i)].val")) }
             if let q = n.commandQueue {
-                // The driver allocates a 64 KiB queue (ITS_CMD_QUEUE_SZ): Valid | PA | Size 15.
-                r.cbaser = Sourced(GITSCBaser(rawValue: 1 << 63 | q.rawValue | 15), p("cmd_base"))
+                // The driver allocates a 64 KiB queue (ITS_CMD_QUEUE_SZ): Valid | PA[51:12] | Size 15.
+                r.cbaser = Sourced(GITSCBaser(rawValue: 1 << 63 | q.rawValue & 0x000F_FFFF_FFFF_F000 | 15), p("cmd_base"))
                 if let w = n.commandWriteOffset {
                     r.cwriter = Sourced(GITSCommandOffset(rawValue: w), p("cmd_write"))
                 }
@@ -82,8 +83,10 @@ public struct DriverView: Sendable {
         for c in 0..<cpus {
             var rd = RedistributorState(cpu: UInt32(c))
             if let prop = propTable {
-                let idBits = (lpiIDBits ?? 16) - 1
-                rd.propbaser = Sourced(GICRPropBaser(rawValue: prop.rawValue | idBits), Provenance(.guestKernel, "gic_rdists->prop_table_pa"))
+                // IDbits is the number of ID bits − 1; PA[51:12] (its-formats.md, GICR_PROPBASER).
+                let idBits = (lpiIDBits ?? 16) &- 1 & 0x1F
+                rd.propbaser = Sourced(GICRPropBaser(rawValue: prop.rawValue & 0x000F_FFFF_FFFF_F000 | idBits),
+                                       Provenance(.guestKernel, "gic_rdists->prop_table_pa"))
             }
             if let pend = pendingTables.first(where: { $0.cpu == UInt32(c) }) {
                 rd.pendbaser = Sourced(GICRPendBaser(rawValue: pend.address.rawValue), Provenance(.guestKernel, "rdist[\(c)].pend_page"))
@@ -137,7 +140,13 @@ public enum DriverWalker {
         let collection = try need(types.memberStructure(node, "collections", inUnitOf: "its_nodes"), "its_collection")
         let cpus = types.symbol("nr_cpu_ids", near: nil).flatMap { r.u32(space.image(space.runtime($0))) }.map(Int.init) ?? dumpCPUs ?? 0
         view.cpus = min(cpus, 4096)
-        if let l = types.symbol("lpi_id_bits", near: "its_nodes"), let v = r.u32(space.image(space.runtime(l))) { view.lpiIDBits = UInt64(v) }
+        if let l = types.symbol("lpi_id_bits", near: "its_nodes"), let v = r.u32(space.image(space.runtime(l))) {
+            if (14...32).contains(v) {
+                view.lpiIDBits = UInt64(v)
+            } else {
+                view.problems.append("lpi_id_bits is \(v), not a number of LPI ID bits (14-32); GICR_PROPBASER.IDbits is taken as 15 (16 bits)")
+            }
+        }
 
         var devices = 0, events = 0, collections = 0, bitmapWords = 0, eventsCut = false, bitmapsCut = false
         let head = space.runtime(itsNodesLink)

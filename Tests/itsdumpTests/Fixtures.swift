@@ -117,7 +117,7 @@ enum Fixtures {
         var specs: [String] = []
         for (i, s) in core.segments.enumerated() {
             let url = dir.appendingPathComponent("ram\(i).img")
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
             let h = try FileHandle(forWritingTo: url)
             var off: UInt64 = 0
             while off < s.memorySize {

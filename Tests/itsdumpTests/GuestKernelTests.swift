@@ -187,6 +187,19 @@ import Testing
         #expect(a == (try Fixtures.registers(stop)).redistributors.compactMap { $0.pendbaser?.value.physicalAddress })
     }
 
+    /// Inputs fuzz-driver found (Fuzz/README.md), replayed through the same path with the real
+    /// debug info: they end, with the problem named.
+    @Test func driverFuzzReproducersEndWithTheProblemNamed() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Reproducers")
+        let types = try DWARFKernelTypes(path: try Fixtures.vmlinux.get())
+        // lpi_id_bits = 0 in guest memory: PROPBASER.IDbits was computed as 0 − 1.
+        let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent("fuzz-driver-crash-dc00a86bbedd26313bb72d116d914dbd35d012d8")))
+        let a = try #require(HostileKernelImage(bytes).analyse(types: types))
+        #expect(a.view.lpiIDBits == nil)
+        #expect(a.view.problems.contains("lpi_id_bits is 0, not a number of LPI ID bits (14-32); GICR_PROPBASER.IDbits is taken as 15 (16 bits)"), "\(a.view.problems)")
+        #expect(a.view.registers.redistributors.allSatisfy { $0.propbaser.map { $0.value.rawValue & 0x1F == 15 } ?? true })
+    }
+
     @Test func pageTableWalkAgreesWithTheLinearMapAndTheImage() throws {
         let d = try Dump.open(try Fixtures.member("tcg-basic", "core.elf"))
         let space = try KernelAddressSpace(try vmcoreinfo(d), memory: d.memory)

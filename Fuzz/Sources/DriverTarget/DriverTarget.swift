@@ -5,11 +5,8 @@ import ITSLayout
 import Synchronization
 
 /// The guest-kernel walk (issue 11) over an arbitrary guest image, with the real 6.1 debug info
-/// (the reduced vmlinux of ../shared/fixtures/kernel, path in ITSDUMP_FUZZ_VMLINUX).
-///
-/// Input: a little-endian u16 n, then n bytes of VMCOREINFO text (n = 0: the harness scans the
-/// image for it, §6.2), then records [u64 PA][u16 length][bytes] laid into a sparse image; the
-/// rest of guest-physical memory is absent. Every field is clamped to the bytes present.
+/// (the reduced vmlinux of ../shared/fixtures/kernel, path in ITSDUMP_FUZZ_VMLINUX); the input
+/// format is ITSLayout.HostileKernelImage's.
 public enum DriverTarget {
     /// The type source, loaded once; lookups memoised so that each input costs only its walk.
     static let types: Memo = {
@@ -23,48 +20,10 @@ public enum DriverTarget {
         }
     }()
 
-    /// The walk, then what `diff --expected guest-kernel` does with it: the tables walked with
-    /// the registers the driver programmed, and the driver's mappings compared with them.
+    /// `ITSLayout.HostileKernelImage`: the driver walk, then what `diff --expected guest-kernel`
+    /// does with it (the tables walked with the registers the driver programmed, compared).
     public static func run(_ bytes: [UInt8]) {
-        guard let (view, image) = walk(bytes) else { return }
-        let routes = tableRoutes(view, image)
-        let rows = view.routes.map { r in ["deviceID": Int(r.deviceID.rawValue), "eventID": Int(r.eventID.rawValue), "lpi": Int(r.lpi.rawValue),
-                                           "vcpu": Int(r.cpu), "icid": Int(r.icid.rawValue)] }
-        _ = ExpectedDiff.against(rows: rows, source: "fuzz", routes: routes, ignoring: [])
-    }
-
-    static func tableRoutes(_ view: DriverView, _ memory: any GuestMemory) -> [RoutingGraph.Route] {
-        let regs = view.registers
-        var routes: [RoutingGraph.Route] = []
-        for (i, its) in regs.its.enumerated() {
-            guard let t = try? ITSWalker.walk(memory: memory, registers: its, itsIndex: i) else { continue }
-            routes += RoutingGraph.build(t, redistributors: regs.redistributors, memory: memory, vcpuCount: 4).routes
-        }
-        return routes
-    }
-
-    static func walk(_ bytes: [UInt8]) -> (DriverView, SparseImage)? {
-        var at = 0
-        func take(_ n: Int) -> ArraySlice<UInt8> {
-            let k = max(0, min(n, bytes.count - at))
-            defer { at += k }
-            return bytes[at..<(at + k)]
-        }
-        func le(_ s: ArraySlice<UInt8>) -> UInt64 { s.reversed().reduce(0) { $0 << 8 | UInt64($1) } }
-        let textLength = Int(le(take(2)))
-        let text = take(textLength)
-        var image = SparseImage()
-        var records = 0
-        while at < bytes.count, records < 4096 {
-            let pa = le(take(8))
-            let length = Int(le(take(2)))
-            image.write(pa, bytes: Array(take(length)))
-            records += 1
-        }
-        let info = text.isEmpty ? VMCOREINFO.scan(image) : VMCOREINFO(text: String(decoding: text, as: UTF8.self), source: "fuzz")
-        guard let info, let space = try? KernelAddressSpace(info, memory: image),
-              let view = try? DriverWalker.walk(types: types, space: space, memory: image, cpus: 4) else { return nil }
-        return (view, image)
+        _ = HostileKernelImage(bytes).analyse(types: types)
     }
 
     /// Seed mode: the walk over a real core, recorded as an input of the format above.
@@ -75,7 +34,7 @@ public enum DriverTarget {
         let recorder = Recorder(dump.memory)
         let space = try KernelAddressSpace(VMCOREINFO(text: String(decoding: text, as: UTF8.self), source: "seed"), memory: recorder)
         let real = try DriverWalker.walk(types: types, space: space, memory: recorder, cpus: 4)
-        let realTables = tables ? tableRoutes(real, recorder) : []
+        let realTables = tables ? HostileKernelImage.tableRoutes(real, memory: recorder, cpus: 4) : []
         var seed = [UInt8(text.count & 0xFF), UInt8(text.count >> 8)] + text
         for (start, length) in recorder.ranges() {
             // Records hold at most 65535 bytes: longer reads (a 64 KiB table page) are split.
@@ -86,8 +45,8 @@ public enum DriverTarget {
             }
         }
         // The seed must give the walk the real dump gives.
-        guard let (cut, image) = walk(seed), cut.routes == real.routes, cut.pendingTables.map(\.address) == real.pendingTables.map(\.address),
-              tableRoutes(cut, image) == realTables else {
+        guard let cut = HostileKernelImage(seed).analyse(types: types), cut.view.routes == real.routes,
+              cut.view.pendingTables.map(\.address) == real.pendingTables.map(\.address), !tables || cut.tableRoutes == realTables else {
             throw DumpError.badArgument("the seed cut from \(core) does not reproduce its driver walk")
         }
         FileHandle.standardError.write(Data("fuzz-driver: seed \(out): \(seed.count) bytes, \(real.routes.count) routes, \(real.pendingTables.count) pending tables, \(realTables.count) routes through the tables\n".utf8))

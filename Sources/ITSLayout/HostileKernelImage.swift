@@ -1,0 +1,60 @@
+/// A guest image and VMCOREINFO decoded from a byte string: the guest-kernel fuzz target's input
+/// format (Fuzz/README.md, `fuzz-driver`), and how its findings are replayed as tests. A
+/// little-endian u16 n, then n bytes of VMCOREINFO text (n = 0: none, `analyse` scans the image
+/// for it, input-formats.md §6.2), then records `[u64 PA][u16 length][bytes]` laid into a sparse
+/// image; every field is clamped to the bytes present, at most 4096 records.
+public struct HostileKernelImage: Sendable {
+    public var vmcoreinfo: VMCOREINFO?
+    public var image: SparseImage
+
+    public init(_ bytes: [UInt8]) {
+        var at = 0
+        func take(_ n: Int) -> ArraySlice<UInt8> {
+            let k = max(0, min(n, bytes.count - at))
+            defer { at += k }
+            return bytes[at..<(at + k)]
+        }
+        func le(_ s: ArraySlice<UInt8>) -> UInt64 { s.reversed().reduce(0) { $0 << 8 | UInt64($1) } }
+        let text = take(Int(le(take(2))))
+        vmcoreinfo = text.isEmpty ? nil : VMCOREINFO(text: String(decoding: text, as: UTF8.self), source: "hostile image")
+        image = SparseImage()
+        var records = 0
+        while at < bytes.count, records < 4096 {
+            let pa = le(take(8))
+            image.write(pa, bytes: Array(take(Int(le(take(2))))))
+            records += 1
+        }
+    }
+
+    public struct Analysis: Sendable {
+        public var view: DriverView
+        /// The routes of the tables walked with the registers the driver programmed.
+        public var tableRoutes: [RoutingGraph.Route]
+        public var diff: ExpectedDiff
+    }
+
+    /// What `diff --expected guest-kernel` does: the driver walk, the tables walked with the
+    /// registers it gives, and the driver's mappings compared with their routes. Nil when
+    /// VMCOREINFO is absent or unusable, or the types lack what the walk needs.
+    public func analyse(types: any KernelTypes, cpus: Int = 4) -> Analysis? {
+        guard let info = vmcoreinfo ?? VMCOREINFO.scan(image),
+              let space = try? KernelAddressSpace(info, memory: image),
+              let view = try? DriverWalker.walk(types: types, space: space, memory: image, cpus: cpus) else { return nil }
+        let routes = Self.tableRoutes(view, memory: image, cpus: cpus)
+        let rows = view.routes.map { r in ["deviceID": Int(r.deviceID.rawValue), "eventID": Int(r.eventID.rawValue), "lpi": Int(r.lpi.rawValue),
+                                           "vcpu": Int(r.cpu), "icid": Int(r.icid.rawValue)] }
+        return Analysis(view: view, tableRoutes: routes,
+                        diff: ExpectedDiff.against(rows: rows, source: "hostile image", routes: routes, ignoring: []))
+    }
+
+    /// The routes of the tables walked with the registers the driver's records give.
+    public static func tableRoutes(_ view: DriverView, memory: any GuestMemory, cpus: Int) -> [RoutingGraph.Route] {
+        let regs = view.registers
+        var routes: [RoutingGraph.Route] = []
+        for (i, its) in regs.its.enumerated() {
+            guard let t = try? ITSWalker.walk(memory: memory, registers: its, itsIndex: i) else { continue }
+            routes += RoutingGraph.build(t, redistributors: regs.redistributors, memory: memory, vcpuCount: cpus).routes
+        }
+        return routes
+    }
+}
