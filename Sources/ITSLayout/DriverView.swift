@@ -213,13 +213,14 @@ public enum DriverWalker {
                     }
                     bitmapWords += words
                     let whole = r.bytes(bitmap, words * 8)
-                    // col_map likewise, read when the first allocated event needs it.
-                    var cols: [UInt8]?? = .none
                     words: for w in 0..<UInt64(words) {
                         guard var bits = whole?.loadLE(at: Int(w * 8), count: 8) ?? r.u64(bitmap &+ w * 8) else {
                             view.problems.append("device \(dev.deviceID): event bitmap at \(hex(bitmap)) is not in the dump")
                             break
                         }
+                        // col_map for this word's 64 events, only when one is allocated: at most
+                        // 128 bytes per allocated event, whatever the device claims.
+                        let cols = bits == 0 ? nil : r.bytes(colMap &+ w * 128, Int(min(64, count &- w * 64)) * 2)
                         while bits != 0 {
                             let e = w * 64 + UInt64(bits.trailingZeroBitCount)
                             bits &= bits - 1
@@ -232,9 +233,7 @@ public enum DriverWalker {
                                 break words
                             }
                             events += 1
-                            if cols == nil { cols = .some(r.bytes(colMap, Int(count) * 2)) }
-                            let cpu: UInt16
-                            if let c = cols ?? nil { cpu = UInt16(c.loadLE(at: Int(e) * 2, count: 2)) } else { cpu = r.u16(colMap &+ e * 2) ?? 0xFFFF }
+                            let cpu = cols.map { UInt16($0.loadLE(at: Int(e % 64) * 2, count: 2)) } ?? r.u16(colMap &+ e * 2) ?? 0xFFFF
                             dev.events.append((EventID(UInt32(e)), LPI(UInt32(truncatingIfNeeded: lpiBase &+ e)), cpu))
                         }
                     }

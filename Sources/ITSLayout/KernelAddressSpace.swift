@@ -75,6 +75,8 @@ public struct KernelAddressSpace: Sendable {
     public var vaBits: UInt64
     public var pageSize: UInt64
     public var swapperPgDir: UInt64?
+    /// NUMBER(VMEMMAP_START), or the candidates of the kernel layouts that do not export it.
+    public var vmemmapStarts: [UInt64]
     public var pageStructSize: UInt64
     public let memory: any GuestMemory
 
@@ -118,7 +120,8 @@ public struct KernelAddressSpace: Sendable {
             // Kernels that do not export it (§5.6): the layout of 5.11 and later,
             // −(1 << (VA_BITS − (PAGE_SHIFT − 6))), then that of 5.4–5.10, −VMEMMAP_SIZE − 2 MiB
             // with VMEMMAP_SIZE = (_PAGE_END(VA_BITS_MIN) − PAGE_OFFSET) >> (PAGE_SHIFT − 6).
-            // pagePointer takes the one that lands in RAM: they are 2^40 pages apart.
+            // pagePointer takes the one that lands in the dump: their results lie 2^47 bytes
+            // apart at 48-bit VAs and 4K pages, far beyond any guest's RAM.
             let vaMin = min(vaBits, 48)
             let linear = (0 &- (UInt64(1) << (vaMin - 1))) &- (0 &- (UInt64(1) << vaBits))
             vmemmapStarts = [0 &- (UInt64(1) << (vaBits - (pageShift - 6))),
@@ -126,9 +129,6 @@ public struct KernelAddressSpace: Sendable {
         }
         self.memory = memory
     }
-
-    /// NUMBER(VMEMMAP_START), or the candidates of the kernel layouts that do not export it.
-    public var vmemmapStarts: [UInt64]
 
     /// A link-time symbol address (vmlinux) → its runtime VA: + KERNELOFFSET (§6.6).
     public func runtime(_ linkVA: UInt64) -> UInt64 { linkVA &+ kernelOffset }
@@ -186,6 +186,6 @@ public struct KernelAddressSpace: Sendable {
             return GuestPhysicalAddress((delta / pageStructSize) << pageShift)
         }
         guard results.count > 1 else { return results.first }
-        return results.first { pa in memory.presentRanges.contains { $0.contains(pa) } } ?? results.first
+        return results.first { pa in if case .bytes = memory.read(pa, count: 1) { true } else { false } } ?? results.first
     }
 }
