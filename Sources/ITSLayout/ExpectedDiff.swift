@@ -85,6 +85,18 @@ public struct ExpectedDiff: Sendable {
                             differences: out, notes: v.notes)
     }
 
+    /// By (DeviceID, EventID): against the mappings the guest's ITS driver holds; the driver
+    /// walk's problems become notes.
+    public static func against(_ view: DriverView, source: String, routes: [RoutingGraph.Route],
+                               ignoring: Set<RouteDiff.Field>) -> ExpectedDiff
+    {
+        let rows = view.routes.map { r in ["deviceID": Int(r.deviceID.rawValue), "eventID": Int(r.eventID.rawValue), "lpi": Int(r.lpi.rawValue),
+                                           "vcpu": Int(r.cpu), "icid": Int(r.icid.rawValue)] }
+        var d = against(rows: rows, source: source, routes: routes, ignoring: ignoring)
+        d.notes += view.problems
+        return d
+    }
+
     /// By (DeviceID, EventID): against route rows of another `routes --output json` (or the
     /// fixtures' ground-truth `interrupts`), on the fields the rows carry.
     public static func against(rows: [[String: Int]], source: String, routes: [RoutingGraph.Route],

@@ -159,11 +159,8 @@ struct Diff: ParsableCommand {
         let (session, a, loaded) = try side(dumps[0], regsFile: regs)
         if path == "guest-kernel", let vmlinux {
             let k = try loaded ?? KernelView.load(session: session, vmlinux: vmlinux, vmcoreinfoFile: vmcoreinfo)
-            let rows = k.view.routes.map { r in ["deviceID": Int(r.deviceID.rawValue), "eventID": Int(r.eventID.rawValue), "lpi": Int(r.lpi.rawValue),
-                                                 "vcpu": Int(r.cpu), "icid": Int(r.icid.rawValue)] }
-            var d = ExpectedDiff.against(rows: rows, source: "the guest kernel's ITS driver (its_device list, \(k.view.vmcoreinfoSource))",
+            let d = ExpectedDiff.against(k.view, source: "the guest kernel's ITS driver (its_device list, \(k.view.vmcoreinfoSource))",
                                          routes: a.routes, ignoring: ignored)
-            d.notes += k.view.problems
             try report(d, session: session, a: a, path: "guest-kernel")
             return
         }

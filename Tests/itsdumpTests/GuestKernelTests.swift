@@ -198,6 +198,8 @@ import Testing
         #expect(a.view.lpiIDBits == nil)
         #expect(a.view.problems.contains("lpi_id_bits is 0, not a number of LPI ID bits (14-32); GICR_PROPBASER.IDbits is taken as 15 (16 bits)"), "\(a.view.problems)")
         #expect(a.view.registers.redistributors.allSatisfy { $0.propbaser.map { $0.value.rawValue & 0x1F == 15 } ?? true })
+        // The guest-kernel diff carries the walk's problems as notes, as `diff --expected guest-kernel` prints them.
+        #expect(a.diff.notes == a.view.problems)
     }
 
     @Test func pageTableWalkAgreesWithTheLinearMapAndTheImage() throws {
