@@ -2,7 +2,7 @@ import Glibc
 
 /// A read-only memory map of a whole file: the only place unsafe pointers live. Dumps are
 /// never read into memory; pages are faulted in as the walk touches them.
-public final class MappedFile: @unchecked Sendable {
+public final class MappedFile: ByteSource, @unchecked Sendable {
     public let path: String
     public let size: UInt64
     private let base: UnsafeRawPointer?
@@ -102,18 +102,5 @@ public final class MappedFile: @unchecked Sendable {
         let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))
         let n = min(offset, size) / page * page
         if n > 0 { madvise(UnsafeMutableRawPointer(mutating: base), Int(n), MADV_DONTNEED) }
-    }
-
-
-    /// Little-endian integer of `count` bytes at `offset`.
-    public func le(_ offset: UInt64, _ count: Int) -> UInt64? {
-        guard let b = bytes(at: offset, count: count) else { return nil }
-        return b.reversed().reduce(0) { $0 << 8 | UInt64($1) }
-    }
-
-    /// Big-endian integer of `count` bytes at `offset`.
-    public func be(_ offset: UInt64, _ count: Int) -> UInt64? {
-        guard let b = bytes(at: offset, count: count) else { return nil }
-        return b.reduce(0) { $0 << 8 | UInt64($1) }
     }
 }

@@ -26,7 +26,7 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
         public var length: UInt64
     }
 
-    public let file: MappedFile
+    public let file: any ByteSource
     /// Where the QEMU stream starts (after a libvirt save header, or 0).
     public let streamStart: UInt64
     public let libvirtHeader: Bool
@@ -50,14 +50,14 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
     static let maxBlockLength: UInt64 = 1 << 50
     static let maxBlocks = 4096
 
-    public static func matches(_ file: MappedFile) -> Bool {
+    public static func matches(_ file: any ByteSource) -> Bool {
         file.be32(0) == magic || file.bytes(at: 0, count: 16) == libvirtMagic || file.bytes(at: 0, count: 16) == libvirtPartial
     }
 
     /// - Parameters:
     ///   - ramBlocks: `--ram-block NAME@GPA` mappings; they override the defaults.
     ///   - progress: called with the file offset now and then during the pass.
-    public init(file: MappedFile, ramBlocks: [String: UInt64] = [:],
+    public init(file: any ByteSource, ramBlocks: [String: UInt64] = [:],
                 progress: ((UInt64, UInt64) -> Void)? = nil) throws(DumpError)
     {
         self.file = file
@@ -422,7 +422,7 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
 
     /// The JSON VM description at the end (§4.7): the last NUL of the final ≤ 10 MiB, then the
     /// first `{` after it, preceded by 0x06 and its be32 length.
-    static func loadJSON(_ file: MappedFile) -> JSONValue? {
+    static func loadJSON(_ file: any ByteSource) -> JSONValue? {
         let window = min(file.size, 10 << 20)
         guard window > 0, let tail = file.bytes(at: file.size - window, count: Int(window)),
               let nul = tail.lastIndex(of: 0), let brace = tail[nul...].firstIndex(of: UInt8(ascii: "{")),

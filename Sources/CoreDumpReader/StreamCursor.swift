@@ -1,7 +1,7 @@
 /// A bounds-checked big-endian reader over a mapped migration stream: every read says where
 /// it failed ("cut short"), never traps.
 struct StreamCursor {
-    let file: MappedFile
+    let file: any ByteSource
     var offset: UInt64
     /// A window of the file read with pread: the one-pass index reads record headers from it
     /// (sequential copies are cheaper than faulting the mapping in page by page).
@@ -10,7 +10,7 @@ struct StreamCursor {
     private var windowCount = 0
     static let windowBytes = 4 << 20
 
-    init(file: MappedFile, offset: UInt64) {
+    init(file: any ByteSource, offset: UInt64) {
         self.file = file
         self.offset = offset
     }
