@@ -7,7 +7,13 @@ let package = Package(
         .executable(name: "itsdump", targets: ["itsdump"]),
         .library(name: "ITSLayout", targets: ["ITSLayout"]),
         .library(name: "CoreDumpReader", targets: ["CoreDumpReader"]),
+        .library(name: "ITSAnalysis", targets: ["ITSAnalysis"]),
         .library(name: "GuestKernel", targets: ["GuestKernel"]),
+        .library(name: "KernelDWARF", targets: ["KernelDWARF"]),
+        .library(name: "JSONText", targets: ["JSONText"]),
+        // Decoders of fuzz inputs, shared by the fuzz package and the reproducer tests; not
+        // linked into the tool.
+        .library(name: "FuzzSupport", targets: ["FuzzSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,33 +31,59 @@ let package = Package(
         .systemLibrary(name: "CLZO", providers: [.apt(["liblzo2-dev"])]),
         .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
-        // Pure decoding: no file I/O, no C libraries.
+        // What the ITS architecture, KVM's table ABI and QEMU's ITS define: value types, bit
+        // layouts, walkers, the routing graph, the command-queue decoder. No I/O, no C.
         .target(
             name: "ITSLayout",
             swiftSettings: [.strictMemorySafety()]
         ),
+        // A strict JSON reader and the writer of stable (sorted-key) documents: state files,
+        // route JSON, a stream's VM description, and every document itsdump writes.
+        .target(name: "JSONText", swiftSettings: [.strictMemorySafety()]),
+        // What the guest kernel believes: VMCOREINFO, its address space, the type-source
+        // protocol and the ITS driver's records. Pure Swift; type sources plug in below it.
         .target(
-            name: "CoreDumpReader",
-            dependencies: ["ITSLayout", "CLibElf", "CZlib", "CLZO", "CSnappy", "CZstd"]
+            name: "GuestKernel",
+            dependencies: ["ITSLayout"],
+            swiftSettings: [.strictMemorySafety()]
         ),
         // The guest kernel's types and symbols from its debug info (DWARF through libdw).
         .target(
-            name: "GuestKernel",
-            dependencies: ["ITSLayout", "CoreDumpReader", "CLibDW", "CLibElf"]
+            name: "KernelDWARF",
+            dependencies: ["GuestKernel", "ITSLayout", "CLibDW", "CLibElf"]
+        ),
+        // What itsdump concludes: Analysis.run (walk, graph, queue, freshness, checks), route and
+        // register diffs, the expected-state readers and comparisons.
+        .target(
+            name: "ITSAnalysis",
+            dependencies: ["ITSLayout", "GuestKernel", "JSONText"],
+            swiftSettings: [.strictMemorySafety()]
+        ),
+        // Files -> guest-physical memory, notes and registers: one file per dump format.
+        .target(
+            name: "CoreDumpReader",
+            dependencies: ["ITSLayout", "JSONText", "CLibElf", "CZlib", "CLZO", "CSnappy", "CZstd"]
+        ),
+        .target(
+            name: "FuzzSupport",
+            dependencies: ["ITSLayout", "ITSAnalysis", "GuestKernel"],
+            swiftSettings: [.strictMemorySafety()]
         ),
         .executableTarget(
             name: "itsdump",
             dependencies: [
-                "ITSLayout", "CoreDumpReader", "GuestKernel",
+                "ITSLayout", "ITSAnalysis", "CoreDumpReader", "GuestKernel", "KernelDWARF", "JSONText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "ITSLayoutTests", dependencies: ["ITSLayout"], resources: [.copy("Reproducers")]),
+        .testTarget(name: "ITSLayoutTests",
+                    dependencies: ["ITSLayout", "ITSAnalysis", "GuestKernel", "JSONText", "FuzzSupport"],
+                    resources: [.copy("Reproducers")]),
         .testTarget(name: "CoreDumpReaderTests",
-                    dependencies: ["CoreDumpReader", "ITSLayout", "CZlib", "CLZO", "CSnappy", "CZstd"]),
+                    dependencies: ["CoreDumpReader", "ITSLayout", "JSONText", "CZlib", "CLZO", "CSnappy", "CZstd"]),
         .testTarget(
             name: "itsdumpTests",
-            dependencies: ["CoreDumpReader", "ITSLayout", "GuestKernel"],
+            dependencies: ["CoreDumpReader", "ITSLayout", "ITSAnalysis", "GuestKernel", "KernelDWARF", "JSONText", "FuzzSupport"],
             resources: [.copy("Golden"), .copy("DWARF"), .copy("Reproducers")]
         ),
     ],

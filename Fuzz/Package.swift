@@ -16,14 +16,18 @@ let package = Package(
     targets: [
         .target(name: "FuzzTargets", dependencies: [
             .product(name: "ITSLayout", package: root),
+            .product(name: "ITSAnalysis", package: root),
             .product(name: "CoreDumpReader", package: root),
+            .product(name: "FuzzSupport", package: root),
         ]),
-        // The guest-kernel walk links libdw through GuestKernel: a target of its own, so that
+        // The guest-kernel walk links libdw through KernelDWARF: a target of its own, so that
         // the other harnesses stay free of it.
         .target(name: "DriverTarget", dependencies: [
             .product(name: "ITSLayout", package: root),
             .product(name: "CoreDumpReader", package: root),
             .product(name: "GuestKernel", package: root),
+            .product(name: "KernelDWARF", package: root),
+            .product(name: "FuzzSupport", package: root),
         ]),
         .executableTarget(name: "fuzz-driver", dependencies: ["DriverTarget"],
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])]),

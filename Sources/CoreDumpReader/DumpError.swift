@@ -1,5 +1,7 @@
+import ITSLayout
+
 /// Unusable input: thrown, printed as one line by the CLI, exit status 2.
-public enum DumpError: Error, CustomStringConvertible, Sendable {
+public enum DumpError: ToolError {
     case cannotOpen(path: String, reason: String)
     case notADump(path: String, reason: String)
     case malformed(path: String, offset: UInt64?, reason: String)

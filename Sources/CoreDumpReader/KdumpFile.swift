@@ -1,5 +1,6 @@
 import Glibc
 import ITSLayout
+import Synchronization
 
 /// A kdump-compressed dump (makedumpfile's diskdump format) as QEMU's `dump-guest-memory -z/-l/-s`
 /// and `virsh dump --format kdump-*` write it (input-formats.md §2): the flattened container
@@ -202,10 +203,10 @@ enum KdumpPageError: Error {
 /// A few recently decompressed blocks: the walk reads many entries of the same table page.
 final class PageCache: @unchecked Sendable {
     private var entries: [(UInt64, [UInt8])] = []
-    private let lock = PThreadLock()
-    func get(_ pfn: UInt64) -> [UInt8]? { lock.with { entries.first { $0.0 == pfn }?.1 } }
+    private let lock = Mutex(())
+    func get(_ pfn: UInt64) -> [UInt8]? { lock.withLock { _ in entries.first { $0.0 == pfn }?.1 } }
     func put(_ pfn: UInt64, _ b: [UInt8]) {
-        lock.with {
+        lock.withLock { _ in
             entries.insert((pfn, b), at: 0)
             if entries.count > 16 { entries.removeLast() }
         }
@@ -285,18 +286,5 @@ struct FlattenedSource: DiskDumpSource {
             out.replaceSubrange(Int(s - offset)..<Int(e - offset), with: b)
         }
         return out
-    }
-}
-
-/// A pthread mutex around a critical section (the page cache here, the unit cache of the
-/// guest-kernel reader).
-public final class PThreadLock: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    public init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    public func with<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
     }
 }

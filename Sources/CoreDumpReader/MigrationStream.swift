@@ -1,4 +1,5 @@
 import ITSLayout
+import JSONText
 
 /// A QEMU migration stream (`migrate "exec:cat > FILE"`, `migrate file:…`, the payload of a
 /// `virsh save` image; input-formats.md §4). One pass records where each page's bytes are

@@ -1,4 +1,5 @@
 import ITSLayout
+import JSONText
 
 /// The register state file (`--regs FILE.json`; README "Register state file"):
 /// `{"schemaVersion":1, "its":[{"base","ctlr","iidr","typer","cbaser","cwriter","creadr",

@@ -68,7 +68,7 @@ public struct ITSTables: Sendable {
 }
 
 /// Unusable input for the walk: the registers do not describe tables that can be walked.
-public enum ITSLayoutError: Error, CustomStringConvertible, Sendable {
+public enum ITSLayoutError: ToolError {
     case noRegisters
     case noBaser(itsIndex: Int)
     case unknownFormat(itsIndex: Int)

@@ -1,6 +1,9 @@
 import ArgumentParser
 import CoreDumpReader
 import ITSLayout
+import JSONText
+import GuestKernel
+import ITSAnalysis
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,7 +57,7 @@ struct Diff: ParsableCommand {
     /// One side's session and analysis. Registers: the dump's own (a migration stream), the
     /// state file on top; with --vmlinux and no BASER from either, the guest kernel's driver
     /// records (then also returned, for --expected guest-kernel).
-    func side(_ spec: String, regsFile: String?) throws -> (Session, Session.Analysis, KernelView?) {
+    func side(_ spec: String, regsFile: String?) throws -> (Session, Analysis, KernelView?) {
         let blocks = Dictionary(ramBlock.map { ($0.name, $0.gpa) }, uniquingKeysWith: { _, b in b })
         let session = try Session([spec], ramBlocks: blocks)
         var state = session.carriedRegisters ?? RegisterState()
@@ -191,7 +194,7 @@ struct Diff: ParsableCommand {
         try report(d, session: session, a: a, path: path)
     }
 
-    func report(_ d: ExpectedDiff, session: Session, a: Session.Analysis, path: String) throws {
+    func report(_ d: ExpectedDiff, session: Session, a: Analysis, path: String) throws {
         if output.output == .json {
             emit(JSONValue.object([
                 "schemaVersion": .int(1), "command": .string("diff"), "a": Routes.inputsJSON(session),

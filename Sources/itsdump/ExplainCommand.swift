@@ -1,6 +1,9 @@
 import ArgumentParser
 import CoreDumpReader
 import ITSLayout
+import JSONText
+import GuestKernel
+import ITSAnalysis
 
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,7 +49,7 @@ struct Explain: ParsableCommand {
         emit(s)
     }
 
-    func explain(_ t: ITSTables, _ d: DeviceSlot, _ e: ITESlot, _ a: Session.Analysis) -> String {
+    func explain(_ t: ITSTables, _ d: DeviceSlot, _ e: ITESlot, _ a: Analysis) -> String {
         let f = t.format
         var s = "ITS \(t.itsIndex): DeviceID \(d.deviceID) EventID \(e.eventID) (\(f.label))\n"
         if let g = t.deviceTable {

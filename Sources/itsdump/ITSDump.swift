@@ -2,6 +2,9 @@ import ArgumentParser
 import Glibc
 import CoreDumpReader
 import ITSLayout
+import JSONText
+import GuestKernel
+import ITSAnalysis
 
 struct ITSDump: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,10 +33,8 @@ enum Main {
         do {
             var command = try ITSDump.parseAsRoot()
             try command.run()
-        } catch let e as DumpError {
-            fail(e.description)
-        } catch let e as ITSLayoutError {
-            fail(e.description)
+        } catch let e as any ToolError {
+            fail(e.description, status: e.exitStatus)
         } catch {
             let code = ITSDump.exitCode(for: error)
             if code == .success || error is ExitCode { ITSDump.exit(withError: error) }
@@ -43,8 +44,8 @@ enum Main {
         }
     }
 
-    static func fail(_ message: String) -> Never {
+    static func fail(_ message: String, status: Int32 = 2) -> Never {
         FileOutput.write("itsdump: \(message)\n", to: 2)
-        exit(2)
+        exit(status)
     }
 }

@@ -1,6 +1,9 @@
 import ArgumentParser
 import CoreDumpReader
 import ITSLayout
+import JSONText
+import GuestKernel
+import ITSAnalysis
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,10 @@
 import ArgumentParser
 import CoreDumpReader
 import GuestKernel
+import KernelDWARF
 import ITSLayout
+import JSONText
+import ITSAnalysis
 
 /// The guest kernel's view of a session: VMCOREINFO (a dump note, --vmcoreinfo, or found in
 /// RAM), the address space it describes, and the driver walk through --vmlinux's debug info.

@@ -1,6 +1,9 @@
 import ArgumentParser
 import CoreDumpReader
 import ITSLayout
+import JSONText
+import GuestKernel
+import ITSAnalysis
 
 /// `N=0x…`: an index and a 64-bit value (`--baser 0=0x…`, `--pendbaser 2=0x…`).
 struct IndexedValue: ExpressibleByArgument, Sendable {

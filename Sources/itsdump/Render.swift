@@ -1,4 +1,7 @@
 import ITSLayout
+import JSONText
+import GuestKernel
+import ITSAnalysis
 
 /// Aligned text columns for people.
 struct TextTable {
@@ -122,7 +125,7 @@ enum Render {
         return "registers from: " + (origins.isEmpty ? "nowhere" : origins.joined(separator: "; ")) + "\n"
     }
 
-    static func freshnessText(_ a: Session.Analysis) -> String {
+    static func freshnessText(_ a: Analysis) -> String {
         var s = ""
         for (i, f) in a.freshness.enumerated() {
             s += "freshness (ITS \(i)): tables \(f.tables)\n  command queue: \(f.queue)\n"
@@ -131,7 +134,7 @@ enum Render {
         return s
     }
 
-    static func freshnessJSON(_ a: Session.Analysis) -> JSONValue {
+    static func freshnessJSON(_ a: Analysis) -> JSONValue {
         .array(a.freshness.enumerated().map { i, f in
             .object(["its": .int(Int64(i)), "tables": .string(f.tables), "queue": .string(f.queue),
                      "caveats": .array(f.caveats.map { .string($0) })])

@@ -1,6 +1,9 @@
 import ArgumentParser
 import CoreDumpReader
 import ITSLayout
+import JSONText
+import GuestKernel
+import ITSAnalysis
 
 struct Routes: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,7 +22,7 @@ struct Routes: ParsableCommand {
         }
     }
 
-    static func header(_ session: Session, _ a: Session.Analysis) -> String {
+    static func header(_ session: Session, _ a: Analysis) -> String {
         var s = ""
         for l in session.inputLines { s += "input: \(l)\n" }
         for t in a.tables {
@@ -43,7 +46,7 @@ struct Routes: ParsableCommand {
         return s
     }
 
-    static func text(_ session: Session, _ a: Session.Analysis) -> String {
+    static func text(_ session: Session, _ a: Analysis) -> String {
         var s = header(session, a)
         var t = TextTable(header: ["ITS", "DEVICEID", "EVENTID", "LPI", "ICID", "VCPU", "ENABLED", "PRIO", "PENDING", "ITT", "ITE"],
                           rightAligned: [0, 2, 3, 4, 5])
@@ -61,7 +64,7 @@ struct Routes: ParsableCommand {
         return s
     }
 
-    static func json(_ session: Session, _ a: Session.Analysis) -> JSONValue {
+    static func json(_ session: Session, _ a: Analysis) -> JSONValue {
         .object([
             "schemaVersion": .int(1), "command": .string("routes"),
             "inputs": inputsJSON(session),
@@ -86,7 +89,7 @@ struct Routes: ParsableCommand {
         })
     }
 
-    static func dot(_ a: Session.Analysis) -> String {
+    static func dot(_ a: Analysis) -> String {
         var s = "digraph its {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n"
         var nodes: [String: String] = [:]
         var edges: [String] = []

@@ -1,6 +1,9 @@
 import CoreDumpReader
 import Glibc
 import ITSLayout
+import JSONText
+import GuestKernel
+import ITSAnalysis
 
 /// The inputs of one command, opened, and the walk of every ITS the registers describe.
 struct Session {
@@ -12,23 +15,6 @@ struct Session {
         dumps = try specs.map { spec throws(DumpError) in try Dump.open(spec, ramBlocks: ramBlocks, progress: Progress(spec).report) }
         memory = dumps.count == 1 ? dumps[0].memory : try CompositeMemory(dumps.map(\.memory))
         vcpuCount = dumps.compactMap(\.vcpuCount).max()
-    }
-
-    struct Analysis {
-        let registers: RegisterState
-        let tables: [ITSTables]
-        let graphs: [RoutingGraph]
-        let queues: [CommandQueue?]
-        let freshness: [Freshness]
-        let stateFindings: [Finding]
-        var routes: [RoutingGraph.Route] { graphs.flatMap(\.routes) }
-        var findings: [Finding] {
-            let all = tables.flatMap(\.findings) + graphs.flatMap(\.findings) + stateFindings
-                + queues.flatMap { $0?.findings ?? [] }
-            return all.sorted {
-                ($0.severity, $0.address?.rawValue ?? 0, $0.rule) < ($1.severity, $1.address?.rawValue ?? 0, $1.rule)
-            }
-        }
     }
 
     /// Registers this input carries (a migration stream), if any.
@@ -57,24 +43,8 @@ struct Session {
     }
 
     func analyse(registers: RegisterState, format: ITSFormat?) throws -> Analysis {
-        guard !registers.its.isEmpty else { throw ITSLayoutError.noRegisters }
-        var tables: [ITSTables] = []
-        var graphs: [RoutingGraph] = []
-        var queues: [CommandQueue?] = []
-        var freshness: [Freshness] = []
-        var state: [Finding] = []
-        for (i, its) in registers.its.enumerated() {
-            let t = try ITSWalker.walk(memory: memory, registers: its, itsIndex: i, format: format)
-            let g = RoutingGraph.build(t, redistributors: registers.redistributors, memory: memory, vcpuCount: vcpuCount)
-            let q = CommandQueue.read(its, memory: memory)
-            tables.append(t)
-            graphs.append(g)
-            queues.append(q)
-            freshness.append(Freshness.assess(t, queue: q, guestWrittenDump: guestWritten))
-            state += StateChecks.run(t, graph: g, redistributors: registers.redistributors, memory: memory, queue: q)
-        }
-        return Analysis(registers: registers, tables: tables, graphs: graphs, queues: queues, freshness: freshness,
-                        stateFindings: state)
+        try Analysis.run(memory: memory, registers: registers, format: format, vcpus: vcpuCount,
+                         guestWritten: guestWritten)
     }
 
     /// One line per input: what was read.

@@ -1,6 +1,9 @@
 import ArgumentParser
 import CoreDumpReader
 import ITSLayout
+import JSONText
+import GuestKernel
+import ITSAnalysis
 
 struct Tables: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +26,7 @@ struct Tables: ParsableCommand {
         layout.decode(raw).map { "\($0.name)=\(hex($0.value))" }.joined(separator: " ")
     }
 
-    func text(_ session: Session, _ a: Session.Analysis) -> String {
+    func text(_ session: Session, _ a: Analysis) -> String {
         var s = ""
         for l in session.inputLines { s += "input: \(l)\n" }
         for t in a.tables {
@@ -69,7 +72,7 @@ struct Tables: ParsableCommand {
         return s
     }
 
-    func json(_ session: Session, _ a: Session.Analysis) -> JSONValue {
+    func json(_ session: Session, _ a: Analysis) -> JSONValue {
         func geometry(_ g: TableGeometry?) -> JSONValue {
             .optional(g) { g in
                 .object([

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CoreDumpReader
 @testable import ITSLayout
+import GuestKernel
 
 @Suite struct ELFCoreTests {
     func prstatus(_ cpu: UInt32) -> ELFBuilder.Note {

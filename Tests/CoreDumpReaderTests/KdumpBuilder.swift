@@ -3,6 +3,7 @@ import CSnappy
 import CZlib
 import CZstd
 import Foundation
+import GuestKernel
 
 /// Builds makedumpfile diskdump files byte by byte (input-formats.md §2.3–§2.6) with 4 KiB
 /// blocks, compressing pages with the same C libraries' compressors.

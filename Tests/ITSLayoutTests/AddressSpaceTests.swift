@@ -1,5 +1,6 @@
 import Testing
 @testable import ITSLayout
+import GuestKernel
 
 /// input-formats.md §6: VMCOREINFO parsing, the linear map, and page-table walks for every granule.
 @Suite struct AddressSpaceTests {

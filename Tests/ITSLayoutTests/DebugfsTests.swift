@@ -1,5 +1,6 @@
 import Testing
 @testable import ITSLayout
+import ITSAnalysis
 
 /// KVM debugfs texts written by the tests after its-formats.md §4.
 @Suite struct DebugfsTests {

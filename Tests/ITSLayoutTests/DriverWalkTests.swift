@@ -1,5 +1,6 @@
 import Testing
 @testable import ITSLayout
+import GuestKernel
 
 /// The driver walk (issue 11) on guest images built here, through a type source that gives the
 /// 6.1 layouts of input-formats.md §5.3–§5.6: what a hostile or an older guest can put in

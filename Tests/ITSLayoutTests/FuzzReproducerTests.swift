@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ITSLayout
+import FuzzSupport
 
 /// Inputs the fuzzers found (Fuzz/README.md), replayed with the default limits.
 @Suite struct FuzzReproducerTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import ITSLayout
+import ITSAnalysis
 
 /// Images a hostile guest could write (issue 12's list): each ends with findings and bounded
 /// work, never a trap, a hang or a huge allocation.

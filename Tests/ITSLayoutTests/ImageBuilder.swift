@@ -1,4 +1,5 @@
 @testable import ITSLayout
+import ITSAnalysis
 
 /// Builds guest images byte by byte from the layouts in its-formats.md, independently of the
 /// decoders under test.
@@ -71,7 +72,7 @@ struct Walked {
 func walk(_ b: ImageBuilder, _ regs: ITSRegisterState, cpus: Int = 4,
           rds: [RedistributorState] = [], limits: WalkLimits = WalkLimits()) throws -> Walked
 {
-    let t = try ITSWalker.walk(memory: b.image, registers: regs, itsIndex: 0, limits: limits)
-    let g = RoutingGraph.build(t, redistributors: rds, memory: b.image, vcpuCount: cpus)
-    return Walked(tables: t, graph: g)
+    let a = try Analysis.run(memory: b.image, registers: RegisterState(its: [regs], redistributors: rds),
+                             vcpus: cpus, limits: limits)
+    return Walked(tables: a.tables[0], graph: a.graphs[0])
 }

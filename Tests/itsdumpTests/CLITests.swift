@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GuestKernel
 
 /// Runs the built `itsdump` binary, as a user would, from the package root.
 enum CLI {

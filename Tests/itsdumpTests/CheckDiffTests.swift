@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CoreDumpReader
 @testable import ITSLayout
+import ITSAnalysis
 
 /// `diff`, `check` and `diff --expected` on the real snapshots.
 @Suite(.serialized) struct CheckDiffTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GuestKernel
+import GuestKernel
+@testable import KernelDWARF
 import ITSLayout
 
 /// The type reader on DWARF 4 and DWARF 5 (issue 11: kernels 5.10 … 6.12 come with either). No

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ITSLayout
+import ITSAnalysis
 @testable import CoreDumpReader
 
 /// The real snapshots of ../shared/fixtures (or $ITSDUMP_SHARED_FIXTURES), unpacked once per
@@ -87,14 +88,8 @@ enum Fixtures {
     }
 
     static func walk(_ memory: any GuestMemory, _ regs: RegisterState, vcpus: Int?) throws -> (tables: [ITSTables], graphs: [RoutingGraph]) {
-        var tables: [ITSTables] = []
-        var graphs: [RoutingGraph] = []
-        for (i, its) in regs.its.enumerated() {
-            let t = try ITSWalker.walk(memory: memory, registers: its, itsIndex: i)
-            tables.append(t)
-            graphs.append(RoutingGraph.build(t, redistributors: regs.redistributors, memory: memory, vcpuCount: vcpus))
-        }
-        return (tables, graphs)
+        let a = try Analysis.run(memory: memory, registers: regs, vcpus: vcpus)
+        return (a.tables, a.graphs)
     }
 
     /// The 4 KiB pages a walk read (tables and LPI state), for comparing two dumps of one stop.

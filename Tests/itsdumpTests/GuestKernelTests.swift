@@ -3,6 +3,8 @@ import GuestKernel
 import Testing
 @testable import CoreDumpReader
 @testable import ITSLayout
+import KernelDWARF
+import FuzzSupport
 
 /// The guest kernel's view (issue 11) on every real 6.1 snapshot, with the reduced debug vmlinux.
 @Suite(.serialized) struct GuestKernelTests {

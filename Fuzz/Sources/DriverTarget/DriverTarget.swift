@@ -1,6 +1,8 @@
 import CoreDumpReader
 import Foundation
+import FuzzSupport
 import GuestKernel
+import KernelDWARF
 import ITSLayout
 import Synchronization
 

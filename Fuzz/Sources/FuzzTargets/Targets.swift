@@ -1,5 +1,7 @@
 import CoreDumpReader
 import Foundation
+import FuzzSupport
+import ITSAnalysis
 import ITSLayout
 
 /// One function per parser: each takes the fuzzer's bytes and must end without a crash, a
@@ -14,12 +16,7 @@ public enum FuzzTargets {
 
     /// Walks every ITS the registers describe and builds the graph: reads every byte it can.
     static func walkAll(_ memory: any GuestMemory, _ regs: RegisterState) {
-        for (i, its) in regs.its.enumerated() {
-            guard let t = try? ITSWalker.walk(memory: memory, registers: its, itsIndex: i) else { continue }
-            let g = RoutingGraph.build(t, redistributors: regs.redistributors, memory: memory, vcpuCount: 4)
-            let q = CommandQueue.read(its, memory: memory)
-            _ = StateChecks.run(t, graph: g, redistributors: regs.redistributors, memory: memory, queue: q)
-        }
+        _ = try? Analysis.run(memory: memory, registers: regs, vcpus: 4)
     }
 
     static func defaultRegisters(_ format: ITSFormat) -> RegisterState {

@@ -1,3 +1,7 @@
+import ITSLayout
+import JSONText
+import GuestKernel
+import ITSAnalysis
 /// An arbitrary guest image and register values decoded from a byte string: the walker fuzz
 /// target's input format (Fuzz/), and how its findings are replayed as unit tests. The first
 /// 64 bytes are GITS_BASER0, GITS_BASER1, GITS_TYPER, GITS_CBASER, CREADR | CWRITER << 32,
@@ -46,16 +50,9 @@ public struct HostileImage: Sendable {
         }
     }
 
-    /// Everything a `check` does: walk, graph, command queue, state checks.
+    /// Everything a `check` does (`Analysis.run`): walk, graph, command queue, state checks.
     @discardableResult
     public func analyse(limits: WalkLimits = WalkLimits()) -> [Finding] {
-        var out: [Finding] = []
-        for (i, s) in registers.its.enumerated() {
-            guard let t = try? ITSWalker.walk(memory: image, registers: s, itsIndex: i, format: format, limits: limits) else { continue }
-            let g = RoutingGraph.build(t, redistributors: registers.redistributors, memory: image, vcpuCount: 4)
-            let q = CommandQueue.read(s, memory: image)
-            out += t.findings + g.findings + StateChecks.run(t, graph: g, redistributors: registers.redistributors, memory: image, queue: q)
-        }
-        return out
+        (try? Analysis.run(memory: image, registers: registers, format: format, vcpus: 4, limits: limits))?.findings ?? []
     }
 }

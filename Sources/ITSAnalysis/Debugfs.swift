@@ -1,3 +1,4 @@
+import ITSLayout
 /// KVM's debugfs views (its-formats.md §4): `vgic-state` (every kernel variant of §4.1) and
 /// `vgic-its-state@<base>` (§4.2, Linux ≥ 6.16). Parsing is bounded: rows beyond the caps,
 /// and the endless repetition of the 6.10 iterator bug, end the read with a note.

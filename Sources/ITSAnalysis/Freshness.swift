@@ -1,3 +1,4 @@
+import ITSLayout
 /// How current the tables in a snapshot are (its-formats.md §1.10 "Save order", §5.1): said
 /// plainly on every `check`, `routes` and `diff`, so that an empty table never reads as "all
 /// routes lost" without that caveat.

@@ -1,3 +1,4 @@
+import ITSLayout
 /// What the guest's ITS driver believes (Linux irq-gic-v3-its.c, input-formats.md §5): its
 /// ITSes with the GITS_BASER values it programmed, its devices with their events, LPIs and
 /// collections, and the LPI tables of the redistributors.
@@ -97,7 +98,7 @@ public struct DriverView: Sendable {
     }
 }
 
-public enum DriverWalkError: Error, CustomStringConvertible, Sendable {
+public enum DriverWalkError: ToolError {
     case missing(String)
     public var description: String {
         switch self { case .missing(let what): what }

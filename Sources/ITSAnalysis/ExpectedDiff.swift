@@ -1,3 +1,5 @@
+import GuestKernel
+import ITSLayout
 /// The tables against another view of the same state: KVM's `vgic-state` (LPI → target vCPU,
 /// enabled, pending, priority), `vgic-its-state` (device, event → LPI, ICID, target), or route
 /// rows from a JSON file. Each side is compared only on what it can express.

@@ -1,3 +1,7 @@
+import ITSLayout
+import JSONText
+import GuestKernel
+import ITSAnalysis
 /// A guest image and VMCOREINFO decoded from a byte string: the guest-kernel fuzz target's input
 /// format (Fuzz/README.md, `fuzz-driver`), and how its findings are replayed as tests. A
 /// little-endian u16 n, then n bytes of VMCOREINFO text (n = 0: none, `analyse` scans the image
@@ -26,7 +30,7 @@ public struct HostileKernelImage: Sendable {
         }
     }
 
-    public struct Analysis: Sendable {
+    public struct Result: Sendable {
         public var view: DriverView
         /// The routes of the tables walked with the registers the driver programmed.
         public var tableRoutes: [RoutingGraph.Route]
@@ -36,23 +40,17 @@ public struct HostileKernelImage: Sendable {
     /// What `diff --expected guest-kernel` does: the driver walk, the tables walked with the
     /// registers it gives, and the driver's mappings compared with their routes. Nil when
     /// VMCOREINFO is absent or unusable, or the types lack what the walk needs.
-    public func analyse(types: any KernelTypes, cpus: Int = 4) -> Analysis? {
+    public func analyse(types: any KernelTypes, cpus: Int = 4) -> Result? {
         guard let info = vmcoreinfo ?? VMCOREINFO.scan(image),
               let space = try? KernelAddressSpace(info, memory: image),
               let view = try? DriverWalker.walk(types: types, space: space, memory: image, cpus: cpus) else { return nil }
         let routes = Self.tableRoutes(view, memory: image, cpus: cpus)
-        return Analysis(view: view, tableRoutes: routes,
+        return Result(view: view, tableRoutes: routes,
                         diff: ExpectedDiff.against(view, source: "hostile image", routes: routes, ignoring: []))
     }
 
     /// The routes of the tables walked with the registers the driver's records give.
     public static func tableRoutes(_ view: DriverView, memory: any GuestMemory, cpus: Int) -> [RoutingGraph.Route] {
-        let regs = view.registers
-        var routes: [RoutingGraph.Route] = []
-        for (i, its) in regs.its.enumerated() {
-            guard let t = try? ITSWalker.walk(memory: memory, registers: its, itsIndex: i) else { continue }
-            routes += RoutingGraph.build(t, redistributors: regs.redistributors, memory: memory, vcpuCount: cpus).routes
-        }
-        return routes
+        ((try? Analysis.run(memory: memory, registers: view.registers, vcpus: cpus))?.routes) ?? []
     }
 }

@@ -1,3 +1,4 @@
+import ITSLayout
 /// The guest kernel's types and symbols, behind a small interface (issue 11): DWARF through
 /// libdw today, BTF found in guest memory later. Types are resolved in the compilation unit
 /// of the variable a walk starts from, never by bare name: a vmlinux holds two `struct

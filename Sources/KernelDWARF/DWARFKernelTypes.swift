@@ -1,8 +1,9 @@
 import CLibDW
 import CLibElf
-import CoreDumpReader
+import GuestKernel
 import Glibc
 import ITSLayout
+import Synchronization
 
 /// The guest kernel's symbols (`.symtab`) and types (DWARF 4/5) through libelf and libdw.
 /// Only the compilation units a walk needs are read: a variable's unit is found through
@@ -19,19 +20,19 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     /// The names the driver walk uses (input-formats.md §5.2).
     public static let walkSymbols: Set<String> = ["its_nodes", "gic_rdists", "__per_cpu_offset", "nr_cpu_ids", "lpi_id_bits"]
     private var unitCache: [String: Dwarf_Off] = [:]
-    private let lock = PThreadLock()
+    private let lock = Mutex(())
     public let buildID: String?
     public let release: String?
     public let path: String
 
-    public init(path: String) throws(DumpError) {
+    public init(path: String) throws(DWARFError) {
         self.path = path
         elf_version(UInt32(EV_CURRENT))
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         guard let e = elf_begin(fd, ELF_C_READ_MMAP, nil), elf_kind(e) == ELF_K_ELF else {
             close(fd)
-            throw .notADump(path: path, reason: "not an ELF file: --vmlinux takes the kernel's debug vmlinux (e.g. /usr/lib/debug/boot/vmlinux-RELEASE from linux-image-RELEASE-dbg)")
+            throw .notDebugInfo(path: path, reason: "not an ELF file: --vmlinux takes the kernel's debug vmlinux (e.g. /usr/lib/debug/boot/vmlinux-RELEASE from linux-image-RELEASE-dbg)")
         }
         elf = e
         var syms: [String: [(value: UInt64, file: String?)]] = [:]
@@ -79,11 +80,11 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         guard let d = dwarf_begin_elf(e, DWARF_C_READ, nil) else {
             elf_end(e)
             close(fd)
-            throw .notADump(path: path, reason: "no DWARF debug info (\(String(cString: dwarf_errmsg(-1)))): pass the debug vmlinux (linux-image-RELEASE-dbg), not the stripped image")
+            throw .notDebugInfo(path: path, reason: "no DWARF debug info (\(String(cString: dwarf_errmsg(-1)))): pass the debug vmlinux (linux-image-RELEASE-dbg), not the stripped image")
         }
         dwarf = d
         guard foundSymtab else {
-            throw .notADump(path: path, reason: "no symbol table (.symtab): pass the debug vmlinux")
+            throw .notDebugInfo(path: path, reason: "no symbol table (.symtab): pass the debug vmlinux")
         }
     }
 
@@ -162,7 +163,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     }
 
     func lookup(_ name: String) -> [(value: UInt64, file: String?)]? {
-        lock.with {
+        lock.withLock { _ in
             if !scannedFor.contains(name) {
                 scannedFor.insert(name)
                 var scn: OpaquePointer? = elf_nextscn(elf, nil)
@@ -229,7 +230,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         guard let file = sym.file else {
             return dwarf_addrdie(dwarf, sym.value, &cu) != nil ? cu : nil
         }
-        let cached: Dwarf_Off? = lock.with { unitCache[file] }
+        let cached: Dwarf_Off? = lock.withLock { _ in unitCache[file] }
         if let off = cached { return dwarf_offdie(dwarf, off, &cu) != nil ? cu : nil }
         // CU headers only: each unit's root DIE, not its contents. The pages of .debug_info and
         // .debug_abbrev passed on the way are given back every 64 units (libdw keeps what it
@@ -248,7 +249,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
                 let name = String(cString: n)
                 if name == file || name.hasSuffix("/" + file) {
                     let found = off + Dwarf_Off(headerSize)
-                    lock.with { unitCache[file] = found }
+                    lock.withLock { _ in unitCache[file] = found }
                     return cu
                 }
             }
@@ -313,3 +314,16 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     }
 }
 
+
+/// The debug vmlinux could not be used.
+public enum DWARFError: ToolError {
+    case cannotOpen(path: String, reason: String)
+    case notDebugInfo(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let p, let r): "\(p): cannot open: \(r)"
+        case .notDebugInfo(let p, let r): "\(p): \(r)"
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import ITSLayout
 /// Checks that need the whole graph: the LPI state in the property and pending tables, the
 /// redistributor registers, and entries at the limits of their tables (its-formats.md §1.8,
 /// §3.3, §6). The walk's own findings cover the structure and the KVM restore rules.

@@ -1,3 +1,4 @@
+import ITSLayout
 /// Differences between two routing graphs, keyed by (ITS base, DeviceID, EventID) — never by
 /// LPI or Linux irq: a rebound device can take over another device's freed LPIs (kvm-prepost/b).
 public struct RouteDiff: Sendable {
