@@ -36,13 +36,12 @@ public struct HostileImage: Sendable {
                   GICRPropBaser(rawValue: w[5]).physicalAddress.rawValue] {
             image.write(b, bytes: Array(body.prefix(65536)))
         }
-        let mask44: UInt64 = (1 << 44) - 1
         var i = 0
         while i + 8 <= min(body.count, 512) {
             let v = body.loadLE(at: i, count: 8)
-            let level2: UInt64 = v & 0x000F_FFFF_FFFF_F000
-            let qemuITT: UInt64 = (v >> 6 & mask44) << 8
-            let kvmITT: UInt64 = (v >> 5 & mask44) << 8
+            let level2 = Level1Entry.addressField.inPlace(v)
+            let qemuITT = QEMUFormat.DTE.ittAddress.extract(v) << 8
+            let kvmITT = KVMFormat.DTE.ittAddress.extract(v) << 8
             for a in [level2, qemuITT, kvmITT] where a != 0 && image.chunks.count < 64 {
                 image.write(a, bytes: Array(body.prefix(4096)))
             }

@@ -74,7 +74,8 @@ public struct DriverView: Sendable {
             for (i, v) in n.basers.prefix(8).enumerated() { r.baser[i] = Sourced(GITSBaser(rawValue: v), p("tables[\(i)].val")) }
             if let q = n.commandQueue {
                 // The driver allocates a 64 KiB queue (ITS_CMD_QUEUE_SZ): Valid | PA[51:12] | Size 15.
-                r.cbaser = Sourced(GITSCBaser(rawValue: 1 << 63 | q.rawValue & 0x000F_FFFF_FFFF_F000 | 15), p("cmd_base"))
+                let f = GITSCBaser.Fields.self
+                r.cbaser = Sourced(GITSCBaser(rawValue: f.valid.insert(1, into: f.size.insert(15, into: f.physicalAddress.inPlace(q.rawValue)))), p("cmd_base"))
                 if let w = n.commandWriteOffset {
                     r.cwriter = Sourced(GITSCommandOffset(rawValue: w), p("cmd_write"))
                 }
@@ -85,8 +86,8 @@ public struct DriverView: Sendable {
             var rd = RedistributorState(cpu: UInt32(c))
             if let prop = propTable {
                 // IDbits is the number of ID bits − 1; PA[51:12] (its-formats.md, GICR_PROPBASER).
-                let idBits = (lpiIDBits ?? 16) &- 1 & 0x1F
-                rd.propbaser = Sourced(GICRPropBaser(rawValue: prop.rawValue & 0x000F_FFFF_FFFF_F000 | idBits),
+                let idBits = (lpiIDBits ?? 16) &- 1
+                rd.propbaser = Sourced(GICRPropBaser(rawValue: GICRPropBaser.Fields.idBits.insert(idBits, into: GICRPropBaser.Fields.physicalAddress.inPlace(prop.rawValue))),
                                        Provenance(.guestKernel, "gic_rdists->prop_table_pa"))
             }
             if let pend = pendingTables.first(where: { $0.cpu == UInt32(c) }) {

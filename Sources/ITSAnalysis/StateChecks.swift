@@ -80,7 +80,7 @@ public enum StateChecks {
             guard let d = c.deviceID else { continue }
             switch c.opcode {
             case 0x08:  // MAPD: V=0 unmaps the device and forgets its events
-                let valid = c.words[2] >> 63 & 1 == 1
+                let valid = ITSCommand.Fields.valid.extract(c.words) == 1
                 deviceMapped[d] = valid
                 eventMapped = eventMapped.filter { $0.key[0] != d.rawValue }
             case 0x0A, 0x0B:

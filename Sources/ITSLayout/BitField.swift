@@ -17,6 +17,10 @@ public struct BitField: Sendable, Hashable {
     public var mask: UInt64 { width >= 64 ? UInt64.max : (UInt64(1) << UInt64(width)) - 1 }
 
     public func extract(_ value: UInt64) -> UInt64 { (value >> UInt64(low)) & mask }
+    /// A one-bit field is set (or any bit of a wider one).
+    public func isSet(_ value: UInt64) -> Bool { extract(value) != 0 }
+    /// The field's bits in place, the others cleared (an address field kept at its position).
+    public func inPlace(_ value: UInt64) -> UInt64 { value & (mask << UInt64(low)) }
     public func insert(_ field: UInt64, into value: UInt64) -> UInt64 {
         (value & ~(mask << UInt64(low))) | ((field & mask) << UInt64(low))
     }

@@ -39,16 +39,17 @@ public struct InterruptTranslationEntry: Sendable, Hashable {
 
 /// A level-1 entry of a two-level table (its-formats.md §1.7).
 public struct Level1Entry: Sendable, Hashable {
+    public static let validField = BitField("Valid", 63, 63)
+    public static let addressField = BitField("Physical_Address", 51, 12)
     public static let layout = BitLayout(
-        name: "L1 entry", source: "its-formats.md §1.7", byteCount: 8,
-        fields: [BitField("Valid", 63, 63), BitField("Physical_Address", 51, 12)])
+        name: "L1 entry", source: "its-formats.md §1.7", byteCount: 8, fields: [validField, addressField])
 
     public var raw: UInt64
     public init(raw: UInt64) { self.raw = raw }
-    public var valid: Bool { raw >> 63 & 1 == 1 }
+    public var valid: Bool { Self.validField.isSet(raw) }
     /// Bits [51:12]; the caller checks alignment against the page size (§1.7: KVM masks
     /// [51:16], QEMU 6.2 masked [50:0]; [51:12] then an alignment check covers both).
-    public var level2Address: GuestPhysicalAddress { GuestPhysicalAddress(raw & 0x000F_FFFF_FFFF_F000) }
+    public var level2Address: GuestPhysicalAddress { GuestPhysicalAddress(Self.addressField.inPlace(raw)) }
 }
 
 /// The entry formats a table can be written in.

@@ -15,40 +15,57 @@ public enum KVMFormat {
     /// KVM accepts 16 DeviceID and EventID bits and 16-bit ICIDs (`vgic_its_check_id`).
     public static let idBits: UInt64 = 16
 
-    public static let dteLayout = BitLayout(
-        name: "KVM DTE", source: "its-formats.md §1.10", byteCount: 8,
-        fields: [
-            BitField("V", 63, 63), BitField("next", 62, 49),
-            BitField("ITT_addr", 48, 5), BitField("Size", 4, 0),
-        ])
-    public static let cteLayout = BitLayout(
-        name: "KVM CTE", source: "its-formats.md §1.10", byteCount: 8,
-        fields: [BitField("V", 63, 63), BitField("RDBase", 51, 16), BitField("ICID", 15, 0)])
-    public static let iteLayout = BitLayout(
-        name: "KVM ITE", source: "its-formats.md §1.10", byteCount: 8,
-        fields: [BitField("next", 63, 48), BitField("pINTID", 47, 16), BitField("ICID", 15, 0)])
+    /// DTE fields (`KVM_ITS_DTE_*`).
+    public enum DTE {
+        public static let valid = BitField("V", 63, 63)
+        public static let next = BitField("next", 62, 49)
+        /// Address bits [51:8]: the ITT is 256-byte aligned.
+        public static let ittAddress = BitField("ITT_addr", 48, 5)
+        /// EventID bits − 1.
+        public static let size = BitField("Size", 4, 0)
+        public static let layout = BitLayout(name: "KVM DTE", source: "its-formats.md §1.10", byteCount: 8,
+                                             fields: [valid, next, ittAddress, size])
+    }
+    /// CTE fields (`KVM_ITS_CTE_*`). KVM writes a 32-bit target shifted by 16 and reads back
+    /// `(u32)(val >> 16)`; the layout names the architectural RDBase width.
+    public enum CTE {
+        public static let valid = BitField("V", 63, 63)
+        public static let rdBase = BitField("RDBase", 51, 16)
+        public static let icid = BitField("ICID", 15, 0)
+        public static let layout = BitLayout(name: "KVM CTE", source: "its-formats.md §1.10", byteCount: 8,
+                                             fields: [valid, rdBase, icid])
+    }
+    /// ITE fields (`KVM_ITS_ITE_*`). No valid bit: pINTID 0 means invalid.
+    public enum ITE {
+        public static let next = BitField("next", 63, 48)
+        public static let pINTID = BitField("pINTID", 47, 16)
+        public static let icid = BitField("ICID", 15, 0)
+        public static let layout = BitLayout(name: "KVM ITE", source: "its-formats.md §1.10", byteCount: 8,
+                                             fields: [next, pINTID, icid])
+    }
+
+    public static var dteLayout: BitLayout { DTE.layout }
+    public static var cteLayout: BitLayout { CTE.layout }
+    public static var iteLayout: BitLayout { ITE.layout }
 
     public static func decodeDTE(_ raw: UInt64) -> DeviceTableEntry {
         DeviceTableEntry(
-            raw: raw, valid: raw >> 63 & 1 == 1,
-            // ITT_addr holds address bits [51:8]: the ITT is 256-byte aligned.
-            ittAddress: GuestPhysicalAddress((raw >> 5 & ((1 << 44) - 1)) << 8),
-            eventIDBits: (raw & 0x1F) + 1,
-            next: raw >> 49 & 0x3FFF)
+            raw: raw, valid: DTE.valid.isSet(raw),
+            ittAddress: GuestPhysicalAddress(DTE.ittAddress.extract(raw) << 8),
+            eventIDBits: DTE.size.extract(raw) + 1,
+            next: DTE.next.extract(raw))
     }
 
     public static func decodeCTE(_ raw: UInt64) -> CollectionTableEntry {
-        // KVM writes a 32-bit target shifted by 16 and reads back `(u32)(val >> 16)`.
         CollectionTableEntry(
-            raw: raw, valid: raw >> 63 & 1 == 1, icid: ICID(UInt32(raw & 0xFFFF)),
-            rdBase: raw >> 16 & 0xF_FFFF_FFFF)
+            raw: raw, valid: CTE.valid.isSet(raw), icid: ICID(UInt32(CTE.icid.extract(raw))),
+            rdBase: CTE.rdBase.extract(raw))
     }
 
     public static func decodeITE(_ raw: UInt64) -> InterruptTranslationEntry {
-        let lpi = UInt32(truncatingIfNeeded: raw >> 16)
-        // No valid bit: pINTID 0 means invalid.
+        let lpi = UInt32(truncatingIfNeeded: ITE.pINTID.extract(raw))
         return InterruptTranslationEntry(
-            raw: [raw], valid: lpi != 0, lpi: LPI(lpi), icid: ICID(UInt32(raw & 0xFFFF)),
-            physical: true, next: raw >> 48, writtenByQEMU62: false)
+            raw: [raw], valid: lpi != 0, lpi: LPI(lpi), icid: ICID(UInt32(ITE.icid.extract(raw))),
+            physical: true, next: ITE.next.extract(raw), writtenByQEMU62: false)
     }
 }

@@ -10,7 +10,7 @@ extension Walk {
         reader.scan(base: g.base, count: g.tableBytes / 8, entrySize: 8, what: "collection table") {
             i, bytes, off in
             let raw = bytes.loadLE(at: off, count: 8)
-            if raw >> 63 & 1 == 1 { rows.append((i, raw)) }
+            if KVMFormat.CTE.valid.isSet(raw) { rows.append((i, raw)) }
         }
         var expected: UInt64 = 0
         var ended = false
@@ -45,7 +45,7 @@ extension Walk {
             var walked: Set<GuestPhysicalAddress> = []
             var index: UInt64 = 0
             while index < g.slotCount, !reader.exhausted {
-                index += reader.invalidRun(from: GuestPhysicalAddress(g.base.rawValue &+ index * 8), count: g.slotCount - index, validMask: 1 << 63)
+                index += reader.invalidRun(from: GuestPhysicalAddress(g.base.rawValue &+ index * 8), count: g.slotCount - index, validMask: Level1Entry.validField.inPlace(.max))
                 guard index < g.slotCount else { break }
                 guard let a = g.base.adding(index * 8),
                     let bytes = reader.entry(a, size: 8, what: "device level-1 table")
@@ -55,9 +55,9 @@ extension Walk {
                     let page = GuestPhysicalAddress(l1.level2Address.rawValue / g.pageSize * g.pageSize)
                     if !walked.contains(page) {
                         walked.insert(page)
-                        let r = kvmScanDTEs(&state, base: page, length: g.pageSize,
-                                            startID: index * g.entriesPerPage, into: &t)
-                        if r <= 0 { break }  // 0: `next = 0`, the last device; < 0: restore error
+                        let end = kvmScanDTEs(&state, base: page, length: g.pageSize,
+                                              startID: index * g.entriesPerPage, into: &t)
+                        if end != .ranPastEnd { break }
                     }
                 }
                 index += 1
@@ -66,7 +66,7 @@ extension Walk {
             _ = kvmScanDTEs(&state, base: g.base, length: g.tableBytes, startID: 0, into: &t)
         }
 
-        let valid = allValidEntries(g, what: "device table", level1: &t.deviceLevel1) { $0 >> 63 & 1 == 1 }
+        let valid = allValidEntries(g, what: "device table", level1: &t.deviceLevel1) { KVMFormat.DTE.valid.isSet($0) }
         for (id, address, raw) in valid where !state.reached.contains(id) {
             guard countEntry(), !reader.exhausted else { break }
             let deviceID = DeviceID(UInt32(truncatingIfNeeded: id))
@@ -81,17 +81,32 @@ extension Walk {
         }
     }
 
+    /// How `scan_its_table()` ended over one flat table or level-2 page.
+    enum ScanEnd: Equatable {
+        /// A DTE with `next = 0`: the last device.
+        case lastEntry
+        /// The walk stepped past the table or page: the next level-1 entry goes on.
+        case ranPastEnd
+        /// KVM's read would fail (an absent page, the walk's budget): the restore stops.
+        case failed
+    }
+
+    /// What visiting one DTE tells the scan.
+    enum VisitStep {
+        case advance(UInt64)
+        case end(ScanEnd)
+    }
+
     /// `scan_its_table()` over one flat table or level-2 page: an invalid entry advances by one,
-    /// a valid one by its `next`; returns 0 at `next = 0`, 1 when the walk ran past the end,
-    /// < 0 when KVM's read would fail.
+    /// a valid one by its `next`.
     mutating func kvmScanDTEs(_ s: inout KVMDeviceWalk, base: GuestPhysicalAddress, length: UInt64,
-                              startID: UInt64, into t: inout ITSTables) -> Int
+                              startID: UInt64, into t: inout ITSTables) -> ScanEnd
     {
         var offset: UInt64 = 0
         var id = startID
         while !reader.exhausted {
             // Invalid DTEs advance the walk by one each: skip the run in one go.
-            let run = reader.invalidRun(from: GuestPhysicalAddress(base.rawValue &+ offset), count: (length - offset) / 8, validMask: 1 << 63)
+            let run = reader.invalidRun(from: GuestPhysicalAddress(base.rawValue &+ offset), count: (length - offset) / 8, validMask: KVMFormat.DTE.valid.inPlace(.max))
             if run > 0 {
                 if let landing = s.expectedLanding, landing >= id, landing < id + run {
                     findings.add("kvm-next-lands-invalid") { Finding("kvm-next-lands-invalid", address: GuestPhysicalAddress(base.rawValue &+ offset &+ (landing - id) * 8),
@@ -101,32 +116,35 @@ extension Walk {
                 s.expectedLanding = nil
                 offset += run * 8
                 id += run
-                if offset >= length { return 1 }
+                if offset >= length { return .ranPastEnd }
             }
             guard let a = base.adding(offset),
                 let bytes = reader.entry(a, size: 8, what: "device table")
-            else { return -1 }
-            let step = kvmVisitDTE(&s, id: id, address: a, raw: bytes.loadLE(at: 0, count: 8),
-                                   pageStart: startID, into: &t)
-            if step <= 0 { return step }
-            let byteOffset = UInt64(step) * 8
-            if byteOffset >= length - offset { return 1 }
+            else { return .failed }
+            let visit = kvmVisitDTE(&s, id: id, address: a, raw: bytes.loadLE(at: 0, count: 8),
+                                    pageStart: startID, into: &t)
+            guard case .advance(let step) = visit else {
+                if case .end(let end) = visit { return end }
+                return .failed
+            }
+            let byteOffset = step * 8
+            if byteOffset >= length - offset { return .ranPastEnd }
             offset += byteOffset
-            id += UInt64(step)
+            id += step
         }
-        return -1
+        return .failed
     }
 
     mutating func kvmVisitDTE(_ s: inout KVMDeviceWalk, id: UInt64, address: GuestPhysicalAddress,
-                              raw: UInt64, pageStart: UInt64, into t: inout ITSTables) -> Int
+                              raw: UInt64, pageStart: UInt64, into t: inout ITSTables) -> VisitStep
     {
         let dte = KVMFormat.decodeDTE(raw)
         let deviceID = DeviceID(UInt32(truncatingIfNeeded: id))
         // kvmScanDTEs steps over invalid entries (and reports a `next` landing on one) before
         // it visits: only valid DTEs arrive here.
-        guard dte.valid else { return 1 }
+        guard dte.valid else { return .advance(1) }
         s.expectedLanding = nil
-        guard countEntry() else { return -1 }
+        guard countEntry() else { return .end(.failed) }
         var status = EntryStatus.live
         if id >= s.geometry.idLimit {
             status = .rejected
@@ -139,13 +157,13 @@ extension Walk {
         t.devices.append(DeviceSlot(deviceID: deviceID, address: address, dte: dte, status: status,
                                     itt: itt, ittEntries: entries, ittExtent: extent))
         let next = dte.next ?? 0
-        if next == 0 { return 0 }
+        if next == 0 { return .end(.lastEntry) }
         if s.geometry.indirect, (id - pageStart) + next >= s.geometry.entriesPerPage {
             findings.add("kvm-next-leaves-page") { Finding("kvm-next-leaves-page", address: address, deviceID: deviceID,
                 "device \(deviceID): next = \(next)\(next == KVMFormat.maxDeviceOffset ? " (capped)" : "") leaves its level-2 page; the restore walk goes on with the next level-1 entry (kernels without 54e1881ea051 read past the page)") }
         }
         if next < KVMFormat.maxDeviceOffset { s.expectedLanding = id + next }
-        return Int(next)
+        return .advance(next)
     }
 
     /// `vgic_its_restore_itt()`: the ITEs KVM's restore reaches, then every other valid ITE

@@ -32,7 +32,7 @@ extension Walk {
     }
 
     mutating func qemuCollections(_ g: TableGeometry, into t: inout ITSTables) {
-        let valid = allValidEntries(g, what: "collection table", level1: &t.collectionLevel1) { $0 & 1 == 1 }
+        let valid = allValidEntries(g, what: "collection table", level1: &t.collectionLevel1) { QEMUFormat.CTE.valid.isSet($0) }
         for (id, address, raw) in valid {
             guard countEntry() else { break }
             t.collections.append(CollectionSlot(icid: ICID(UInt32(truncatingIfNeeded: id)), address: address,
@@ -41,7 +41,7 @@ extension Walk {
     }
 
     mutating func qemuDevices(_ g: TableGeometry, into t: inout ITSTables) {
-        let valid = allValidEntries(g, what: "device table", level1: &t.deviceLevel1) { $0 & 1 == 1 }
+        let valid = allValidEntries(g, what: "device table", level1: &t.deviceLevel1) { QEMUFormat.DTE.valid.isSet($0) }
         for (id, address, raw) in valid {
             guard countEntry(), !reader.exhausted else { break }
             let deviceID = DeviceID(UInt32(truncatingIfNeeded: id))

@@ -36,25 +36,34 @@ public struct GITSBaser: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
+    public enum Fields {
+        public static let valid = BitField("Valid", 63, 63)
+        public static let indirect = BitField("Indirect", 62, 62)
+        public static let innerCache = BitField("InnerCache", 61, 59)
+        public static let type = BitField("Type", 58, 56)
+        public static let outerCache = BitField("OuterCache", 55, 53)
+        public static let entrySize = BitField("Entry_Size", 52, 48)
+        public static let physicalAddress = BitField("Physical_Address", 47, 12)
+        /// With 64 KiB pages, bits [15:12] of the address field hold PA[51:48] (§1.6, Example C).
+        public static let physicalAddressHigh = BitField("PA[51:48]", 15, 12)
+        public static let shareability = BitField("Shareability", 11, 10)
+        public static let pageSize = BitField("Page_Size", 9, 8)
+        public static let size = BitField("Size", 7, 0)
+    }
     public static let layout = BitLayout(
         name: "GITS_BASER", source: "its-formats.md §1.6", byteCount: 8,
-        fields: [
-            BitField("Valid", 63, 63), BitField("Indirect", 62, 62),
-            BitField("InnerCache", 61, 59), BitField("Type", 58, 56),
-            BitField("OuterCache", 55, 53), BitField("Entry_Size", 52, 48),
-            BitField("Physical_Address", 47, 12), BitField("Shareability", 11, 10),
-            BitField("Page_Size", 9, 8), BitField("Size", 7, 0),
-        ])
+        fields: [Fields.valid, Fields.indirect, Fields.innerCache, Fields.type, Fields.outerCache, Fields.entrySize,
+                 Fields.physicalAddress, Fields.shareability, Fields.pageSize, Fields.size])
 
-    public var valid: Bool { rawValue >> 63 & 1 == 1 }
-    public var indirect: Bool { rawValue >> 62 & 1 == 1 }
-    public var type: BaserType { BaserType(rawValue: rawValue >> 56 & 7) ?? .unimplemented }
+    public var valid: Bool { Fields.valid.isSet(rawValue) }
+    public var indirect: Bool { Fields.indirect.isSet(rawValue) }
+    public var type: BaserType { BaserType(rawValue: Fields.type.extract(rawValue)) ?? .unimplemented }
     /// Bytes per entry (the field holds size − 1).
-    public var entrySize: UInt64 { (rawValue >> 48 & 0x1F) + 1 }
-    public var shareability: UInt64 { rawValue >> 10 & 3 }
+    public var entrySize: UInt64 { Fields.entrySize.extract(rawValue) + 1 }
+    public var shareability: UInt64 { Fields.shareability.extract(rawValue) }
     /// Page_Size 3 is reserved; QEMU 6.2 treated it as 64 KiB (§1.6). Nil for 3.
     public var pageSize: PageSize? {
-        switch rawValue >> 8 & 3 {
+        switch Fields.pageSize.extract(rawValue) {
         case 0: .size4K
         case 1: .size16K
         case 2: .size64K
@@ -62,15 +71,16 @@ public struct GITSBaser: RawRepresentable, Hashable, Sendable {
         }
     }
     /// Number of pages (the field holds pages − 1); for an indirect table, of the level-1 table.
-    public var pages: UInt64 { (rawValue & 0xFF) + 1 }
+    public var pages: UInt64 { Fields.size.extract(rawValue) + 1 }
 
     /// The table base. With 64 KiB pages bits [15:12] hold PA[51:48] (§1.6, Example C).
     public var physicalAddress: GuestPhysicalAddress {
+        let address = Fields.physicalAddress.inPlace(rawValue)
         if pageSize == .size64K {
-            return GuestPhysicalAddress(
-                (rawValue & 0x0000_FFFF_FFFF_0000) | ((rawValue >> 12 & 0xF) << 48))
+            return GuestPhysicalAddress(address & ~Fields.physicalAddressHigh.inPlace(.max)
+                                        | Fields.physicalAddressHigh.extract(rawValue) << 48)
         }
-        return GuestPhysicalAddress(rawValue & 0x0000_FFFF_FFFF_F000)
+        return GuestPhysicalAddress(address)
     }
 
     /// Table (or level-1 table) size in bytes: at most 256 × 64 KiB, so never overflows.
@@ -84,28 +94,36 @@ public struct GITSTyper: RawRepresentable, Hashable, Sendable {
 
     public static let layout = BitLayout(
         name: "GITS_TYPER", source: "its-formats.md §1.4", byteCount: 8,
-        fields: [
-            BitField("VMOVP", 37, 37), BitField("CIL", 36, 36), BitField("CIDbits", 35, 32),
-            BitField("HCC", 31, 24), BitField("PTA", 19, 19), BitField("SEIS", 18, 18),
-            BitField("Devbits", 17, 13), BitField("IDbits", 12, 8),
-            BitField("ITT_entry_size", 7, 4), BitField("Virtual", 1, 1),
-            BitField("Physical", 0, 0),
-        ])
+        fields: [Fields.vmovp, Fields.cil, Fields.cidBits, Fields.hcc, Fields.pta, Fields.seis, Fields.devBits,
+                 Fields.idBits, Fields.ittEntrySize, Fields.virtual, Fields.physical])
+    public enum Fields {
+        public static let vmovp = BitField("VMOVP", 37, 37)
+        public static let cil = BitField("CIL", 36, 36)
+        public static let cidBits = BitField("CIDbits", 35, 32)
+        public static let hcc = BitField("HCC", 31, 24)
+        public static let pta = BitField("PTA", 19, 19)
+        public static let seis = BitField("SEIS", 18, 18)
+        public static let devBits = BitField("Devbits", 17, 13)
+        public static let idBits = BitField("IDbits", 12, 8)
+        public static let ittEntrySize = BitField("ITT_entry_size", 7, 4)
+        public static let virtual = BitField("Virtual", 1, 1)
+        public static let physical = BitField("Physical", 0, 0)
+    }
 
-    public var physical: Bool { rawValue & 1 == 1 }
-    public var virtual: Bool { rawValue >> 1 & 1 == 1 }
+    public var physical: Bool { Fields.physical.isSet(rawValue) }
+    public var virtual: Bool { Fields.virtual.isSet(rawValue) }
     /// Bytes per ITT entry (the field holds size − 1).
-    public var ittEntrySize: UInt64 { (rawValue >> 4 & 0xF) + 1 }
+    public var ittEntrySize: UInt64 { Fields.ittEntrySize.extract(rawValue) + 1 }
     /// EventID bits (the field holds bits − 1).
-    public var eventIDBits: UInt64 { (rawValue >> 8 & 0x1F) + 1 }
+    public var eventIDBits: UInt64 { Fields.idBits.extract(rawValue) + 1 }
     /// DeviceID bits (the field holds bits − 1).
-    public var deviceIDBits: UInt64 { (rawValue >> 13 & 0x1F) + 1 }
+    public var deviceIDBits: UInt64 { Fields.devBits.extract(rawValue) + 1 }
     /// Physical Target Addresses: RDbase is a redistributor address (1) or a processor number (0).
-    public var pta: Bool { rawValue >> 19 & 1 == 1 }
-    public var hcc: UInt64 { rawValue >> 24 & 0xFF }
-    public var cil: Bool { rawValue >> 36 & 1 == 1 }
+    public var pta: Bool { Fields.pta.isSet(rawValue) }
+    public var hcc: UInt64 { Fields.hcc.extract(rawValue) }
+    public var cil: Bool { Fields.cil.isSet(rawValue) }
     /// ICID bits: CIDbits + 1 when CIL = 1, else 16.
-    public var collectionIDBits: UInt64 { cil ? (rawValue >> 32 & 0xF) + 1 : 16 }
+    public var collectionIDBits: UInt64 { cil ? Fields.cidBits.extract(rawValue) + 1 : 16 }
 }
 
 /// GITS_IIDR (its-formats.md §1.3).
@@ -115,15 +133,18 @@ public struct GITSIIDR: RawRepresentable, Hashable, Sendable {
 
     public static let layout = BitLayout(
         name: "GITS_IIDR", source: "its-formats.md §1.3", byteCount: 4,
-        fields: [
-            BitField("ProductID", 31, 24), BitField("Variant", 19, 16),
-            BitField("Revision", 15, 12), BitField("Implementer", 11, 0),
-        ])
+        fields: [Fields.productID, Fields.variant, Fields.revision, Fields.implementer])
+    public enum Fields {
+        public static let productID = BitField("ProductID", 31, 24)
+        public static let variant = BitField("Variant", 19, 16)
+        public static let revision = BitField("Revision", 15, 12)
+        public static let implementer = BitField("Implementer", 11, 0)
+    }
 
-    public var implementer: UInt64 { rawValue & 0xFFF }
-    public var revision: UInt64 { rawValue >> 12 & 0xF }
-    public var variant: UInt64 { rawValue >> 16 & 0xF }
-    public var productID: UInt64 { rawValue >> 24 & 0xFF }
+    public var implementer: UInt64 { Fields.implementer.extract(rawValue) }
+    public var revision: UInt64 { Fields.revision.extract(rawValue) }
+    public var variant: UInt64 { Fields.variant.extract(rawValue) }
+    public var productID: UInt64 { Fields.productID.extract(rawValue) }
     /// `PRODUCT_ID_KVM` = 'K' (its-formats.md §1.10 "ABI revision reporting").
     public static let kvmProductID: UInt64 = 0x4B
 }
@@ -135,13 +156,16 @@ public struct GITSCTLR: RawRepresentable, Hashable, Sendable {
 
     public static let layout = BitLayout(
         name: "GITS_CTLR", source: "its-formats.md §1.2", byteCount: 4,
-        fields: [
-            BitField("Quiescent", 31, 31), BitField("ITS_Number", 7, 4),
-            BitField("ImDe", 1, 1), BitField("Enabled", 0, 0),
-        ])
+        fields: [Fields.quiescent, Fields.itsNumber, Fields.imDe, Fields.enabled])
+    public enum Fields {
+        public static let quiescent = BitField("Quiescent", 31, 31)
+        public static let itsNumber = BitField("ITS_Number", 7, 4)
+        public static let imDe = BitField("ImDe", 1, 1)
+        public static let enabled = BitField("Enabled", 0, 0)
+    }
 
-    public var enabled: Bool { rawValue & 1 == 1 }
-    public var quiescent: Bool { rawValue >> 31 & 1 == 1 }
+    public var enabled: Bool { Fields.enabled.isSet(rawValue) }
+    public var quiescent: Bool { Fields.quiescent.isSet(rawValue) }
 }
 
 /// GITS_CBASER (its-formats.md §1.5).
@@ -151,18 +175,21 @@ public struct GITSCBaser: RawRepresentable, Hashable, Sendable {
 
     public static let layout = BitLayout(
         name: "GITS_CBASER", source: "its-formats.md §1.5", byteCount: 8,
-        fields: [
-            BitField("Valid", 63, 63), BitField("InnerCache", 61, 59),
-            BitField("OuterCache", 55, 53), BitField("Physical_Address", 51, 12),
-            BitField("Shareability", 11, 10), BitField("Size", 7, 0),
-        ])
-
-    public var valid: Bool { rawValue >> 63 & 1 == 1 }
-    public var physicalAddress: GuestPhysicalAddress {
-        GuestPhysicalAddress(rawValue & 0x000F_FFFF_FFFF_F000)
+        fields: [Fields.valid, Fields.innerCache, Fields.outerCache, Fields.physicalAddress, Fields.shareability,
+                 Fields.size])
+    public enum Fields {
+        public static let valid = BitField("Valid", 63, 63)
+        public static let innerCache = BitField("InnerCache", 61, 59)
+        public static let outerCache = BitField("OuterCache", 55, 53)
+        public static let physicalAddress = BitField("Physical_Address", 51, 12)
+        public static let shareability = BitField("Shareability", 11, 10)
+        public static let size = BitField("Size", 7, 0)
     }
+
+    public var valid: Bool { Fields.valid.isSet(rawValue) }
+    public var physicalAddress: GuestPhysicalAddress { GuestPhysicalAddress(Fields.physicalAddress.inPlace(rawValue)) }
     /// Queue size in bytes: (Size + 1) × 4 KiB.
-    public var queueBytes: UInt64 { ((rawValue & 0xFF) + 1) * 4096 }
+    public var queueBytes: UInt64 { (Fields.size.extract(rawValue) + 1) * 4096 }
 }
 
 /// GITS_CWRITER / GITS_CREADR: byte offset of a command slot in [19:5] (its-formats.md §1.5).
@@ -170,16 +197,20 @@ public struct GITSCommandOffset: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
+    public enum Fields {
+        /// The slot's byte offset, bits [19:5] in place.
+        public static let offset = BitField("Offset", 19, 5)
+        public static let retry = BitField("Retry", 0, 0)
+        public static let stalled = BitField("Stalled", 0, 0)
+    }
     public static let writerLayout = BitLayout(
-        name: "GITS_CWRITER", source: "its-formats.md §1.5", byteCount: 8,
-        fields: [BitField("Offset", 19, 5), BitField("Retry", 0, 0)])
+        name: "GITS_CWRITER", source: "its-formats.md §1.5", byteCount: 8, fields: [Fields.offset, Fields.retry])
     public static let readerLayout = BitLayout(
-        name: "GITS_CREADR", source: "its-formats.md §1.5", byteCount: 8,
-        fields: [BitField("Offset", 19, 5), BitField("Stalled", 0, 0)])
+        name: "GITS_CREADR", source: "its-formats.md §1.5", byteCount: 8, fields: [Fields.offset, Fields.stalled])
 
-    public var offset: UInt64 { rawValue & 0xF_FFE0 }
-    /// Retry (CWRITER) or Stalled (CREADR).
-    public var flag: Bool { rawValue & 1 == 1 }
+    public var offset: UInt64 { Fields.offset.inPlace(rawValue) }
+    /// Retry (CWRITER) or Stalled (CREADR): the same bit.
+    public var flag: Bool { Fields.retry.isSet(rawValue) }
 }
 
 /// GICR_PROPBASER (its-formats.md §1.8).
@@ -189,17 +220,18 @@ public struct GICRPropBaser: RawRepresentable, Hashable, Sendable {
 
     public static let layout = BitLayout(
         name: "GICR_PROPBASER", source: "its-formats.md §1.8", byteCount: 8,
-        fields: [
-            BitField("OuterCache", 58, 56), BitField("Physical_Address", 51, 12),
-            BitField("Shareability", 11, 10), BitField("InnerCache", 9, 7),
-            BitField("IDbits", 4, 0),
-        ])
+        fields: [Fields.outerCache, Fields.physicalAddress, Fields.shareability, Fields.innerCache, Fields.idBits])
+    public enum Fields {
+        public static let outerCache = BitField("OuterCache", 58, 56)
+        public static let physicalAddress = BitField("Physical_Address", 51, 12)
+        public static let shareability = BitField("Shareability", 11, 10)
+        public static let innerCache = BitField("InnerCache", 9, 7)
+        public static let idBits = BitField("IDbits", 4, 0)
+    }
 
     /// INTID bits (the field holds bits − 1).
-    public var idBits: UInt64 { (rawValue & 0x1F) + 1 }
-    public var physicalAddress: GuestPhysicalAddress {
-        GuestPhysicalAddress(rawValue & 0x000F_FFFF_FFFF_F000)
-    }
+    public var idBits: UInt64 { Fields.idBits.extract(rawValue) + 1 }
+    public var physicalAddress: GuestPhysicalAddress { GuestPhysicalAddress(Fields.physicalAddress.inPlace(rawValue)) }
     /// One past the largest INTID the property table covers: 2^(IDbits+1).
     public var intidLimit: UInt64 { UInt64(1) << idBits }
 }
@@ -211,14 +243,27 @@ public struct GICRPendBaser: RawRepresentable, Hashable, Sendable {
 
     public static let layout = BitLayout(
         name: "GICR_PENDBASER", source: "its-formats.md §1.8", byteCount: 8,
-        fields: [
-            BitField("PTZ", 62, 62), BitField("OuterCache", 58, 56),
-            BitField("Physical_Address", 51, 16), BitField("Shareability", 11, 10),
-            BitField("InnerCache", 9, 7),
-        ])
-
-    public var ptz: Bool { rawValue >> 62 & 1 == 1 }
-    public var physicalAddress: GuestPhysicalAddress {
-        GuestPhysicalAddress(rawValue & 0x000F_FFFF_FFFF_0000)
+        fields: [Fields.ptz, Fields.outerCache, Fields.physicalAddress, Fields.shareability, Fields.innerCache])
+    public enum Fields {
+        public static let ptz = BitField("PTZ", 62, 62)
+        public static let outerCache = BitField("OuterCache", 58, 56)
+        public static let physicalAddress = BitField("Physical_Address", 51, 16)
+        public static let shareability = BitField("Shareability", 11, 10)
+        public static let innerCache = BitField("InnerCache", 9, 7)
     }
+
+    public var ptz: Bool { Fields.ptz.isSet(rawValue) }
+    public var physicalAddress: GuestPhysicalAddress { GuestPhysicalAddress(Fields.physicalAddress.inPlace(rawValue)) }
+}
+
+/// One byte of the LPI configuration table, at PROPBASER.PA + (LPI − 8192) (its-formats.md §1.8
+/// "LPI configuration table").
+public enum LPIProperty {
+    /// Priority [7:2] in place: the two low bits are implied 0 (KVM uses `prop & 0xFC`).
+    public static let priority = BitField("Priority", 7, 2)
+    /// RES1 in GICv3 (Linux: `LPI_PROP_GROUP1`).
+    public static let group1 = BitField("Group1", 1, 1)
+    public static let enable = BitField("Enable", 0, 0)
+    public static let layout = BitLayout(name: "LPI property", source: "its-formats.md §1.8", byteCount: 1,
+                                         fields: [priority, group1, enable])
 }

@@ -111,8 +111,8 @@ public struct RoutingGraph: Sendable {
             } else if let a = prop.physicalAddress.adding(lpi - UInt64(LPI.first)),
                 let b = reader.read(a, count: 1, what: "LPI \(r.lpi) property byte", deviceID: r.deviceID)
             {
-                r.enabled = b[0] & 1 == 1
-                r.priority = b[0] & 0xFC
+                r.enabled = LPIProperty.enable.isSet(UInt64(b[0]))
+                r.priority = UInt8(LPIProperty.priority.inPlace(UInt64(b[0])))
             }
         } else if lpi < UInt64(LPI.first) {
             findings.add("lpi-out-of-range") { Finding("lpi-out-of-range", address: r.iteAddress, deviceID: r.deviceID,
