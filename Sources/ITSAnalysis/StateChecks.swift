@@ -12,18 +12,18 @@ public enum StateChecks {
         var findings = FindingList()
         if let queue { findings.add(contentsOf: againstHistory(t, queue)) }
         for r in graph.routes where r.enabled == false {
-            findings.add("lpi-disabled") { Finding("lpi-disabled", address: r.iteAddress, deviceID: r.deviceID, eventID: r.eventID,
+            findings.add(.lpiDisabled, address: r.iteAddress, deviceID: r.deviceID, eventID: r.eventID,
                 icid: r.icid, lpi: r.lpi,
-                "device \(r.deviceID) event \(r.eventID): LPI \(r.lpi) is disabled in the property table; its MSIs are never delivered") }
+                "device \(r.deviceID) event \(r.eventID): LPI \(r.lpi) is disabled in the property table; its MSIs are never delivered")
         }
         let pends = redistributors.compactMap { $0.pendbaser?.value.physicalAddress }
         if pends.count >= 2, Set(pends).count == 1, let pa = pends.first {
-            findings.add("pendbaser-shared") { Finding("pendbaser-shared", address: pa,
-                "all \(pends.count) vCPUs' GICR_PENDBASER point at \(pa): their pending bits overwrite each other") }
+            findings.add(.pendbaserShared, address: pa,
+                "all \(pends.count) vCPUs' GICR_PENDBASER point at \(pa): their pending bits overwrite each other")
         }
         if t.registers.ctlr?.value.enabled == true, !t.devices.contains(where: { $0.status == .live }) {
-            findings.add("its-enabled-empty") { Finding("its-enabled-empty", address: t.deviceTable?.base,
-                "GITS_CTLR.Enabled is set but the device table maps no device: every MSI through this ITS is dropped (or the snapshot predates the tables)") }
+            findings.add(.itsEnabledEmpty, address: t.deviceTable?.base,
+                "GITS_CTLR.Enabled is set but the device table maps no device: every MSI through this ITS is dropped (or the snapshot predates the tables)")
         }
         // Pending bits against the routes.
         var routeOf: [UInt32: RoutingGraph.Route] = [:]
@@ -41,12 +41,12 @@ public enum StateChecks {
                         let at = GuestPhysicalAddress(start.rawValue + UInt64(i))
                         if let r = routeOf[lpi] {
                             if let v = r.vcpu, v != rd.cpu {
-                                findings.add("pending-wrong-vcpu") { Finding("pending-wrong-vcpu", address: at, deviceID: r.deviceID, eventID: r.eventID,
-                                    lpi: LPI(lpi), "LPI \(lpi) is pending in vCPU \(rd.cpu)'s table but routed to vCPU \(v)") }
+                                findings.add(.pendingWrongVcpu, address: at, deviceID: r.deviceID, eventID: r.eventID,
+                                    lpi: LPI(lpi), "LPI \(lpi) is pending in vCPU \(rd.cpu)'s table but routed to vCPU \(v)")
                             }
                         } else {
-                            findings.add("pending-unrouted") { Finding("pending-unrouted", address: at, lpi: LPI(lpi),
-                                "LPI \(lpi) is pending in vCPU \(rd.cpu)'s table but no live ITE maps it") }
+                            findings.add(.pendingUnrouted, address: at, lpi: LPI(lpi),
+                                "LPI \(lpi) is pending in vCPU \(rd.cpu)'s table but no live ITE maps it")
                         }
                     }
                 }
@@ -55,16 +55,16 @@ public enum StateChecks {
         // Entries at the limits of their tables.
         if let g = t.deviceTable {
             for d in t.devices where d.status == .live && UInt64(d.deviceID.rawValue) == g.reachableIDs - 1 {
-                findings.add("entry-at-table-limit") { Finding("entry-at-table-limit", address: d.address, deviceID: d.deviceID,
-                    "device \(d.deviceID) is the last DeviceID the device table can hold (\(g.reachableIDs) IDs)") }
+                findings.add(.entryAtTableLimit, address: d.address, deviceID: d.deviceID,
+                    "device \(d.deviceID) is the last DeviceID the device table can hold (\(g.reachableIDs) IDs)")
             }
         }
         // The last EventID the ITS supports (an ITT of 2^IDbits entries).
         let eventLimit = UInt64(1) << (t.registers.typer?.value.eventIDBits ?? 16)
         for d in t.devices where d.status == .live && d.ittEntries == eventLimit {
             for s in d.itt where s.status == .live && UInt64(s.eventID.rawValue) == eventLimit - 1 {
-                findings.add("entry-at-table-limit") { Finding("entry-at-table-limit", address: s.address, deviceID: d.deviceID, eventID: s.eventID,
-                    "device \(d.deviceID) event \(s.eventID) is the last EventID the ITS supports") }
+                findings.add(.entryAtTableLimit, address: s.address, deviceID: d.deviceID, eventID: s.eventID,
+                    "device \(d.deviceID) event \(s.eventID) is the last EventID the ITS supports")
             }
         }
         return findings.all
@@ -93,12 +93,12 @@ public enum StateChecks {
         var out: [Finding] = []
         for d in t.devices where d.status == .live {
             if deviceMapped[d.deviceID] == false {
-                out.append(Finding("unmapped-but-live", address: d.address, deviceID: d.deviceID,
+                out.append(Finding(.unmappedButLive, address: d.address, deviceID: d.deviceID,
                     "device \(d.deviceID): the last MAPD in the command history unmapped it (V=0), yet its DTE \(hex64(d.dte.raw)) is live\(t.format == .kvm ? " on KVM's restore walk: restore would resurrect it" : "")"))
                 continue
             }
             for e in d.itt where e.status == .live && eventMapped[[d.deviceID.rawValue, e.eventID.rawValue]] == false {
-                out.append(Finding("unmapped-but-live", address: e.address, deviceID: d.deviceID, eventID: e.eventID, lpi: e.ite.lpi,
+                out.append(Finding(.unmappedButLive, address: e.address, deviceID: d.deviceID, eventID: e.eventID, lpi: e.ite.lpi,
                     "device \(d.deviceID) event \(e.eventID): DISCARDed in the command history, yet its ITE (LPI \(e.ite.lpi)) is live\(t.format == .kvm ? " on KVM's restore walk: restore would resurrect it" : "")"))
             }
         }

@@ -125,8 +125,8 @@ public struct CommandQueue: Sendable {
         var findings = FindingList()
         var readSlot = Int(r.offset / 32), writeSlot = Int(w.offset / 32)
         if readSlot >= slots || writeSlot >= slots {
-            findings.add("queue-pointer-out-of-range") { Finding("queue-pointer-out-of-range", address: cb.physicalAddress,
-                "GITS_CREADR \(hex(r.rawValue)) or GITS_CWRITER \(hex(w.rawValue)) points past the \(cb.queueBytes)-byte command queue") }
+            findings.add(.queuePointerOutOfRange, address: cb.physicalAddress,
+                "GITS_CREADR \(hex(r.rawValue)) or GITS_CWRITER \(hex(w.rawValue)) points past the \(cb.queueBytes)-byte command queue")
             readSlot %= max(1, slots)
             writeSlot %= max(1, slots)
         }
@@ -134,8 +134,8 @@ public struct CommandQueue: Sendable {
         switch memory.read(cb.physicalAddress, count: Int(cb.queueBytes)) {
         case .bytes(let b): ring = b
         case .absent(let range):
-            findings.add("table-absent") { Finding("table-absent", address: cb.physicalAddress,
-                "command queue: guest page \(range.start) is not in the dump") }
+            findings.add(.tableAbsent, address: cb.physicalAddress,
+                "command queue: guest page \(range.start) is not in the dump")
             return CommandQueue(base: cb.physicalAddress, slots: slots, readSlot: readSlot, writeSlot: writeSlot,
                                 pending: [], history: [], findings: findings.all)
         }
@@ -157,8 +157,8 @@ public struct CommandQueue: Sendable {
             s = (s + 1) % slots
         } while s != readSlot
         if !pending.isEmpty {
-            findings.add("queue-not-drained") { Finding("queue-not-drained", address: cb.physicalAddress,
-                "\(pending.count) command(s) between GITS_CREADR and GITS_CWRITER were not processed: the tables predate them\(r.flag ? " (CREADR.Stalled is set: processing stopped on an error)" : "")") }
+            findings.add(.queueNotDrained, address: cb.physicalAddress,
+                "\(pending.count) command(s) between GITS_CREADR and GITS_CWRITER were not processed: the tables predate them\(r.flag ? " (CREADR.Stalled is set: processing stopped on an error)" : "")")
         }
         return CommandQueue(base: cb.physicalAddress, slots: slots, readSlot: readSlot, writeSlot: writeSlot,
                             pending: pending, history: history, findings: findings.all)

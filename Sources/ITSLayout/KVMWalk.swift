@@ -26,12 +26,12 @@ extension Walk {
             var status = EntryStatus.live
             if ended {
                 status = .ignored
-                findings.add("kvm-cte-after-terminator") { Finding("kvm-cte-after-terminator", address: address, icid: icid,
-                    "collection table slot \(i): valid CTE \(hex(raw)) (ICID \(icid)) after the first invalid entry; KVM's restore never reads it") }
+                findings.add(.kvmCteAfterTerminator, address: address, icid: icid,
+                    "collection table slot \(i): valid CTE \(hex(raw)) (ICID \(icid)) after the first invalid entry; KVM's restore never reads it")
             } else if seen.contains(icid) {
                 status = .rejected
-                findings.add("kvm-duplicate-icid") { Finding("kvm-duplicate-icid", address: address, icid: icid,
-                    "collection table slot \(i): ICID \(icid) is listed twice; KVM's restore fails with -EEXIST") }
+                findings.add(.kvmDuplicateIcid, address: address, icid: icid,
+                    "collection table slot \(i): ICID \(icid) is listed twice; KVM's restore fails with -EEXIST")
             }
             seen.insert(icid)
             t.collections.append(CollectionSlot(icid: icid, address: address, cte: cte, status: status))
@@ -71,8 +71,8 @@ extension Walk {
             guard countEntry(), !reader.exhausted else { break }
             let deviceID = DeviceID(UInt32(truncatingIfNeeded: id))
             let dte = KVMFormat.decodeDTE(raw)
-            findings.add("kvm-dte-unreachable") { Finding("kvm-dte-unreachable", address: address, deviceID: deviceID,
-                "device \(deviceID): valid DTE \(hex(raw)) is not on KVM's restore walk; stale (a device unmapped by a pre-6.13 KVM, or guest-written), not a route") }
+            findings.add(.kvmDteUnreachable, address: address, deviceID: deviceID,
+                "device \(deviceID): valid DTE \(hex(raw)) is not on KVM's restore walk; stale (a device unmapped by a pre-6.13 KVM, or guest-written), not a route")
             let (entries, extent) = ittGeometry(deviceID, address, dte)
             var itt = allValidITEs(deviceID, base: dte.ittAddress, entries: entries)
             for i in itt.indices { itt[i].status = .stale }
@@ -109,9 +109,9 @@ extension Walk {
             let run = reader.invalidRun(from: GuestPhysicalAddress(base.rawValue &+ offset), count: (length - offset) / 8, validMask: KVMFormat.DTE.valid.inPlace(.max))
             if run > 0 {
                 if let landing = s.expectedLanding, landing >= id, landing < id + run {
-                    findings.add("kvm-next-lands-invalid") { Finding("kvm-next-lands-invalid", address: GuestPhysicalAddress(base.rawValue &+ offset &+ (landing - id) * 8),
+                    findings.add(.kvmNextLandsInvalid, address: GuestPhysicalAddress(base.rawValue &+ offset &+ (landing - id) * 8),
                         deviceID: DeviceID(UInt32(truncatingIfNeeded: landing)),
-                        "the previous DTE's next points at DeviceID \(DeviceID(UInt32(truncatingIfNeeded: landing))), whose DTE is invalid; KVM's restore steps on one entry at a time") }
+                        "the previous DTE's next points at DeviceID \(DeviceID(UInt32(truncatingIfNeeded: landing))), whose DTE is invalid; KVM's restore steps on one entry at a time")
                 }
                 s.expectedLanding = nil
                 offset += run * 8
@@ -148,8 +148,8 @@ extension Walk {
         var status = EntryStatus.live
         if id >= s.geometry.idLimit {
             status = .rejected
-            findings.add("kvm-restore-rejects") { Finding("kvm-restore-rejects", address: address, deviceID: deviceID,
-                "DTE for DeviceID \(id) is beyond the ITS's \(s.geometry.idLimit) DeviceIDs; KVM's restore fails (-EINVAL)") }
+            findings.add(.kvmRestoreRejects, address: address, deviceID: deviceID,
+                "DTE for DeviceID \(id) is beyond the ITS's \(s.geometry.idLimit) DeviceIDs; KVM's restore fails (-EINVAL)")
         }
         let (entries, extent) = ittGeometry(deviceID, address, dte)
         let itt = kvmRestoreITT(deviceID, base: dte.ittAddress, entries: entries, collections: s.collections)
@@ -159,8 +159,8 @@ extension Walk {
         let next = dte.next ?? 0
         if next == 0 { return .end(.lastEntry) }
         if s.geometry.indirect, (id - pageStart) + next >= s.geometry.entriesPerPage {
-            findings.add("kvm-next-leaves-page") { Finding("kvm-next-leaves-page", address: address, deviceID: deviceID,
-                "device \(deviceID): next = \(next)\(next == KVMFormat.maxDeviceOffset ? " (capped)" : "") leaves its level-2 page; the restore walk goes on with the next level-1 entry (kernels without 54e1881ea051 read past the page)") }
+            findings.add(.kvmNextLeavesPage, address: address, deviceID: deviceID,
+                "device \(deviceID): next = \(next)\(next == KVMFormat.maxDeviceOffset ? " (capped)" : "") leaves its level-2 page; the restore walk goes on with the next level-1 entry (kernels without 54e1881ea051 read past the page)")
         }
         if next < KVMFormat.maxDeviceOffset { s.expectedLanding = id + next }
         return .advance(next)
@@ -202,9 +202,9 @@ extension Walk {
                     reject = "ICID \(ite.icid) has no collection"
                 }
                 if let reject {
-                    findings.add("kvm-restore-rejects") { Finding("kvm-restore-rejects", address: a, deviceID: id, eventID: eventID,
+                    findings.add(.kvmRestoreRejects, address: a, deviceID: id, eventID: eventID,
                         icid: ite.icid, lpi: ite.lpi,
-                        "device \(id) event \(eventID): ITE \(hex(ite.raw[0])): \(reject); KVM's restore fails (-EINVAL)") }
+                        "device \(id) event \(eventID): ITE \(hex(ite.raw[0])): \(reject); KVM's restore fails (-EINVAL)")
                 }
                 guard countEntry() else { break }
                 let fatal = ite.lpi.rawValue < LPI.first || event + next >= entries
@@ -220,9 +220,9 @@ extension Walk {
         }
         for var s in allValidITEs(id, base: base, entries: entries) where !reached.contains(s.eventID.rawValue) {
             s.status = .stale
-            findings.add("kvm-ite-unreachable") { Finding("kvm-ite-unreachable", address: s.address, deviceID: id, eventID: s.eventID,
+            findings.add(.kvmIteUnreachable, address: s.address, deviceID: id, eventID: s.eventID,
                 lpi: s.ite.lpi,
-                "device \(id) event \(s.eventID): valid ITE \(hex(s.ite.raw[0])) is not on KVM's restore walk; stale (discarded by a pre-6.13 KVM, or guest-written), not a route") }
+                "device \(id) event \(s.eventID): valid ITE \(hex(s.ite.raw[0])) is not on KVM's restore walk; stale (discarded by a pre-6.13 KVM, or guest-written), not a route")
             slots.append(s)
         }
         return slots.sorted { $0.eventID < $1.eventID }

@@ -50,13 +50,13 @@ extension Walk {
             let itt = allValidITEs(deviceID, base: dte.ittAddress, entries: entries)
             let virtual = itt.filter { !$0.ite.physical }
             if let v = virtual.first {
-                findings.add("ite-virtual") { Finding("ite-virtual", address: v.address, deviceID: deviceID, eventID: v.eventID,
-                    "device \(deviceID): \(virtual.count) virtual (GICv4) ITE(s), first at EventID \(v.eventID); not routed to a collection") }
+                findings.add(.iteVirtual, address: v.address, deviceID: deviceID, eventID: v.eventID,
+                    "device \(deviceID): \(virtual.count) virtual (GICv4) ITE(s), first at EventID \(v.eventID); not routed to a collection")
             }
             let residue = itt.filter { $0.ite.writtenByQEMU62 }
             if let r = residue.first {
-                findings.add("qemu62-ite-residue") { Finding("qemu62-ite-residue", address: r.address, deviceID: deviceID, eventID: r.eventID,
-                    "device \(deviceID): \(residue.count) ITE(s) written by QEMU 6.2 (ITE_L[31:26] = 0x3F), first at EventID \(r.eventID); they read correctly") }
+                findings.add(.qemu62IteResidue, address: r.address, deviceID: deviceID, eventID: r.eventID,
+                    "device \(deviceID): \(residue.count) ITE(s) written by QEMU 6.2 (ITE_L[31:26] = 0x3F), first at EventID \(r.eventID); they read correctly")
             }
             t.devices.append(DeviceSlot(deviceID: deviceID, address: address, dte: dte, status: .live,
                                         itt: itt, ittEntries: entries, ittExtent: extent))

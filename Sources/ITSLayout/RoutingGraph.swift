@@ -43,11 +43,11 @@ public struct RoutingGraph: Sendable {
         for c in collections.values.sorted(by: { $0.icid < $1.icid }) where !targetChecked.contains(c.icid) {
             targetChecked.insert(c.icid)
             if tables.format == .kvm, c.cte.rdBase == KVMFormat.collectionNotMapped {
-                findings.add("collection-unmapped") { Finding("collection-unmapped", address: c.address, icid: c.icid,
-                    "collection \(c.icid) exists but is not mapped (RDbase 0xffffffff: MAPTI before any MAPC); its LPIs go nowhere") }
+                findings.add(.collectionUnmapped, address: c.address, icid: c.icid,
+                    "collection \(c.icid) exists but is not mapped (RDbase 0xffffffff: MAPTI before any MAPC); its LPIs go nowhere")
             } else if !pta, let cpus, c.cte.rdBase >= UInt64(cpus) {
-                findings.add("collection-target-out-of-range") { Finding("collection-target-out-of-range", address: c.address, icid: c.icid,
-                    "collection \(c.icid) targets processor \(c.cte.rdBase), but the guest has \(cpus) vCPUs") }
+                findings.add(.collectionTargetOutOfRange, address: c.address, icid: c.icid,
+                    "collection \(c.icid) targets processor \(c.cte.rdBase), but the guest has \(cpus) vCPUs")
             }
         }
 
@@ -63,14 +63,14 @@ public struct RoutingGraph: Sendable {
                     r.vcpu = vcpu(for: col.cte.rdBase, pta: pta, format: tables.format,
                                   cpus: cpus, redistributors: redistributors)
                 } else {
-                    findings.add("collection-missing") { Finding("collection-missing", address: s.address, deviceID: d.deviceID,
+                    findings.add(.collectionMissing, address: s.address, deviceID: d.deviceID,
                         eventID: s.eventID, icid: s.ite.icid, lpi: s.ite.lpi,
-                        "device \(d.deviceID) event \(s.eventID) → LPI \(s.ite.lpi): ICID \(s.ite.icid) has no valid collection; the MSI is dropped") }
+                        "device \(d.deviceID) event \(s.eventID) → LPI \(s.ite.lpi): ICID \(s.ite.icid) has no valid collection; the MSI is dropped")
                 }
                 if let other = lpiOwner[s.ite.lpi] {
-                    findings.add("lpi-duplicate") { Finding("lpi-duplicate", address: s.address, deviceID: d.deviceID,
+                    findings.add(.lpiDuplicate, address: s.address, deviceID: d.deviceID,
                         eventID: s.eventID, lpi: s.ite.lpi,
-                        "LPI \(s.ite.lpi) is mapped by device \(other.0) event \(other.1) and by device \(d.deviceID) event \(s.eventID)") }
+                        "LPI \(s.ite.lpi) is mapped by device \(other.0) event \(other.1) and by device \(d.deviceID) event \(s.eventID)")
                 } else {
                     lpiOwner[s.ite.lpi] = (d.deviceID, s.eventID)
                 }
@@ -105,9 +105,9 @@ public struct RoutingGraph: Sendable {
         let rd = r.vcpu.flatMap { v in redistributors.first { $0.cpu == v } }
         if let prop = (rd ?? redistributors.first)?.propbaser?.value {
             if lpi < UInt64(LPI.first) || lpi >= prop.intidLimit {
-                findings.add("lpi-out-of-range") { Finding("lpi-out-of-range", address: r.iteAddress, deviceID: r.deviceID,
+                findings.add(.lpiOutOfRange, address: r.iteAddress, deviceID: r.deviceID,
                     eventID: r.eventID, lpi: r.lpi,
-                    "device \(r.deviceID) event \(r.eventID): LPI \(r.lpi) is outside 8192..<\(prop.intidLimit) (GICR_PROPBASER.IDbits \(prop.idBits - 1))") }
+                    "device \(r.deviceID) event \(r.eventID): LPI \(r.lpi) is outside 8192..<\(prop.intidLimit) (GICR_PROPBASER.IDbits \(prop.idBits - 1))")
             } else if let a = prop.physicalAddress.adding(lpi - UInt64(LPI.first)),
                 let b = reader.read(a, count: 1, what: "LPI \(r.lpi) property byte", deviceID: r.deviceID)
             {
@@ -115,8 +115,8 @@ public struct RoutingGraph: Sendable {
                 r.priority = UInt8(LPIProperty.priority.inPlace(UInt64(b[0])))
             }
         } else if lpi < UInt64(LPI.first) {
-            findings.add("lpi-out-of-range") { Finding("lpi-out-of-range", address: r.iteAddress, deviceID: r.deviceID,
-                eventID: r.eventID, lpi: r.lpi, "device \(r.deviceID) event \(r.eventID): LPI \(r.lpi) is below 8192") }
+            findings.add(.lpiOutOfRange, address: r.iteAddress, deviceID: r.deviceID,
+                eventID: r.eventID, lpi: r.lpi, "device \(r.deviceID) event \(r.eventID): LPI \(r.lpi) is below 8192")
         }
         if let pend = rd?.pendbaser?.value, let a = pend.physicalAddress.adding(lpi / 8),
             lpi >= UInt64(LPI.first),

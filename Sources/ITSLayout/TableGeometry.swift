@@ -28,11 +28,11 @@ public struct TableGeometry: Sendable, Hashable {
                             idBits: UInt64) -> Either
     {
         guard let page = baser.pageSize else {
-            return .unusable(Finding("baser-unusable",
+            return .unusable(Finding(.baserUnusable,
                 "GITS_BASER\(baserIndex) \(hex(baser.rawValue)): Page_Size 3 is reserved"))
         }
         guard baser.entrySize == requiredEntrySize else {
-            return .unusable(Finding("baser-unusable",
+            return .unusable(Finding(.baserUnusable,
                 "GITS_BASER\(baserIndex) \(hex(baser.rawValue)): Entry_Size is \(baser.entrySize) bytes, the format's entries are \(requiredEntrySize)"))
         }
         return .usable(TableGeometry(

@@ -24,8 +24,7 @@ struct TableReader {
         if exhausted { return false }
         guard bytesLeft >= n else {
             exhausted = true
-            findings.add("walk-limit") { Finding("walk-limit",
-                "the walk read its budget of guest bytes and stopped; later entries were not examined") }
+            findings.add(.walkLimit, "the walk read its budget of guest bytes and stopped; later entries were not examined")
             return false
         }
         bytesLeft -= n
@@ -49,8 +48,8 @@ struct TableReader {
                        deviceID: DeviceID? = nil, reportAbsent: Bool = true) -> [UInt8]?
     {
         guard count > 0, address.adding(count - 1) != nil else {
-            findings.add("itt-beyond-address-space") { Finding("itt-beyond-address-space", address: address, deviceID: deviceID,
-                "\(what()) at \(address) runs past the top of the address space") }
+            findings.add(.ittBeyondAddressSpace, address: address, deviceID: deviceID,
+                "\(what()) at \(address) runs past the top of the address space")
             return nil
         }
         guard charge(count) else { return nil }
@@ -61,8 +60,8 @@ struct TableReader {
         case .absent(let r):
             let page = r.start.rawValue / Self.touchGranule * Self.touchGranule
             if reportedAbsent.insert(page).inserted, reportAbsent {
-                findings.add("table-absent") { Finding("table-absent", address: address, deviceID: deviceID,
-                    "\(what()): guest page \(GuestPhysicalAddress(page)) is not in the dump") }
+                findings.add(.tableAbsent, address: address, deviceID: deviceID,
+                    "\(what()): guest page \(GuestPhysicalAddress(page)) is not in the dump")
             }
             return nil
         }
@@ -138,8 +137,8 @@ struct TableReader {
         while index < count, !exhausted {
             let n = min(perChunk, count - index)
             guard let a = base.adding(index * entrySize) else {
-                findings.add("itt-beyond-address-space") { Finding("itt-beyond-address-space", address: base, deviceID: deviceID,
-                    "\(what()) at \(base) runs past the top of the address space") }
+                findings.add(.ittBeyondAddressSpace, address: base, deviceID: deviceID,
+                    "\(what()) at \(base) runs past the top of the address space")
                 return
             }
             // One absent finding per structure: the first absent chunk says where.

@@ -50,7 +50,7 @@ struct Walk {
         entries += 1
         if entries == limits.maxEntries {
             let cap = limits.maxEntries
-            findings.add("walk-limit") { Finding("walk-limit", "the walk recorded \(cap) entries and stopped") }
+            findings.add(.walkLimit, "the walk recorded \(cap) entries and stopped")
         }
         return entries < limits.maxEntries
     }
@@ -78,11 +78,10 @@ struct Walk {
             guard let b, b.value.valid, b.value.type == type else { continue }
             switch TableGeometry.make(baserIndex: n, baser: b.value, requiredEntrySize: 8, idBits: idBits) {
             case .usable(let g): return g
-            case .unusable(let f): findings.add(f.rule) { f }; return nil
+            case .unusable(let f): findings.add(f); return nil
             }
         }
-        findings.add("table-missing") { Finding("table-missing",
-            "no valid GITS_BASER of Type \(type.rawValue) (\(type.label)): the guest has no \(type == .devices ? "device" : "collection") table") }
+        findings.add(.tableMissing, "no valid GITS_BASER of Type \(type.rawValue) (\(type.label)): the guest has no \(type == .devices ? "device" : "collection") table")
         return nil
     }
 
@@ -107,18 +106,18 @@ struct Walk {
             slots.append(s)
             // The first level-2 page beyond the ITS's ID space is never indexed.
             if s.index * g.entriesPerPage >= g.idLimit {
-                findings.add("id-beyond-typer") { Finding("id-beyond-typer", address: s.address,
-                    "\(what) level-1 entry \(s.index) (\(hex(s.entry.raw))) covers IDs from \(s.index * g.entriesPerPage), beyond the ITS's \(g.idLimit)") }
+                findings.add(.idBeyondTyper, address: s.address,
+                    "\(what) level-1 entry \(s.index) (\(hex(s.entry.raw))) covers IDs from \(s.index * g.entriesPerPage), beyond the ITS's \(g.idLimit)")
             }
             var page = s.entry.level2Address
             if page.rawValue % g.pageSize != 0 {
-                findings.add("l1-misaligned") { Finding("l1-misaligned", address: s.address,
-                    "\(what) level-1 entry \(s.index) (\(hex(s.entry.raw))) points at \(page), not aligned to the \(g.pageSize / 1024) KiB page; read as \(GuestPhysicalAddress(page.rawValue / g.pageSize * g.pageSize))") }
+                findings.add(.l1Misaligned, address: s.address,
+                    "\(what) level-1 entry \(s.index) (\(hex(s.entry.raw))) points at \(page), not aligned to the \(g.pageSize / 1024) KiB page; read as \(GuestPhysicalAddress(page.rawValue / g.pageSize * g.pageSize))")
                 page = GuestPhysicalAddress(page.rawValue / g.pageSize * g.pageSize)
             }
             if let first = seen[page] {
-                findings.add("l1-alias") { Finding("l1-alias", address: s.address,
-                    "\(what) level-1 entries \(first) and \(s.index) both point at level-2 page \(page); walked once") }
+                findings.add(.l1Alias, address: s.address,
+                    "\(what) level-1 entries \(first) and \(s.index) both point at level-2 page \(page); walked once")
                 continue
             }
             seen[page] = s.index
@@ -148,8 +147,8 @@ struct Walk {
         let live = t.devices.filter { $0.status == .live && $0.ittExtent.length > 0 }
         for d in live {
             for (name, r) in tableExtents where r.overlaps(d.ittExtent) {
-                findings.add("itt-overlap") { Finding("itt-overlap", address: d.ittExtent.start, deviceID: d.deviceID,
-                    "device \(d.deviceID): ITT \(d.ittExtent) overlaps \(name) (\(r))") }
+                findings.add(.ittOverlap, address: d.ittExtent.start, deviceID: d.deviceID,
+                    "device \(d.deviceID): ITT \(d.ittExtent) overlaps \(name) (\(r))")
             }
             guard pageSize > 0, !level2.isEmpty else { continue }
             // First page that ends after the ITT starts: start > ittStart - pageSize.
@@ -161,8 +160,8 @@ struct Walk {
                 let page = GuestRange(start: GuestPhysicalAddress(level2[k].start), length: pageSize)
                 if page.overlaps(d.ittExtent) {
                     let index = level2[k].index
-                    findings.add("itt-overlap") { Finding("itt-overlap", address: d.ittExtent.start, deviceID: d.deviceID,
-                        "device \(d.deviceID): ITT \(d.ittExtent) overlaps device level-2 page \(index) (\(page))") }
+                    findings.add(.ittOverlap, address: d.ittExtent.start, deviceID: d.deviceID,
+                        "device \(d.deviceID): ITT \(d.ittExtent) overlaps device level-2 page \(index) (\(page))")
                     reported += 1  // a huge ITT over many pages is reported, not enumerated
                 }
                 k += 1
@@ -176,11 +175,11 @@ struct Walk {
             while j < sorted.count, sorted[j].ittExtent.start.rawValue < sorted[i].ittExtent.end {
                 let a = sorted[i], b = sorted[j]
                 if a.ittExtent.start == b.ittExtent.start {
-                    findings.add("itt-shared") { Finding("itt-shared", address: a.ittExtent.start, deviceID: b.deviceID,
-                        "devices \(a.deviceID) and \(b.deviceID) share the ITT at \(a.ittExtent.start)") }
+                    findings.add(.ittShared, address: a.ittExtent.start, deviceID: b.deviceID,
+                        "devices \(a.deviceID) and \(b.deviceID) share the ITT at \(a.ittExtent.start)")
                 } else {
-                    findings.add("itt-overlap") { Finding("itt-overlap", address: b.ittExtent.start, deviceID: b.deviceID,
-                        "device \(b.deviceID): ITT \(b.ittExtent) overlaps device \(a.deviceID)'s ITT \(a.ittExtent)") }
+                    findings.add(.ittOverlap, address: b.ittExtent.start, deviceID: b.deviceID,
+                        "device \(b.deviceID): ITT \(b.ittExtent) overlaps device \(a.deviceID)'s ITT \(a.ittExtent)")
                 }
                 j += 1
                 if j - i > 64 { break }  // a pathological pile-up is reported, not enumerated
@@ -197,15 +196,15 @@ struct Walk {
         let idBits = eventIDBits
         if bits > idBits {
             let asked = bits
-            findings.add("dte-size-beyond-idbits") { Finding("dte-size-beyond-idbits", address: dteAddress, deviceID: id,
-                "device \(id): DTE \(hex(dte.raw)) asks for \(asked) EventID bits, the ITS has \(idBits); only EventIDs below 2^\(idBits) are read") }
+            findings.add(.dteSizeBeyondIdbits, address: dteAddress, deviceID: id,
+                "device \(id): DTE \(hex(dte.raw)) asks for \(asked) EventID bits, the ITS has \(idBits); only EventIDs below 2^\(idBits) are read")
             bits = idBits
         }
         let entries = UInt64(1) << bits
         let bytes = entries * format.iteSize
         guard dte.ittAddress.adding(bytes - 1) != nil else {
-            findings.add("itt-beyond-address-space") { Finding("itt-beyond-address-space", address: dteAddress, deviceID: id,
-                "device \(id): ITT \(dte.ittAddress) + \(bytes) bytes runs past the top of the address space") }
+            findings.add(.ittBeyondAddressSpace, address: dteAddress, deviceID: id,
+                "device \(id): ITT \(dte.ittAddress) + \(bytes) bytes runs past the top of the address space")
             return (0, GuestRange(start: dte.ittAddress, length: 0))
         }
         return (entries, GuestRange(start: dte.ittAddress, length: bytes))

@@ -26,12 +26,12 @@ struct Check: ParsableCommand {
     func run() throws {
         if rules {
             if output.output == .json {
-                emit(JSONValue.object(["schemaVersion": .int(1), "command": .string("check"), "rules": .array(Rules.all.map { r in
-                    .object(["rule": .string(r.id), "severity": .string(r.severity.rawValue), "source": .string(r.source), "shows": .string(r.shows)])
+                emit(JSONValue.object(["schemaVersion": .int(1), "command": .string("check"), "rules": .array(RuleID.allCases.map { r in
+                    .object(["rule": .string(r.rawValue), "severity": .string(r.severity.rawValue), "source": .string(r.source), "shows": .string(r.shows)])
                 })]).render())
             } else {
                 var t = TextTable(header: ["RULE", "SEVERITY", "SOURCE", "WHAT THE SNAPSHOT SHOWS"])
-                for r in Rules.all { t.rows.append([r.id, r.severity.rawValue, r.source, r.shows]) }
+                for r in RuleID.allCases { t.rows.append([r.rawValue, r.severity.rawValue, r.source, r.shows]) }
                 emit(t.render())
             }
             return
