@@ -44,24 +44,21 @@ public enum RegisterStateFile {
                 return (v, Provenance(.stateFile, "\(file) its[\(i)].\(key)"))
             }
             var its = ITSRegisterState()
-            if let (v, p) = try value("base") { its.base = Sourced(GuestPhysicalAddress(v), p) }
-            if let (v, p) = try value("ctlr") { its.ctlr = Sourced(GITSCTLR(rawValue: v), p) }
-            if let (v, p) = try value("iidr") { its.iidr = Sourced(GITSIIDR(rawValue: v), p) }
-            if let (v, p) = try value("typer") { its.typer = Sourced(GITSTyper(rawValue: v), p) }
-            if let (v, p) = try value("cbaser") { its.cbaser = Sourced(GITSCBaser(rawValue: v), p) }
-            if let (v, p) = try value("cwriter") { its.cwriter = Sourced(GITSCommandOffset(rawValue: v), p) }
-            if let (v, p) = try value("creadr") { its.creadr = Sourced(GITSCommandOffset(rawValue: v), p) }
+            for r in ITSRegister.allCases {
+                if case .baser = r { continue }
+                if let (v, p) = try value(r.jsonKey) { its[r] = Sourced(v, p) }
+            }
             guard let basers = o["baser"]?.arrayValue else {
                 throw .stateFile(path: path, reason: "its[\(i)].baser: expected an array of 8 \"0x…\" values")
             }
-            guard basers.count <= 8 else {
+            guard basers.count <= ITSRegister.baserCount else {
                 throw .stateFile(path: path, reason: "its[\(i)].baser has \(basers.count) values; GITS_BASER0..7 are 8")
             }
             for (n, b) in basers.enumerated() where !b.isNull {
                 guard let v = integer(b) else {
                     throw .stateFile(path: path, reason: "its[\(i)].baser[\(n)]: \(b) is not a \"0x…\" value")
                 }
-                its.baser[n] = Sourced(GITSBaser(rawValue: v), Provenance(.stateFile, "\(file) its[\(i)].baser[\(n)]"))
+                its[.baser(n)] = Sourced(v, Provenance(.stateFile, "\(file) its[\(i)].baser[\(n)]"))
             }
             state.its.append(its)
         }
@@ -75,16 +72,13 @@ public enum RegisterStateFile {
             }
             var rd = RedistributorState(cpu: UInt32(cpu))
             let p = { (k: String) in Provenance(.stateFile, "\(file) redistributors[\(i)].\(k)") }
-            for key in ["propbaser", "pendbaser", "rdBase"] {
+            for reg in RedistributorRegister.allCases {
+                let key = reg.jsonKey
                 guard let raw = o[key], !raw.isNull else { continue }
                 guard let v = integer(raw) else {
                     throw .stateFile(path: path, reason: "redistributors[\(i)].\(key): \(raw) is not a \"0x…\" value")
                 }
-                switch key {
-                case "propbaser": rd.propbaser = Sourced(GICRPropBaser(rawValue: v), p(key))
-                case "pendbaser": rd.pendbaser = Sourced(GICRPendBaser(rawValue: v), p(key))
-                default: rd.rdBase = Sourced(GuestPhysicalAddress(v), p(key))
-                }
+                rd[reg] = Sourced(v, p(key))
             }
             state.redistributors.append(rd)
         }

@@ -109,15 +109,14 @@ public struct RouteDiff: Sendable {
         func regList(_ s: RegisterState) -> [String: (Int?, UInt32?, UInt64)] {
             var out: [String: (Int?, UInt32?, UInt64)] = [:]
             for (i, its) in s.its.enumerated() {
-                let pairs: [(String, UInt64?)] = [
-                    ("GITS_CTLR", its.ctlr?.value.rawValue), ("GITS_IIDR", its.iidr?.value.rawValue),
-                    ("GITS_TYPER", its.typer?.value.rawValue), ("GITS_CBASER", its.cbaser?.value.rawValue),
-                ] + its.baser.enumerated().map { ("GITS_BASER\($0.offset)", $0.element?.value.rawValue) }
-                for (n, v) in pairs { if let v { out["its\(i).\(n)"] = (i, nil, v) } }
+                for reg in ITSRegister.allCases where reg.comparedByDiff {
+                    if let v = its[reg] { out["its\(i).\(reg.name)"] = (i, nil, v.value) }
+                }
             }
             for r in s.redistributors {
-                if let v = r.propbaser?.value.rawValue { out["cpu\(r.cpu).GICR_PROPBASER"] = (nil, r.cpu, v) }
-                if let v = r.pendbaser?.value.rawValue { out["cpu\(r.cpu).GICR_PENDBASER"] = (nil, r.cpu, v) }
+                for reg in RedistributorRegister.allCases where reg.comparedByDiff {
+                    if let v = r[reg] { out["cpu\(r.cpu).\(reg.name)"] = (nil, r.cpu, v.value) }
+                }
             }
             return out
         }

@@ -88,21 +88,12 @@ public struct RegisterState: Sendable, Hashable {
         for (i, o) in other.its.enumerated() {
             while its.count <= i { its.append(ITSRegisterState()) }
             var m = its[i]
-            if let v = o.base { m.base = v }
-            if let v = o.ctlr { m.ctlr = v }
-            if let v = o.iidr { m.iidr = v }
-            if let v = o.typer { m.typer = v }
-            if let v = o.cbaser { m.cbaser = v }
-            if let v = o.cwriter { m.cwriter = v }
-            if let v = o.creadr { m.creadr = v }
-            for n in 0..<min(8, o.baser.count) where o.baser[n] != nil { m.baser[n] = o.baser[n] }
+            for r in ITSRegister.allCases { if let v = o[r] { m[r] = v } }
             its[i] = m
         }
         for r in other.redistributors {
             if let idx = redistributors.firstIndex(where: { $0.cpu == r.cpu }) {
-                if let v = r.propbaser { redistributors[idx].propbaser = v }
-                if let v = r.pendbaser { redistributors[idx].pendbaser = v }
-                if let v = r.rdBase { redistributors[idx].rdBase = v }
+                for reg in RedistributorRegister.allCases { if let v = r[reg] { redistributors[idx][reg] = v } }
             } else {
                 redistributors.append(r)
             }

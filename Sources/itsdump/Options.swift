@@ -141,14 +141,11 @@ struct InputOptions: ParsableArguments {
         var flags = RegisterState()
         var its = ITSRegisterState()
         func p(_ f: String) -> Provenance { Provenance(.flag, f) }
-        for b in baser { its.baser[b.index] = Sourced(GITSBaser(rawValue: b.value), p("--baser \(b.index)")) }
-        if let v = typer { its.typer = Sourced(GITSTyper(rawValue: v.value), p("--typer")) }
-        if let v = iidr { its.iidr = Sourced(GITSIIDR(rawValue: v.value), p("--iidr")) }
-        if let v = ctlr { its.ctlr = Sourced(GITSCTLR(rawValue: v.value), p("--ctlr")) }
-        if let v = cbaser { its.cbaser = Sourced(GITSCBaser(rawValue: v.value), p("--cbaser")) }
-        if let v = cwriter { its.cwriter = Sourced(GITSCommandOffset(rawValue: v.value), p("--cwriter")) }
-        if let v = creadr { its.creadr = Sourced(GITSCommandOffset(rawValue: v.value), p("--creadr")) }
-        if let v = itsBase { its.base = Sourced(GuestPhysicalAddress(v.value), p("--its-base")) }
+        let given: [(ITSRegister, UInt64?)] = [
+            (.base, itsBase?.value), (.ctlr, ctlr?.value), (.iidr, iidr?.value), (.typer, typer?.value),
+            (.cbaser, cbaser?.value), (.cwriter, cwriter?.value), (.creadr, creadr?.value),
+        ] + baser.map { (.baser($0.index), $0.value) }
+        for (r, value) in given { if let value { its[r] = Sourced(value, p(r.flag)) } }
         if its != ITSRegisterState() { flags.its = [its] }
         var cpus = Set(pendbaser.map { UInt32($0.index) })
         if propbaser != nil {

@@ -46,28 +46,22 @@ struct Regs: ParsableCommand {
 
     /// The `--regs` format (README "The state file"), with `source` saying where values came from.
     static func stateFile(_ state: RegisterState) -> JSONValue {
-        func v<T>(_ s: Sourced<T>?, _ raw: (T) -> UInt64) -> JSONValue { s.map { .hexString(raw($0.value)) } ?? .null }
+        func v(_ s: Sourced<UInt64>?) -> JSONValue { s.map { .hexString($0.value) } ?? .null }
         let origins = Set(state.its.flatMap { its in its.baser.compactMap { $0?.provenance.kind.rawValue } })
         var itsRows: [JSONValue] = []
         for its in state.its {
             var o: [String: JSONValue] = [:]
-            o["base"] = v(its.base) { $0.rawValue }
-            o["ctlr"] = v(its.ctlr) { $0.rawValue }
-            o["iidr"] = v(its.iidr) { $0.rawValue }
-            o["typer"] = v(its.typer) { $0.rawValue }
-            o["cbaser"] = v(its.cbaser) { $0.rawValue }
-            o["cwriter"] = v(its.cwriter) { $0.rawValue }
-            o["creadr"] = v(its.creadr) { $0.rawValue }
-            let basers: [JSONValue] = its.baser.map { b in b.map { JSONValue.hexString($0.value.rawValue) } ?? .null }
-            o["baser"] = .array(basers)
+            for r in ITSRegister.allCases {
+                if case .baser = r { continue }
+                o[r.jsonKey] = v(its[r])
+            }
+            o["baser"] = .array((0..<ITSRegister.baserCount).map { v(its[.baser($0)]) })
             itsRows.append(.object(o))
         }
         var rdRows: [JSONValue] = []
         for r in state.redistributors {
             var o: [String: JSONValue] = ["cpu": .uint(UInt64(r.cpu))]
-            o["propbaser"] = v(r.propbaser) { $0.rawValue }
-            o["pendbaser"] = v(r.pendbaser) { $0.rawValue }
-            o["rdBase"] = v(r.rdBase) { $0.rawValue }
+            for reg in RedistributorRegister.allCases { o[reg.jsonKey] = v(r[reg]) }
             rdRows.append(.object(o))
         }
         return .object([

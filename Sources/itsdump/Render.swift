@@ -33,48 +33,34 @@ func opt<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "-" }
 enum Render {
     /// Every known register of one ITS: name, value, where it came from, its field layout.
     static func registers(_ its: ITSRegisterState) -> [(name: String, value: UInt64, source: String, layout: BitLayout?)] {
-        var rows: [(String, UInt64, String, BitLayout?)] = []
-        if let v = its.base { rows.append(("base", v.value.rawValue, v.sourceText, nil)) }
-        if let v = its.ctlr { rows.append(("GITS_CTLR", v.value.rawValue, v.sourceText, GITSCTLR.layout)) }
-        if let v = its.iidr { rows.append(("GITS_IIDR", v.value.rawValue, v.sourceText, GITSIIDR.layout)) }
-        if let v = its.typer { rows.append(("GITS_TYPER", v.value.rawValue, v.sourceText, GITSTyper.layout)) }
-        if let v = its.cbaser { rows.append(("GITS_CBASER", v.value.rawValue, v.sourceText, GITSCBaser.layout)) }
-        if let v = its.cwriter { rows.append(("GITS_CWRITER", v.value.rawValue, v.sourceText, GITSCommandOffset.writerLayout)) }
-        if let v = its.creadr { rows.append(("GITS_CREADR", v.value.rawValue, v.sourceText, GITSCommandOffset.readerLayout)) }
-        for (n, b) in its.baser.enumerated() {
-            if let b { rows.append(("GITS_BASER\(n)", b.value.rawValue, b.sourceText, GITSBaser.layout)) }
-        }
-        return rows
+        ITSRegister.allCases.compactMap { r in its[r].map { (r.name, $0.value, $0.sourceText, r.layout) } }
     }
 
     static func registerRows(_ its: ITSRegisterState) -> [(String, UInt64, String)] {
         registers(its).map { ($0.name, $0.value, $0.source) }
     }
 
+    /// `{"value", "source"}`, or null for a register no source gave.
+    static func sourcedJSON(_ s: Sourced<UInt64>?) -> JSONValue {
+        guard let s else { return .null }
+        return .object(["value": .hexString(s.value), "source": .string(s.sourceText)])
+    }
+
     static func registersJSON(_ its: ITSRegisterState) -> JSONValue {
-        func v<T>(_ s: Sourced<T>?, _ raw: (T) -> UInt64) -> JSONValue {
-            guard let s else { return .null }
-            return .object(["value": .hexString(raw(s.value)), "source": .string(s.sourceText)])
+        var o: [String: JSONValue] = [:]
+        for r in ITSRegister.allCases {
+            if case .baser = r { continue }
+            o[r.jsonKey] = sourcedJSON(its[r])
         }
-        return .object([
-            "base": v(its.base) { $0.rawValue },
-            "ctlr": v(its.ctlr) { $0.rawValue }, "iidr": v(its.iidr) { $0.rawValue },
-            "typer": v(its.typer) { $0.rawValue }, "cbaser": v(its.cbaser) { $0.rawValue },
-            "cwriter": v(its.cwriter) { $0.rawValue }, "creadr": v(its.creadr) { $0.rawValue },
-            "baser": .array(its.baser.map { v($0) { $0.rawValue } }),
-        ])
+        o["baser"] = .array((0..<ITSRegister.baserCount).map { sourcedJSON(its[.baser($0)]) })
+        return .object(o)
     }
 
     static func redistributorsJSON(_ rds: [RedistributorState]) -> JSONValue {
         .array(rds.map { r in
-            func v<T>(_ s: Sourced<T>?, _ raw: (T) -> UInt64) -> JSONValue {
-                guard let s else { return .null }
-                return .object(["value": .hexString(raw(s.value)), "source": .string(s.sourceText)])
-            }
-            return .object([
-                "cpu": .uint(UInt64(r.cpu)), "propbaser": v(r.propbaser) { $0.rawValue },
-                "pendbaser": v(r.pendbaser) { $0.rawValue }, "rdBase": v(r.rdBase) { $0.rawValue },
-            ])
+            var o: [String: JSONValue] = ["cpu": .uint(UInt64(r.cpu))]
+            for reg in RedistributorRegister.allCases { o[reg.jsonKey] = sourcedJSON(r[reg]) }
+            return .object(o)
         })
     }
 
@@ -112,13 +98,12 @@ enum Render {
     static func registerOrigins(_ r: RegisterState) -> String {
         var origins: [String] = []
         for its in r.its {
-            for p in [its.base?.provenance, its.ctlr?.provenance, its.iidr?.provenance, its.typer?.provenance, its.cbaser?.provenance,
-                      its.cwriter?.provenance, its.creadr?.provenance].compactMap({ $0 }) + its.baser.compactMap({ $0?.provenance }) {
-                if !origins.contains(p.origin) { origins.append(p.origin) }
+            for p in ITSRegister.allCases.compactMap({ its[$0]?.provenance }) where !origins.contains(p.origin) {
+                origins.append(p.origin)
             }
         }
         for rd in r.redistributors {
-            for p in [rd.propbaser?.provenance, rd.pendbaser?.provenance].compactMap({ $0 }) where !origins.contains(p.origin) {
+            for p in [rd[.propbaser]?.provenance, rd[.pendbaser]?.provenance].compactMap({ $0 }) where !origins.contains(p.origin) {
                 origins.append(p.origin)
             }
         }
