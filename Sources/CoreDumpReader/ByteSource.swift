@@ -32,7 +32,7 @@ extension ByteSource {
     /// Little-endian integer of `count` (≤ 8) bytes at `offset`.
     public func le(_ offset: UInt64, _ count: Int) -> UInt64? {
         guard let b = bytes(at: offset, count: count) else { return nil }
-        return b.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        return b.loadLE(at: 0, count: count)
     }
 
     /// Big-endian integer of `count` (≤ 8) bytes at `offset`.

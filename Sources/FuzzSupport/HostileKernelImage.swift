@@ -18,7 +18,7 @@ public struct HostileKernelImage: Sendable {
             defer { at += k }
             return bytes[at..<(at + k)]
         }
-        func le(_ s: ArraySlice<UInt8>) -> UInt64 { s.reversed().reduce(0) { $0 << 8 | UInt64($1) } }
+        func le(_ s: ArraySlice<UInt8>) -> UInt64 { Array(s).loadLE(at: 0, count: s.count) }
         let text = take(Int(le(take(2))))
         vmcoreinfo = text.isEmpty ? nil : VMCOREINFO(text: String(decoding: text, as: UTF8.self), source: "hostile image")
         image = SparseImage()

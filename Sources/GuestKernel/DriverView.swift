@@ -138,6 +138,12 @@ public enum DriverWalker {
         let node = try need(types.structure("its_node", inUnitOf: "its_nodes"), "its_node")
         let device = try need(types.structure("its_device", inUnitOf: "its_nodes"), "its_device")
         let eventMap = try need(types.memberStructure(device, "event_map", inUnitOf: "its_nodes"), "event_lpi_map")
+        // `shared` (an its_device shared by several PCI functions): a kernel without the member
+        // is said so once, and its devices read as not shared, never through another member.
+        let sharedOffset = device.offset("shared")
+        if sharedOffset == nil {
+            view.problems.append("struct its_device has no member shared in this kernel's types: its devices are taken as not shared")
+        }
         let baser = try need(types.memberStructure(node, "tables", inUnitOf: "its_nodes"), "its_baser")
         let collection = try need(types.memberStructure(node, "collections", inUnitOf: "its_nodes"), "its_collection")
         let cpus = types.symbol("nr_cpu_ids", near: nil).flatMap { r.u32(space.image(space.runtime($0))) }.map(Int.init) ?? dumpCPUs ?? 0
@@ -194,7 +200,7 @@ public enum DriverWalker {
                 }
                 var dev = DriverView.Device(address: d, deviceID: DeviceID(id), nrItes: nrItes, ittAddress: nil,
                                             lpiBase: UInt32(truncatingIfNeeded: lpiBase), nrLPIs: nrLPIs, events: [],
-                                            shared: (r.u8(d &+ (device.offset("shared") ?? 0)) ?? 0) != 0)
+                                            shared: sharedOffset.flatMap { r.u8(d &+ $0) }.map { $0 != 0 } ?? false)
                 // its_build_mapd_cmd: the ITS gets ALIGN(virt_to_phys(itt), 256).
                 if let itt = r.u64(d &+ (try off(device, "itt"))), let pa = space.physical(itt),
                    case (let up, false) = pa.rawValue.addingReportingOverflow(255) {

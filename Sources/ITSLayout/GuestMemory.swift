@@ -87,8 +87,8 @@ extension Array where Element == UInt8 {
     public var isAllZero: Bool { allSatisfy { $0 == 0 } }
 }
 
-/// A sparse in-memory guest image: pages of bytes keyed by address. Used by tests to build
-/// tables byte by byte, and by `extract` to hold the pages a walk touched.
+/// A sparse in-memory guest image: pages of bytes keyed by address. Tests and the fuzz-input
+/// decoders build tables in it byte by byte.
 public struct SparseImage: GuestMemory {
     public static let chunk: UInt64 = 4096
     public private(set) var chunks: [UInt64: [UInt8]] = [:]

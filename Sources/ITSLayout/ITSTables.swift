@@ -76,9 +76,9 @@ public enum ITSLayoutError: ToolError {
     public var description: String {
         switch self {
         case .noRegisters:
-            return "no ITS register values: GITS_BASER values are not stored in ELF cores or raw RAM images; pass --regs FILE.json (the state file, see README), --baser N=0x… flags, or a migration stream"
+            return "no ITS register values: GITS_BASER values are not stored in ELF cores, kdump files or raw RAM images; pass --regs FILE.json (the state file, see README), --baser N=0x… flags, or a migration stream"
         case .noBaser(let i):
-            return "ITS \(i): no GITS_BASER value was given: pass --regs FILE.json or --baser N=0x… (GITS_BASER values are not stored in ELF cores or raw RAM images)"
+            return "ITS \(i): no GITS_BASER value was given: pass --regs FILE.json or --baser N=0x… (GITS_BASER values are not stored in ELF cores, kdump files or raw RAM images)"
         case .unknownFormat(let i):
             return "ITS \(i): cannot tell the table format: neither GITS_TYPER.ITT_entry_size nor GITS_IIDR is known; pass --format kvm|qemu, --typer or --iidr"
         }

@@ -6,8 +6,9 @@ import ITSLayout
 import Synchronization
 
 /// The guest kernel's symbols (`.symtab`) and types (DWARF 4/5) through libelf and libdw.
-/// Only the compilation units a walk needs are read: a variable's unit is found through
-/// `.debug_aranges` (dwarf_addrdie), never by indexing all DWARF.
+/// Only the compilation units a walk needs are read: a static variable's unit is the one named
+/// by the STT_FILE symbol it follows in `.symtab`, found by reading unit headers only (the
+/// kernel's `.debug_aranges` cover code, not data); a global's through dwarf_addrdie.
 public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     let fd: Int32
     let elf: OpaquePointer

@@ -11,12 +11,14 @@ struct ITSDump: ParsableCommand {
         commandName: "itsdump",
         abstract: "Decode Arm GICv3 ITS interrupt routing from VM snapshots.",
         discussion: """
-            itsdump reads a VM snapshot (ELF core or raw RAM images), finds the ITS device table, \
+            itsdump reads a VM snapshot (an ELF core, a kdump-compressed dump, a QEMU migration \
+            stream or virsh save image, or raw RAM images), finds the ITS device table, \
             collection table and every ITT that GITS_BASER describes, decodes them in KVM's table \
             ABI or QEMU's emulated-ITS format, and prints the routing (DeviceID, EventID) -> LPI -> \
             collection -> vCPU.
 
-            Exit status: 0 success, 2 unusable input or arguments (1 is reserved for problems found).
+            Exit status: 0 success; 1 check found an error-level finding, diff found a difference; \
+            2 unusable input or arguments.
             """,
         version: "0.1.0",
         subcommands: [Info.self, Regs.self, Tables.self, Routes.self, Check.self, Diff.self, Explain.self, Queue.self, Driver.self, Extract.self])

@@ -9,12 +9,12 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "What a snapshot holds: kind, RAM ranges, vCPUs, VMCOREINFO.")
 
-    @Argument(help: ArgumentHelp("ELF core, or FILE@GPA for a raw RAM image.", valueName: "DUMP"))
+    @Argument(help: ArgumentHelp("The snapshot: an ELF core, kdump file or migration stream (recognised by content), or FILE@GPA for a raw RAM image.", valueName: "DUMP"))
     var dumps: [String] = []
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard !dumps.isEmpty else { throw ValidationError("give a DUMP: an ELF core, or FILE@GPA for a raw RAM image") }
+        guard !dumps.isEmpty else { throw ValidationError("give a DUMP: an ELF core, kdump file or migration stream, or FILE@GPA for a raw RAM image") }
         guard output.output != .dot else { throw ValidationError("info has no dot output; use text or json") }
     }
 

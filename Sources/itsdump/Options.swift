@@ -50,7 +50,7 @@ extension ITSFormat: ExpressibleByArgument {}
 
 struct InputOptions: ParsableArguments {
     @Argument(help: ArgumentHelp(
-        "The snapshot: an ELF core (dump-guest-memory, virsh dump --memory-only), or raw RAM images as FILE@GPA (repeatable; offset 0 of FILE is guest-physical address GPA).",
+        "The snapshot, recognised by content: an ELF core (dump-guest-memory, virsh dump --memory-only), a kdump-compressed dump (virsh dump --format kdump-*), a QEMU migration stream or virsh save image, or raw RAM images as FILE@GPA (repeatable; offset 0 of FILE is guest-physical address GPA).",
         valueName: "DUMP"))
     var dumps: [String] = []
 
@@ -111,7 +111,7 @@ struct InputOptions: ParsableArguments {
     var format: ITSFormat?
 
     func validate() throws {
-        guard !dumps.isEmpty else { throw ValidationError("give a DUMP: an ELF core, or FILE@GPA for a raw RAM image") }
+        guard !dumps.isEmpty else { throw ValidationError("give a DUMP: an ELF core, kdump file or migration stream, or FILE@GPA for a raw RAM image") }
         for b in baser where b.index > 7 {
             throw ValidationError("--baser \(b.index)=…: GITS_BASER indices are 0 to 7")
         }

@@ -8,6 +8,8 @@ import GuestKernel
 struct DriverWalkTests {
     /// The members the walk reads, at their 6.1 offsets (§5.3, §5.4, §5.5, §5.6).
     struct Types61: KernelTypes {
+        /// A kernel whose `struct its_device` has no `shared` member.
+        var withoutShared = false
         static let itsNodes: UInt64 = 0xffff_8000_09dc_3560
         static let gicRdists: UInt64 = 0xffff_8000_09dc_3580
         static let perCPUOffset: UInt64 = 0xffff_8000_09dc_4000
@@ -21,7 +23,8 @@ struct DriverWalkTests {
             switch name {
             case "its_node": layout(name, 384, [("entry", 40), ("phys_base", 72), ("cmd_base", 80), ("cmd_write", 88), ("tables", 96),
                                                 ("collections", 288), ("typer", 312), ("its_device_list", 336)])
-            case "its_device": layout(name, 104, [("entry", 0), ("event_map", 24), ("itt", 80), ("nr_ites", 88), ("device_id", 92), ("shared", 96)])
+            case "its_device": layout(name, 104, [("entry", 0), ("event_map", 24), ("itt", 80), ("nr_ites", 88), ("device_id", 92)]
+                                      + (withoutShared ? [] : [("shared", 96)]))
             case "rdists": layout(name, 48, [("rdist", 0), ("prop_table_pa", 8)])
             default: nil
             }
@@ -76,9 +79,9 @@ struct DriverWalkTests {
             image.write32(d + 88, nrItes)
             image.write32(d + 92, id)
         }
-        func walk(_ info: VMCOREINFO = DriverWalkTests.info(), cpus: Int = 2) throws -> DriverView {
+        func walk(_ info: VMCOREINFO = DriverWalkTests.info(), cpus: Int = 2, types: Types61 = Types61()) throws -> DriverView {
             let space = try KernelAddressSpace(info, memory: image)
-            return try DriverWalker.walk(types: Types61(), space: space, memory: image, cpus: cpus)
+            return try DriverWalker.walk(types: types, space: space, memory: image, cpus: cpus)
         }
     }
 
@@ -114,6 +117,25 @@ struct DriverWalkTests {
         let s61 = try KernelAddressSpace(Self.info("NUMBER(VMEMMAP_START)=0xfffffc0000000000"), memory: g.image)
         #expect(s61.pagePointer(0xffff_fc00_0009_7000) == GuestPhysicalAddress(0x425c_0000))
         #expect(v.problems.isEmpty)
+    }
+
+    /// A kernel whose its_device has no `shared`: the walk says so and reads no other member in
+    /// its place (offset 0 is the list link, which is never zero).
+    @Test func aMissingSharedMemberIsANamedProblemNotAnotherMember() throws {
+        var g = Guest()
+        g.image.write64(Self.img(Types61.itsNodes), Self.lin(0x4251_fa00 + 40))
+        g.node(0x4251_fa00, next: Types61.itsNodes, devices: [0x4327_4180])
+        g.device(0x4327_4180, id: 0x18, nrItes: 2, lpiBase: 8193, nrLPIs: 2, bitmap: 0x4400_0000, colMap: 0x4400_0100)
+        g.image.write64(0x4400_0000, 0b11)
+        g.image.write(0x4400_0100, bytes: [1, 0, 0, 0])
+        g.image.write(0x4327_4180 + 96, bytes: [1])
+        let with = try g.walk()
+        #expect(with.its[0].devices.map(\.shared) == [true])
+        #expect(!with.problems.contains { $0.contains("shared") })
+        let without = try g.walk(types: Types61(withoutShared: true))
+        #expect(without.its[0].devices.map(\.shared) == [false])
+        #expect(without.problems.contains("struct its_device has no member shared in this kernel's types: its devices are taken as not shared"))
+        #expect(without.routes.count == 2)
     }
 
     @Test func listsThatLeadIntoOneAnotherAreBoundedForTheWholeWalk() throws {

@@ -5,9 +5,15 @@ import FuzzSupport
 
 /// Inputs the fuzzers found (Fuzz/README.md), replayed with the default limits.
 @Suite struct FuzzReproducerTests {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Reproducers")
+    static let folder = Bundle.module.url(forResource: "Reproducers", withExtension: nil)
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Reproducers")
     static var files: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasPrefix("fuzz-walker-") }.sorted()
+    }
+
+    /// A moved folder must not turn the parameterised test below into zero passing cases.
+    @Test func reproducersAreThere() {
+        #expect(!Self.files.isEmpty)
     }
 
     @Test(arguments: files)

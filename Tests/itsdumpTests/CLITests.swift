@@ -34,8 +34,12 @@ enum CLI {
                       stderr: String(decoding: e, as: UTF8.self))
     }
 
-    static let golden = Fixtures.packageRoot.appendingPathComponent("Tests/itsdumpTests/Golden")
+    /// The golden outputs, from the test bundle (Package.swift copies Golden/ into it).
+    static let golden = Bundle.module.url(forResource: "Golden", withExtension: nil)
+        ?? Fixtures.packageRoot.appendingPathComponent("Tests/itsdumpTests/Golden")
 
+    /// Every line of Golden/commands.txt: a file name and the arguments that produce it. An
+    /// unreadable list is no list: `goldenListIsThere` fails rather than zero cases passing.
     static var goldenCommands: [(String, [String])] {
         let text = (try? String(contentsOf: golden.appendingPathComponent("commands.txt"), encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map { line in
@@ -46,6 +50,10 @@ enum CLI {
 }
 
 @Suite struct CLITests {
+    @Test func goldenListIsThere() {
+        #expect(CLI.goldenCommands.count >= 10, "Golden/commands.txt is missing or nearly empty")
+    }
+
     @Test(arguments: CLI.goldenCommands.map(\.0))
     func outputMatchesGolden(name: String) throws {
         let args = try #require(CLI.goldenCommands.first { $0.0 == name }?.1)
@@ -140,7 +148,7 @@ enum CLI {
     }
 }
 
-@Suite struct CLIKernelTests {
+@Suite(.serialized, .tags(.realSnapshots), .enabled(if: realSnapshotsWanted, "ITSDUMP_SKIP_REAL_SNAPSHOTS=1")) struct CLIKernelTests {
     @Test func aDumpWithoutVMCOREINFOSaysWhatToPass() throws {
         // The bundled KVM extract holds the ITS tables only: no VMCOREINFO note, none in its RAM.
         let r = try CLI.run(["driver", "fixtures/kvm-basic/core.extract.elf", "--vmlinux", try Fixtures.vmlinux.get()])

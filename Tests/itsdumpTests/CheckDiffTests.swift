@@ -5,7 +5,7 @@ import Testing
 import ITSAnalysis
 
 /// `diff`, `check` and `diff --expected` on the real snapshots.
-@Suite(.serialized) struct CheckDiffTests {
+@Suite(.serialized, .tags(.realSnapshots), .enabled(if: realSnapshotsWanted, "ITSDUMP_SKIP_REAL_SNAPSHOTS=1")) struct CheckDiffTests {
     struct Expect: Hashable, Comparable {
         var kind: String
         var device: Int

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Glibc
 import ITSLayout
 import ITSAnalysis
@@ -128,6 +129,15 @@ enum Fixtures {
         return specs
     }
 }
+
+extension Tag {
+    /// Reads the real snapshots of ../shared/fixtures (or $ITSDUMP_SHARED_FIXTURES).
+    @Tag static var realSnapshots: Self
+}
+
+/// `ITSDUMP_SKIP_REAL_SNAPSHOTS=1 swift test` runs the suite without the shared fixtures (README);
+/// by default every real-snapshot test runs, and a missing fixture fails it.
+let realSnapshotsWanted = ProcessInfo.processInfo.environment["ITSDUMP_SKIP_REAL_SNAPSHOTS"] != "1"
 
 struct FixtureError: Error, CustomStringConvertible {
     var message: String

@@ -7,7 +7,7 @@ import KernelDWARF
 import FuzzSupport
 
 /// The guest kernel's view (issue 11) on every real 6.1 snapshot, with the reduced debug vmlinux.
-@Suite(.serialized) struct GuestKernelTests {
+@Suite(.serialized, .tags(.realSnapshots), .enabled(if: realSnapshotsWanted, "ITSDUMP_SKIP_REAL_SNAPSHOTS=1")) struct GuestKernelTests {
     func view(_ memory: any GuestMemory, vmcoreinfo: VMCOREINFO, cpus: Int?) throws -> DriverView {
         let types = try DWARFKernelTypes(path: try Fixtures.vmlinux.get())
         let space = try KernelAddressSpace(vmcoreinfo, memory: memory)
@@ -192,7 +192,7 @@ import FuzzSupport
     /// Inputs fuzz-driver found (Fuzz/README.md), replayed through the same path with the real
     /// debug info: they end, with the problem named.
     @Test func driverFuzzReproducersEndWithTheProblemNamed() throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Reproducers")
+        let folder = try #require(Bundle.module.url(forResource: "Reproducers", withExtension: nil))
         let types = try DWARFKernelTypes(path: try Fixtures.vmlinux.get())
         // lpi_id_bits = 0 in guest memory: PROPBASER.IDbits was computed as 0 − 1.
         let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent("fuzz-driver-crash-dc00a86bbedd26313bb72d116d914dbd35d012d8")))

@@ -4,7 +4,7 @@ import Testing
 @testable import ITSLayout
 
 /// tcg-kdump: the same stop as ELF core and as QEMU kdump-zlib (flattened) dump.
-@Suite(.serialized) struct RealKdumpTests {
+@Suite(.serialized, .tags(.realSnapshots), .enabled(if: realSnapshotsWanted, "ITSDUMP_SKIP_REAL_SNAPSHOTS=1")) struct RealKdumpTests {
     @Test func infoAgreesWithTheELFCore() throws {
         let k = try Dump.open(try Fixtures.member("tcg-kdump", "core.kdump-zlib"))
         let e = try Dump.open(try Fixtures.member("tcg-kdump", "core.elf"))

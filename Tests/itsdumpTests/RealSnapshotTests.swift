@@ -6,7 +6,7 @@ import JSONText
 
 /// Every real stop of ../shared/fixtures: the routes equal the ground truth collected inside
 /// the guest, from the ELF core, from raw images cut from it, and from the bundled extract.
-@Suite(.serialized) struct RealSnapshotTests {
+@Suite(.serialized, .tags(.realSnapshots), .enabled(if: realSnapshotsWanted, "ITSDUMP_SKIP_REAL_SNAPSHOTS=1")) struct RealSnapshotTests {
     @Test(arguments: Fixtures.stops)
     func elfCoreRoutesEqualGroundTruth(stop: String) throws {
         let dump = try Dump.open(try Fixtures.member(stop, "core.elf"))
@@ -88,7 +88,7 @@ import JSONText
 }
 
 /// Our JSON reader against Foundation's on every JSON file of the real fixtures.
-@Suite struct FixtureJSONTests {
+@Suite(.serialized, .tags(.realSnapshots), .enabled(if: realSnapshotsWanted, "ITSDUMP_SKIP_REAL_SNAPSHOTS=1")) struct FixtureJSONTests {
     func same(_ ours: JSONValue, _ theirs: Any) -> Bool {
         switch ours {
         case .object(let o):

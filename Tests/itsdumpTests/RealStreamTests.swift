@@ -6,7 +6,7 @@ import Testing
 /// The migration stream of every real stop: its registers equal `its-regs.json` (GITS_TYPER is
 /// not migrated; the TCG streams carry IIDR 0, fixtures README), its routes equal the ELF
 /// core's and the ground truth, and every page the walk reads is the same in both dumps.
-@Suite(.serialized) struct RealStreamTests {
+@Suite(.serialized, .tags(.realSnapshots), .enabled(if: realSnapshotsWanted, "ITSDUMP_SKIP_REAL_SNAPSHOTS=1")) struct RealStreamTests {
     @Test(arguments: Fixtures.stops)
     func streamRegistersEqualTheRegisterFile(stop: String) throws {
         let dump = try Dump.open(try Fixtures.member(stop, "migration.bin"))
