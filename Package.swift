@@ -10,7 +10,7 @@ let package = Package(
         .library(name: "ITSAnalysis", targets: ["ITSAnalysis"]),
         .library(name: "GuestKernel", targets: ["GuestKernel"]),
         .library(name: "KernelDWARF", targets: ["KernelDWARF"]),
-        .library(name: "JSONText", targets: ["JSONText"]),
+        .library(name: "TextFormats", targets: ["TextFormats"]),
         // Decoders of fuzz inputs, shared by the fuzz package and the reproducer tests; not
         // linked into the tool.
         .library(name: "FuzzSupport", targets: ["FuzzSupport"]),
@@ -37,9 +37,10 @@ let package = Package(
             name: "ITSLayout",
             swiftSettings: [.strictMemorySafety()]
         ),
-        // A strict JSON reader and the writer of stable (sorted-key) documents: state files,
-        // route JSON, a stream's VM description, and every document itsdump writes.
-        .target(name: "JSONText", swiftSettings: [.strictMemorySafety()]),
+        // The text formats itsdump reads and writes: a strict JSON reader and the writer of
+        // stable (sorted-key) documents (state files, route JSON, a stream's VM description,
+        // every JSON document), and aligned text tables.
+        .target(name: "TextFormats", swiftSettings: [.strictMemorySafety()]),
         // What the guest kernel believes: VMCOREINFO, its address space, the type-source
         // protocol and the ITS driver's records. Pure Swift; type sources plug in below it.
         .target(
@@ -56,13 +57,13 @@ let package = Package(
         // register diffs, the expected-state readers and comparisons.
         .target(
             name: "ITSAnalysis",
-            dependencies: ["ITSLayout", "GuestKernel", "JSONText"],
+            dependencies: ["ITSLayout", "GuestKernel", "TextFormats"],
             swiftSettings: [.strictMemorySafety()]
         ),
         // Files -> guest-physical memory, notes and registers: one file per dump format.
         .target(
             name: "CoreDumpReader",
-            dependencies: ["ITSLayout", "JSONText", "CLibElf", "CZlib", "CLZO", "CSnappy", "CZstd"]
+            dependencies: ["ITSLayout", "TextFormats", "CLibElf", "CZlib", "CLZO", "CSnappy", "CZstd"]
         ),
         .target(
             name: "FuzzSupport",
@@ -72,18 +73,18 @@ let package = Package(
         .executableTarget(
             name: "itsdump",
             dependencies: [
-                "ITSLayout", "ITSAnalysis", "CoreDumpReader", "GuestKernel", "KernelDWARF", "JSONText",
+                "ITSLayout", "ITSAnalysis", "CoreDumpReader", "GuestKernel", "KernelDWARF", "TextFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "ITSLayoutTests",
-                    dependencies: ["ITSLayout", "ITSAnalysis", "GuestKernel", "JSONText", "FuzzSupport"],
+                    dependencies: ["ITSLayout", "ITSAnalysis", "GuestKernel", "TextFormats", "FuzzSupport"],
                     resources: [.copy("Reproducers")]),
         .testTarget(name: "CoreDumpReaderTests",
-                    dependencies: ["CoreDumpReader", "ITSLayout", "JSONText", "CZlib", "CLZO", "CSnappy", "CZstd"]),
+                    dependencies: ["CoreDumpReader", "ITSLayout", "TextFormats", "CZlib", "CLZO", "CSnappy", "CZstd"]),
         .testTarget(
             name: "itsdumpTests",
-            dependencies: ["CoreDumpReader", "ITSLayout", "ITSAnalysis", "GuestKernel", "KernelDWARF", "JSONText", "FuzzSupport"],
+            dependencies: ["CoreDumpReader", "ITSLayout", "ITSAnalysis", "GuestKernel", "KernelDWARF", "TextFormats", "FuzzSupport"],
             resources: [.copy("Golden"), .copy("DWARF"), .copy("Reproducers")]
         ),
     ],

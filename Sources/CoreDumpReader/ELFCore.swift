@@ -141,10 +141,10 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
     }
 
     /// vCPUs: one NT_PRSTATUS ("CORE", type 1) note each (§1.4).
-    public var vcpuCount: Int { notes.filter { $0.name == "CORE" && $0.type == 1 }.count }
+    public var prstatusCount: Int { notes.filter { $0.name == "CORE" && $0.type == 1 }.count }
 
     /// The VMCOREINFO note's text, if the guest filled it in (§1.6).
-    public var vmcoreinfo: String? {
+    public var vmcoreinfoText: String? {
         notes.first { $0.name == "VMCOREINFO" }.map { String(decoding: $0.descriptor.prefix { $0 != 0 }, as: UTF8.self) }
     }
 
@@ -178,4 +178,32 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
         let s = segments[lo - 1]
         return a - s.physicalAddress < s.memorySize ? s : nil
     }
+}
+
+extension ELFCore: DumpFormat {
+    public static let kind = DumpKind(id: "elf-core", name: "ELF core")
+    public static let infoKey: String? = "notes"
+    public static func matches(_ input: DumpInput) -> Bool {
+        if case .file(let f) = input { return matches(f) }
+        return false
+    }
+    public static func load(_ input: DumpInput, options: DumpOptions) throws(DumpError) -> any DumpFormat {
+        guard case .file(let f) = input else { throw .notADump(path: input.path, reason: "a directory, not an ELF core") }
+        return try ELFCore(file: f)
+    }
+    public var memory: any GuestMemory { self }
+    public var vcpuCount: Int? { prstatusCount > 0 ? prstatusCount : nil }
+    public var vmcoreinfo: [(key: String, value: String)]? { vmcoreinfoText.map(parseVMCOREINFO) }
+    public var extractNotes: [ELFCore.Note] { notes }
+    public var details: DumpDetails {
+        let counts = Dictionary(grouping: notes, by: { "\($0.name)/\($0.type)" }).mapValues(\.count)
+        return DumpDetails(
+            text: "  notes: " + counts.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + "\n",
+            json: ["notes": .array(notes.map { .object(["name": .string($0.name), "type": .uint(UInt64($0.type)),
+                                                          "bytes": .uint(UInt64($0.descriptor.count))]) })])
+    }
+}
+
+extension DumpKind {
+    public static var elfCore: DumpKind { ELFCore.kind }
 }

@@ -21,6 +21,12 @@ public enum FileOutput {
         }
     }
 
+    /// True when `path` names a directory (following symbolic links).
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
     /// True when `path` names something that exists (any kind of file).
     public static func exists(_ path: String) -> Bool {
         var st = stat()

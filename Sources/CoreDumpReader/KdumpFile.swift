@@ -1,5 +1,6 @@
 import Glibc
 import ITSLayout
+import TextFormats
 import Synchronization
 
 /// A kdump-compressed dump (makedumpfile's diskdump format) as QEMU's `dump-guest-memory -z/-l/-s`
@@ -23,7 +24,7 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
     public let nrCPUs: UInt32
     public let physBase: UInt64
     public let notes: [ELFCore.Note]
-    public let vmcoreinfo: String?
+    public let vmcoreinfoText: String?
     public let presentRanges: [GuestRange]
     public let dumpablePages: Int
 
@@ -96,7 +97,7 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
             }
         }
         self.notes = notes
-        self.vmcoreinfo = vmcoreinfo ?? notes.first { $0.name == "VMCOREINFO" }.map {
+        self.vmcoreinfoText = vmcoreinfo ?? notes.first { $0.name == "VMCOREINFO" }.map {
             String(decoding: $0.descriptor.prefix { $0 != 0 }, as: UTF8.self)
         }
         // Bitmaps (§2.6): the first says which PFNs are RAM, the second which are in the dump.
@@ -287,4 +288,38 @@ struct FlattenedSource: DiskDumpSource {
         }
         return out
     }
+}
+
+extension KdumpFile: DumpFormat {
+    public static let kind = DumpKind(id: "kdump", name: "kdump-compressed dump")
+    public static let infoKey: String? = "kdump"
+    public static func matches(_ input: DumpInput) -> Bool {
+        if case .file(let f) = input { return matches(f) }
+        return false
+    }
+    public static func load(_ input: DumpInput, options: DumpOptions) throws(DumpError) -> any DumpFormat {
+        guard case .file(let f) = input else { throw .notADump(path: input.path, reason: "a directory, not a kdump file") }
+        return try KdumpFile(file: f)
+    }
+    public var memory: any GuestMemory { self }
+    /// NT_PRSTATUS notes of the sub-header, else its nr_cpus.
+    public var vcpuCount: Int? {
+        let prstatus = notes.filter { $0.name == "CORE" && $0.type == 1 }.count
+        return prstatus > 0 ? prstatus : (nrCPUs > 0 ? Int(nrCPUs) : nil)
+    }
+    public var vmcoreinfo: [(key: String, value: String)]? { vmcoreinfoText.map(parseVMCOREINFO) }
+    public var extractNotes: [ELFCore.Note] { notes }
+    public var details: DumpDetails {
+        var text = "  kdump: \(container.rawValue), header version \(headerVersion), \(compression.isEmpty ? "uncompressed" : compression) pages, block size \(blockSize), max_mapnr \(maxMapnr), \(dumpablePages) blocks dumped, phys_base \(hex(physBase)), nr_cpus \(nrCPUs)\n"
+        if status & 0x8 != 0 { text += "  note: the dump is marked incomplete (DUMP_DH_COMPRESSED_INCOMPLETE)\n" }
+        return DumpDetails(text: text, json: ["kdump": .object([
+            "container": .string(container.rawValue), "headerVersion": .uint(UInt64(headerVersion)),
+            "compression": .string(compression), "blockSize": .uint(blockSize),
+            "maxMapnr": .uint(maxMapnr), "physBase": .hexString(physBase),
+            "nrCPUs": .uint(UInt64(nrCPUs)), "dumpablePages": .int(Int64(dumpablePages))])])
+    }
+}
+
+extension DumpKind {
+    public static var kdump: DumpKind { KdumpFile.kind }
 }

@@ -1,5 +1,5 @@
 import ITSLayout
-import JSONText
+import TextFormats
 
 /// A QEMU migration stream (`migrate "exec:cat > FILE"`, `migrate file:…`, the payload of a
 /// `virsh save` image; input-formats.md §4). One pass records where each page's bytes are
@@ -36,7 +36,7 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
     public let capabilities: [String]
     public let blocks: [RAMBlock]
     public let sections: [DeviceSection]
-    public let registers: RegisterState
+    public let streamRegisters: RegisterState
     /// CPUs of the `arm_gicv3` section.
     public let gicCPUs: Int?
     public let hasJSON: Bool
@@ -305,7 +305,7 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
             cpus += 1
         }
         gicCPUs = gicLeaves.isEmpty ? nil : cpus
-        registers = state
+        streamRegisters = state
         self.notes = notes
     }
 
@@ -488,4 +488,70 @@ struct PageTable: Sendable {
         guard key < UInt64(chunks.count), let chunk = chunks[Int(key)] else { return 0 }
         return chunk[Int(page & ((1 << Self.shift) - 1))]
     }
+}
+
+extension MigrationStream: DumpFormat {
+    public static let kind = DumpKind(id: "migration-stream", name: "QEMU migration stream")
+    public static let infoKey: String? = "stream"
+    public static func matches(_ input: DumpInput) -> Bool {
+        if case .file(let f) = input { return matches(f) }
+        return false
+    }
+    public static func load(_ input: DumpInput, options: DumpOptions) throws(DumpError) -> any DumpFormat {
+        guard case .file(let f) = input else { throw .notADump(path: input.path, reason: "a directory, not a migration stream") }
+        return try MigrationStream(file: f, ramBlocks: options.ramBlocks, progress: options.progress)
+    }
+    public var memory: any GuestMemory { self }
+    public var vcpuCount: Int? { gicCPUs }
+    public var registers: RegisterState? { streamRegisters }
+    public var readerNotes: [String] { notes }
+
+    public var details: DumpDetails {
+        var s = "  machine: \(machine ?? "not stated"), page size \(pageSize), JSON description: \(hasJSON ? "yes" : "no")"
+        s += capabilities.isEmpty ? "\n" : ", capabilities: \(capabilities.joined(separator: ", "))\n"
+        for n in notes { s += "  note: \(n)\n" }
+        var b = TextTable(header: ["RAM BLOCK", "BYTES", "PAGES SENT", "GUEST PA", "MAPPING"], rightAligned: [1, 2])
+        for blk in blocks {
+            b.rows.append([blk.name, String(blk.length), String(blk.pagesSent), blk.gpa.map { hex($0) } ?? "-", blk.mapping])
+        }
+        s += b.render(indent: "  ")
+        var d = TextTable(header: ["DEVICE SECTION", "INSTANCE", "VERSION", "OFFSET", "BYTES"], rightAligned: [1, 2, 4])
+        for sec in sections {
+            d.rows.append([sec.name, String(sec.instance), String(sec.version), hex(sec.offset), String(sec.length)])
+        }
+        s += d.render(indent: "  ")
+        for (i, its) in streamRegisters.its.enumerated() {
+            s += "  ITS \(i) registers\n"
+            var t = TextTable(header: ["REGISTER", "VALUE", "SOURCE"])
+            for r in ITSRegister.allCases { if let v = its[r] { t.rows.append([r.name, hex(v.value), v.provenance.description]) } }
+            s += t.render(indent: "    ")
+        }
+        var r = TextTable(header: ["CPU", "GICR_PROPBASER", "GICR_PENDBASER"], rightAligned: [0])
+        for rd in streamRegisters.redistributors {
+            r.rows.append([String(rd.cpu), rd.propbaser.map { hex($0.value.rawValue) } ?? "-", rd.pendbaser.map { hex($0.value.rawValue) } ?? "-"])
+        }
+        if !streamRegisters.redistributors.isEmpty { s += r.render(indent: "  ") }
+        let json: JSONValue = .object([
+            "machine": .optional(machine) { .string($0) },
+            "pageSize": .uint(pageSize),
+            "hasJSON": .bool(hasJSON),
+            "capabilities": .array(capabilities.map { .string($0) }),
+            "notes": .array(notes.map { .string($0) }),
+            "ramBlocks": .array(blocks.map { b in
+                .object(["name": .string(b.name), "bytes": .uint(b.length), "pagesSent": .int(Int64(b.pagesSent)),
+                         "gpa": .optional(b.gpa) { .hexString($0) }, "mapping": .string(b.mapping)])
+            }),
+            "sections": .array(sections.map { sec in
+                .object(["name": .string(sec.name), "instance": .uint(UInt64(sec.instance)),
+                         "version": .uint(UInt64(sec.version)), "offset": .hexString(sec.offset), "bytes": .uint(sec.length)])
+            }),
+            "its": .array(streamRegisters.its.map(RegisterJSON.its)),
+            "redistributors": RegisterJSON.redistributors(streamRegisters.redistributors),
+        ])
+        return DumpDetails(text: s, json: ["stream": json], listsVMCOREINFO: false)
+    }
+}
+
+extension DumpKind {
+    public static var migrationStream: DumpKind { MigrationStream.kind }
 }

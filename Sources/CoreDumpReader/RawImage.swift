@@ -73,3 +73,18 @@ public struct CompositeMemory: GuestMemory {
         return .bytes(out)
     }
 }
+
+extension RawImage: DumpFormat {
+    public static let kind = DumpKind(id: "raw", name: "raw RAM image")
+    /// Never recognised by content: a raw image is named as FILE@GPA.
+    public static func matches(_ input: DumpInput) -> Bool { false }
+    public static func load(_ input: DumpInput, options: DumpOptions) throws(DumpError) -> any DumpFormat {
+        throw .badArgument("\(input.path): a raw RAM image is given as FILE@GPA")
+    }
+    public var memory: any GuestMemory { self }
+    public var details: DumpDetails { DumpDetails(text: "", json: [:]) }
+}
+
+extension DumpKind {
+    public static var raw: DumpKind { RawImage.kind }
+}

@@ -1,5 +1,5 @@
 import ITSLayout
-import JSONText
+import TextFormats
 
 /// The register state file (`--regs FILE.json`; README "Register state file"):
 /// `{"schemaVersion":1, "its":[{"base","ctlr","iidr","typer","cbaser","cwriter","creadr",
@@ -100,4 +100,31 @@ public func parseInteger(_ s: String) -> UInt64? {
     let t = String(s.filter { $0 != "_" }.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     if t.hasPrefix("0x") || t.hasPrefix("0X") { return UInt64(t.dropFirst(2), radix: 16) }
     return UInt64(t)
+}
+
+/// Registers in JSON output: `{"value": "0x…", "source": "…"}` per register (null where no
+/// source gave one), keyed by `ITSRegister.jsonKey`; the BASERs as an array.
+public enum RegisterJSON {
+    public static func sourced(_ s: Sourced<UInt64>?) -> JSONValue {
+        guard let s else { return .null }
+        return .object(["value": .hexString(s.value), "source": .string(s.provenance.description)])
+    }
+
+    public static func its(_ its: ITSRegisterState) -> JSONValue {
+        var o: [String: JSONValue] = [:]
+        for r in ITSRegister.allCases {
+            if case .baser = r { continue }
+            o[r.jsonKey] = sourced(its[r])
+        }
+        o["baser"] = .array((0..<ITSRegister.baserCount).map { sourced(its[.baser($0)]) })
+        return .object(o)
+    }
+
+    public static func redistributors(_ rds: [RedistributorState]) -> JSONValue {
+        .array(rds.map { r in
+            var o: [String: JSONValue] = ["cpu": .uint(UInt64(r.cpu))]
+            for reg in RedistributorRegister.allCases { o[reg.jsonKey] = sourced(r[reg]) }
+            return .object(o)
+        })
+    }
 }

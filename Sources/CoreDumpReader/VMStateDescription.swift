@@ -1,5 +1,5 @@
 import ITSLayout
-import JSONText
+import TextFormats
 
 /// A device section's layout from the stream's JSON VM description (input-formats.md §4.6,
 /// §4.7), walked over the stream the way QEMU's scripts/analyze-migration.py reads it: fields

@@ -1,5 +1,5 @@
 import ITSLayout
-import JSONText
+import TextFormats
 import GuestKernel
 import ITSAnalysis
 /// An arbitrary guest image and register values decoded from a byte string: the walker fuzz

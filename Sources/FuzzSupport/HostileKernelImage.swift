@@ -1,5 +1,5 @@
 import ITSLayout
-import JSONText
+import TextFormats
 import GuestKernel
 import ITSAnalysis
 /// A guest image and VMCOREINFO decoded from a byte string: the guest-kernel fuzz target's input

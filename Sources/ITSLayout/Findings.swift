@@ -278,7 +278,7 @@ public struct FindingList: Sendable {
     /// The kept findings, then one `findings-capped` note per rule that had more.
     public var all: [Finding] {
         kept + counts.sorted(by: { $0.key < $1.key }).filter { $0.value > perRule }.map { rule, n in
-            Finding(.findingsCapped, "\(n - perRule) more \(rule) finding(s) not listed (\(n) in all)")
+            Finding(.findingsCapped, "\(n - perRule) more \(rule.rawValue) finding(s) not listed (\(n) in all)")
         }
     }
 }

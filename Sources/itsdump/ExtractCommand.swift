@@ -1,7 +1,7 @@
 import ArgumentParser
 import CoreDumpReader
 import ITSLayout
-import JSONText
+import TextFormats
 import GuestKernel
 import ITSAnalysis
 
@@ -52,11 +52,11 @@ struct Extract: ParsableCommand {
         }
         // The input's notes (vCPU registers, VMCOREINFO): an ELF core's PT_NOTE or a kdump file's
         // sub-header. A migration stream has none: save its registers with `itsdump regs`.
-        let notes = session.dumps.flatMap { $0.elf?.notes ?? $0.kdump?.notes ?? [] }
+        let notes = session.dumps.flatMap(\.reader.extractNotes)
         try ELFCoreWriter.write(path: out, notes: notes, ranges: ranges)
         let bytes = ranges.reduce(0) { $0 + $1.bytes.count }
         emit("wrote \(out): \(ranges.count) ranges, \(bytes) bytes of guest memory (\(pages.count) pages), \(notes.count) notes\n")
-        if session.dumps.contains(where: { $0.kind == .migrationStream }) && input.regs == nil {
+        if session.dumps.contains(where: { $0.registers != nil }) && input.regs == nil {
             emit("note: a migration stream's registers are not in the extract: save them with `itsdump regs STREAM --output json > regs.json` and read the extract with --regs regs.json\n")
         }
     }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Glibc
 import CoreDumpReader
 import ITSLayout
-import JSONText
+import TextFormats
 import GuestKernel
 import ITSAnalysis
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CoreDumpReader
 import ITSLayout
-import JSONText
+import TextFormats
 import GuestKernel
 import ITSAnalysis
 
@@ -25,7 +25,7 @@ struct Info: ParsableCommand {
             emit(JSONValue.object([
                 "schemaVersion": .int(1), "command": .string("info"),
                 "inputs": .array(session.dumps.map { d in
-                    .object([
+                    var o: [String: JSONValue] = [
                         "path": .string(d.path), "kind": .string(d.kind.rawValue),
                         "ranges": .array(d.memory.presentRanges.map {
                             .object(["start": .hexString($0.start.rawValue), "end": .hexString($0.end - 1),
@@ -35,18 +35,10 @@ struct Info: ParsableCommand {
                         "vmcoreinfo": .optional(d.vmcoreinfo) { pairs in
                             .object(Dictionary(pairs.map { ($0.key, JSONValue.string($0.value)) }, uniquingKeysWith: { a, _ in a }))
                         },
-                        "stream": .optional(d.stream) { st in Self.streamJSON(st) },
-                        "kdump": .optional(d.kdump) { k in
-                            .object(["container": .string(k.container.rawValue), "headerVersion": .uint(UInt64(k.headerVersion)),
-                                     "compression": .string(k.compression), "blockSize": .uint(k.blockSize),
-                                     "maxMapnr": .uint(k.maxMapnr), "physBase": .hexString(k.physBase),
-                                     "nrCPUs": .uint(UInt64(k.nrCPUs)), "dumpablePages": .int(Int64(k.dumpablePages))])
-                        },
-                        "notes": .optional(d.elf) { e in
-                            .array(e.notes.map { .object(["name": .string($0.name), "type": .uint(UInt64($0.type)),
-                                                           "bytes": .uint(UInt64($0.descriptor.count))]) })
-                        },
-                    ])
+                    ]
+                    for format in Dump.formats { if let key = format.infoKey { o[key] = .null } }
+                    for (k, v) in d.reader.details.json { o[k] = v }
+                    return .object(o)
                 }),
             ]).render())
         default:
@@ -57,16 +49,9 @@ struct Info: ParsableCommand {
                 for r in d.memory.presentRanges { t.rows.append([r.start.description, hex(r.end - 1), String(r.length)]) }
                 s += t.render(indent: "  ")
                 s += "  vCPUs: \(d.vcpuCount.map(String.init) ?? "unknown")\n"
-                if let e = d.elf {
-                    let counts = Dictionary(grouping: e.notes, by: { "\($0.name)/\($0.type)" }).mapValues(\.count)
-                    s += "  notes: " + counts.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + "\n"
-                }
-                if let st = d.stream { s += Self.streamText(st) }
-                if let k = d.kdump {
-                    s += "  kdump: \(k.container.rawValue), header version \(k.headerVersion), \(k.compression.isEmpty ? "uncompressed" : k.compression) pages, block size \(k.blockSize), max_mapnr \(k.maxMapnr), \(k.dumpablePages) blocks dumped, phys_base \(hex(k.physBase)), nr_cpus \(k.nrCPUs)\n"
-                    if k.status & 0x8 != 0 { s += "  note: the dump is marked incomplete (DUMP_DH_COMPRESSED_INCOMPLETE)\n" }
-                }
-                if d.stream != nil {
+                let details = d.reader.details
+                s += details.text
+                if !details.listsVMCOREINFO {
                 } else if let v = d.vmcoreinfo {
                     s += "  VMCOREINFO (\(v.count) keys):\n"
                     for kv in v { s += "    \(kv.key)=\(kv.value)\n" }
@@ -76,53 +61,5 @@ struct Info: ParsableCommand {
             }
             emit(s)
         }
-    }
-
-    static func streamText(_ st: MigrationStream) -> String {
-        var s = "  machine: \(st.machine ?? "not stated"), page size \(st.pageSize), JSON description: \(st.hasJSON ? "yes" : "no")"
-        s += st.capabilities.isEmpty ? "\n" : ", capabilities: \(st.capabilities.joined(separator: ", "))\n"
-        for n in st.notes { s += "  note: \(n)\n" }
-        var b = TextTable(header: ["RAM BLOCK", "BYTES", "PAGES SENT", "GUEST PA", "MAPPING"], rightAligned: [1, 2])
-        for blk in st.blocks {
-            b.rows.append([blk.name, String(blk.length), String(blk.pagesSent), blk.gpa.map { hex($0) } ?? "-", blk.mapping])
-        }
-        s += b.render(indent: "  ")
-        var d = TextTable(header: ["DEVICE SECTION", "INSTANCE", "VERSION", "OFFSET", "BYTES"], rightAligned: [1, 2, 4])
-        for sec in st.sections {
-            d.rows.append([sec.name, String(sec.instance), String(sec.version), hex(sec.offset), String(sec.length)])
-        }
-        s += d.render(indent: "  ")
-        for (i, its) in st.registers.its.enumerated() {
-            s += "  ITS \(i) registers\n"
-            var t = TextTable(header: ["REGISTER", "VALUE", "SOURCE"])
-            for (name, v, src) in Render.registerRows(its) { t.rows.append([name, hex(v), src]) }
-            s += t.render(indent: "    ")
-        }
-        var r = TextTable(header: ["CPU", "GICR_PROPBASER", "GICR_PENDBASER"], rightAligned: [0])
-        for rd in st.registers.redistributors {
-            r.rows.append([String(rd.cpu), opt(rd.propbaser.map { hex($0.value.rawValue) }), opt(rd.pendbaser.map { hex($0.value.rawValue) })])
-        }
-        if !st.registers.redistributors.isEmpty { s += r.render(indent: "  ") }
-        return s
-    }
-
-    static func streamJSON(_ st: MigrationStream) -> JSONValue {
-        .object([
-            "machine": .optional(st.machine) { .string($0) },
-            "pageSize": .uint(st.pageSize),
-            "hasJSON": .bool(st.hasJSON),
-            "capabilities": .array(st.capabilities.map { .string($0) }),
-            "notes": .array(st.notes.map { .string($0) }),
-            "ramBlocks": .array(st.blocks.map { b in
-                .object(["name": .string(b.name), "bytes": .uint(b.length), "pagesSent": .int(Int64(b.pagesSent)),
-                         "gpa": .optional(b.gpa) { .hexString($0) }, "mapping": .string(b.mapping)])
-            }),
-            "sections": .array(st.sections.map { sec in
-                .object(["name": .string(sec.name), "instance": .uint(UInt64(sec.instance)),
-                         "version": .uint(UInt64(sec.version)), "offset": .hexString(sec.offset), "bytes": .uint(sec.length)])
-            }),
-            "its": .array(st.registers.its.map(Render.registersJSON)),
-            "redistributors": Render.redistributorsJSON(st.registers.redistributors),
-        ])
     }
 }

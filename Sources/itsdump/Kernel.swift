@@ -3,7 +3,7 @@ import CoreDumpReader
 import GuestKernel
 import KernelDWARF
 import ITSLayout
-import JSONText
+import TextFormats
 import ITSAnalysis
 
 /// The guest kernel's view of a session: VMCOREINFO (a dump note, --vmcoreinfo, or found in

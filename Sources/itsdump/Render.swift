@@ -1,31 +1,8 @@
+import CoreDumpReader
 import ITSLayout
-import JSONText
+import TextFormats
 import GuestKernel
 import ITSAnalysis
-
-/// Aligned text columns for people.
-struct TextTable {
-    var header: [String]
-    var rows: [[String]] = []
-    /// Columns aligned to the right (numbers).
-    var rightAligned: Set<Int> = []
-
-    func render(indent: String = "") -> String {
-        var widths = header.map(\.count)
-        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
-        func line(_ cells: [String]) -> String {
-            var parts: [String] = []
-            for (i, c) in cells.enumerated() {
-                let pad = String(repeating: " ", count: max(0, widths[i] - c.count))
-                parts.append(rightAligned.contains(i) ? pad + c : (i == cells.count - 1 ? c : c + pad))
-            }
-            var line = indent + parts.joined(separator: "  ")
-            while line.last == " " { line.removeLast() }
-            return line
-        }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
-    }
-}
 
 func yesNo(_ b: Bool?) -> String { b.map { $0 ? "yes" : "no" } ?? "-" }
 func opt<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "-" }
@@ -40,29 +17,9 @@ enum Render {
         registers(its).map { ($0.name, $0.value, $0.source) }
     }
 
-    /// `{"value", "source"}`, or null for a register no source gave.
-    static func sourcedJSON(_ s: Sourced<UInt64>?) -> JSONValue {
-        guard let s else { return .null }
-        return .object(["value": .hexString(s.value), "source": .string(s.sourceText)])
-    }
+    static func registersJSON(_ its: ITSRegisterState) -> JSONValue { RegisterJSON.its(its) }
 
-    static func registersJSON(_ its: ITSRegisterState) -> JSONValue {
-        var o: [String: JSONValue] = [:]
-        for r in ITSRegister.allCases {
-            if case .baser = r { continue }
-            o[r.jsonKey] = sourcedJSON(its[r])
-        }
-        o["baser"] = .array((0..<ITSRegister.baserCount).map { sourcedJSON(its[.baser($0)]) })
-        return .object(o)
-    }
-
-    static func redistributorsJSON(_ rds: [RedistributorState]) -> JSONValue {
-        .array(rds.map { r in
-            var o: [String: JSONValue] = ["cpu": .uint(UInt64(r.cpu))]
-            for reg in RedistributorRegister.allCases { o[reg.jsonKey] = sourcedJSON(r[reg]) }
-            return .object(o)
-        })
-    }
+    static func redistributorsJSON(_ rds: [RedistributorState]) -> JSONValue { RegisterJSON.redistributors(rds) }
 
     static func findingJSON(_ f: Finding) -> JSONValue {
         .object([

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CoreDumpReader
 import ITSLayout
-import JSONText
+import TextFormats
 import GuestKernel
 import ITSAnalysis
 

@@ -1,7 +1,7 @@
 import CoreDumpReader
 import Glibc
 import ITSLayout
-import JSONText
+import TextFormats
 import GuestKernel
 import ITSAnalysis
 
@@ -53,7 +53,7 @@ struct Session {
             let ranges = d.memory.presentRanges.map(\.description).joined(separator: ", ")
             var s = "\(d.kind.rawValue) \(d.path): RAM \(ranges.isEmpty ? "none mapped" : ranges)"
             if let n = d.vcpuCount { s += ", \(n) vCPUs" }
-            for note in d.stream?.notes ?? [] { s += "\n  note: \(note)" }
+            for note in d.reader.readerNotes { s += "\n  note: \(note)" }
             return s
         }
     }

@@ -33,7 +33,7 @@ import GuestKernel
         let core = try ELFCore(file: MappedFile(path: url.path))
         #expect(core.segments.count == 2)
         #expect(core.vcpuCount == 3)
-        #expect(core.vmcoreinfo.map(parseVMCOREINFO)?.first { $0.key == "OSRELEASE" }?.value == "6.1.0-56-arm64")
+        #expect(core.vmcoreinfoText.map(parseVMCOREINFO)?.first { $0.key == "OSRELEASE" }?.value == "6.1.0-56-arm64")
         #expect(core.presentRanges == [GuestRange(start: GuestPhysicalAddress(0x090A_0000), length: 4096),
                                        GuestRange(start: GuestPhysicalAddress(0x4000_0000), length: 16384)])
         guard case .bytes(let b) = core.read(GuestPhysicalAddress(0x4000_1000), count: 8) else {
@@ -116,7 +116,7 @@ import GuestKernel
         try ELFCoreWriter.write(path: url.path, notes: [note],
                                 ranges: [.init(address: GuestPhysicalAddress(0x4200_0000), bytes: [1, 2, 3, 4])])
         let core = try ELFCore(file: MappedFile(path: url.path))
-        #expect(core.vmcoreinfo == "A=1\n")
+        #expect(core.vmcoreinfoText == "A=1\n")
         guard case .bytes(let b) = core.read(GuestPhysicalAddress(0x4200_0000), count: 4) else {
             Issue.record("expected bytes"); return
         }

@@ -29,7 +29,7 @@ import Testing
         let k = try open(flattened ? b.flattened() : b.plain())
         #expect(k.container == (flattened ? .flattened : .plain))
         #expect(k.blockSize == 4096 && k.headerVersion == 6 && k.nrCPUs == 2 && k.physBase == 0x100000)
-        #expect(k.vmcoreinfo == "OSRELEASE=6.1.0-test\nPAGESIZE=4096\n")
+        #expect(k.vmcoreinfoText == "OSRELEASE=6.1.0-test\nPAGESIZE=4096\n")
         #expect(k.presentRanges == [GuestRange(start: GuestPhysicalAddress(0x100000), length: 8 * 4096),
                                     GuestRange(start: GuestPhysicalAddress(300 * 4096), length: 4096)])
         for pfn in 256..<264 {

@@ -84,16 +84,16 @@ import Testing
     @Test(arguments: [false, true])
     func registersComeFromTheGICSections(json: Bool) throws {
         let m = try open(sample(json: json))
-        #expect(m.registers.its.count == 1)
-        let its = m.registers.its[0]
+        #expect(m.streamRegisters.its.count == 1)
+        let its = m.streamRegisters.its[0]
         #expect(its.baser[0]?.value.rawValue == b0 && its.baser[1]?.value.rawValue == b1)
         #expect(its.baser[0]?.provenance == Provenance(.migrationStream, "arm_gicv3_its[0].baser[0]"))
         #expect(its.iidr?.value.rawValue == 0x4B00_043B && its.ctlr?.value.rawValue == 0x8000_0001)
         #expect(its.cbaser?.value.rawValue == 0xB800_0000_4259_040F && its.creadr?.value.rawValue == 0x20)
         #expect(its.typer == nil)
         #expect(m.gicCPUs == 2)
-        #expect(m.registers.redistributors.map { $0.pendbaser?.value.rawValue } == [0x425D_0780, 0x425E_0780])
-        #expect(m.registers.redistributors.map { $0.propbaser?.value.rawValue } == [0x425C_078F, 0x425C_078F])
+        #expect(m.streamRegisters.redistributors.map { $0.pendbaser?.value.rawValue } == [0x425D_0780, 0x425E_0780])
+        #expect(m.streamRegisters.redistributors.map { $0.propbaser?.value.rawValue } == [0x425C_078F, 0x425C_078F])
         #expect(m.sections.map(\.name) == ["arm_gicv3", "arm_gicv3_its"] + (json ? ["timer"] : []))
     }
 
@@ -129,7 +129,7 @@ import Testing
         for n in Set(cuts) where n < full.count {
             try Data(full.prefix(n)).write(to: url)
             let result = Result { () throws -> Int in
-                try MigrationStream(file: MappedFile(path: url.path)).registers.its.count
+                try MigrationStream(file: MappedFile(path: url.path)).streamRegisters.its.count
             }
             switch result {
             case .success(let count):
@@ -210,7 +210,7 @@ import Testing
         #expect(bytes(m, 0x4000_0000, 1) == [0xAA])
         #expect(bytes(m, 0x4000_1000, 1) == [0])
         #expect(bytes(m, 0x4000_2005, 1) == [0xCC])
-        #expect(m.registers.its.first?.baser[0]?.value.rawValue == b0)
+        #expect(m.streamRegisters.its.first?.baser[0]?.value.rawValue == b0)
     }
 
     func virshSave(format: UInt32, payload: [UInt8]) -> [UInt8] {
@@ -227,7 +227,7 @@ import Testing
         let m = try open(s)
         #expect(m.libvirtHeader && m.streamStart == 92 + 121)
         #expect(bytes(m, 0x4000_0000, 3) == [4, 5, 6])
-        #expect(m.registers.its.first?.baser[1]?.value.rawValue == b1)
+        #expect(m.streamRegisters.its.first?.baser[1]?.value.rawValue == b1)
     }
 
     @Test func compressedVirshSaveNamesTheCompressorAndTheCommand() throws {

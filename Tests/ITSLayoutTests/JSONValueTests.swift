@@ -1,6 +1,6 @@
 import Testing
 import ITSLayout
-import JSONText
+import TextFormats
 
 /// The JSON reader that replaced Foundation's (register files, route rows, a stream's VM
 /// description): RFC 8259 values exactly, every malformed text a positioned error.

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import CoreDumpReader
 @testable import ITSLayout
-import JSONText
+import TextFormats
 
 /// Every real stop of ../shared/fixtures: the routes equal the ground truth collected inside
 /// the guest, from the ELF core, from raw images cut from it, and from the bundled extract.

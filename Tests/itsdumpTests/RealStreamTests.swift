@@ -12,7 +12,7 @@ import Testing
         let dump = try Dump.open(try Fixtures.member(stop, "migration.bin"))
         let stream = try #require(dump.stream)
         let want = try Fixtures.registers(stop)
-        let got = stream.registers
+        let got = stream.streamRegisters
         #expect(got.its.count == want.its.count)
         for (g, w) in zip(got.its, want.its) {
             #expect(g.baser.map { $0?.value } == w.baser.map { $0?.value })

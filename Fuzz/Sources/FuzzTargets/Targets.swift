@@ -48,7 +48,7 @@ public enum FuzzTargets {
     public static func stream(_ bytes: [UInt8]) {
         withFile(bytes) { path in
             guard let f = try? MappedFile(path: path), let s = try? MigrationStream(file: f) else { return }
-            walkAll(s, s.registers)
+            walkAll(s, s.streamRegisters)
         }
     }
 
