@@ -99,8 +99,7 @@ import ITSAnalysis
     @Test func sharedPendingTable() throws { #expect(try run(image(), pend: [0x4060_0000, 0x4060_0000]) == ["pendbaser-shared"]) }
 
     @Test func enabledITSWithEmptyTables() throws {
-        var b = ImageBuilder()
-        b.map(Scenarios.dt, 65536); b.map(Scenarios.qemuCT, 65536)
+        let b = Scenarios.emptyTables()
         #expect(try run(b) == ["its-enabled-empty"])
         #expect(try run(b, ctlr: 0).isEmpty)
     }

@@ -53,16 +53,21 @@ enum Scenarios {
     /// Collection slot 2 is the terminator; ICID 2's CTE after it is never read, so the ITE
     /// that names ICID 2 has no collection.
     static func kvmCollectionTableWithAHole() -> Scenario {
+        var b = kvmCollections([(0, 0), (1, 1), nil, (2, 2)])  // slot 2 is the terminator
+        b.kvmDevice8([(8192, 1), (8193, 2)])
+        return Scenario(builder: b, its: kvm())
+    }
+
+    /// A flat device table and the collection table with `ctes` (ICID, RDbase) from slot 0;
+    /// nil leaves a slot invalid.
+    static func kvmCollections(_ ctes: [(icid: UInt64, rd: UInt64)?]) -> ImageBuilder {
         var b = ImageBuilder()
         b.map(kvmCT, 65536)
         b.map(dt, 65536)
-        b.kvmCTE(kvmCT + 0, icid: 0, rd: 0)
-        b.kvmCTE(kvmCT + 8, icid: 1, rd: 1)
-        b.kvmCTE(kvmCT + 24, icid: 2, rd: 2)  // slot 2 is the terminator
-        b.kvmDTE(dt + 8 * 8, itt: 0x4200_0000, bits: 1, next: 0)
-        b.kvmITE(0x4200_0000, lpi: 8192, icid: 1, next: 1)
-        b.kvmITE(0x4200_0008, lpi: 8193, icid: 2, next: 0)
-        return Scenario(builder: b, its: kvm())
+        for (i, c) in ctes.enumerated() {
+            if let c { b.kvmCTE(kvmCT + UInt64(i) * 8, icid: c.icid, rd: c.rd) }
+        }
+        return b
     }
 
     /// Two level-2 pages (level-1 entries 0 and 3); DeviceID 256's capped `next` leaves page 0.
@@ -94,16 +99,9 @@ enum Scenarios {
     /// An unmapped collection (5), a duplicate ICID (0), a target beyond 4 vCPUs (ICID 6) and
     /// an ITE whose pINTID (42) KVM's restore rejects.
     static func kvmRestoreRejects() -> Scenario {
-        var b = ImageBuilder()
-        b.map(kvmCT, 65536)
-        b.map(dt, 65536)
-        b.kvmCTE(kvmCT + 0, icid: 0, rd: 0)
-        b.kvmCTE(kvmCT + 8, icid: 5, rd: KVMFormat.collectionNotMapped)
-        b.kvmCTE(kvmCT + 16, icid: 0, rd: 1)  // duplicate ICID
-        b.kvmCTE(kvmCT + 24, icid: 6, rd: 77)  // beyond 4 vCPUs
-        b.kvmDTE(dt + 8 * 8, itt: 0x4200_0000, bits: 1, next: 0)
-        b.kvmITE(0x4200_0000, lpi: 8192, icid: 5, next: 1)
-        b.kvmITE(0x4200_0008, lpi: 42, icid: 0, next: 0)  // pINTID < 8192: restore fails
+        // ICID 0 twice: a duplicate; RDbase 77: beyond 4 vCPUs.
+        var b = kvmCollections([(0, 0), (5, KVMFormat.collectionNotMapped), (0, 1), (6, 77)])
+        b.kvmDevice8([(8192, 5), (42, 0)])  // pINTID < 8192: restore fails
         return Scenario(builder: b, its: kvm())
     }
 
@@ -154,6 +152,22 @@ enum Scenarios {
         b.qemuDTE(l2b + 7 * 8, itt: 0x4030_0200, bits: 1)
         b.qemuITE(0x4030_0200 + 12, lpi: 8201, icid: 2)
         return Scenario(builder: b, its: qemu(page: page, indirect: true))
+    }
+
+    /// Level-1 entries 0 and 8 of a two-level table of 64 KiB pages: entry 8 covers DeviceIDs
+    /// 65536-73727, beyond GITS_TYPER's 16 DeviceID bits (its-formats.md §1.4, §1.7).
+    static func qemuLevel1BeyondTyper() -> Scenario {
+        var b = ImageBuilder()
+        let l2a: UInt64 = 0x4040_0000, l2b: UInt64 = 0x4080_0000
+        b.map(dt, 65536); b.map(qemuCT, 65536); b.map(l2a, 65536); b.map(l2b, 65536)
+        b.qemuCTE(qemuCT, rd: 0)
+        b.l1(dt, page: l2a)
+        b.l1(dt + 8 * 8, page: l2b)
+        b.qemuDTE(l2a + 5 * 8, itt: 0x4030_0000, bits: 1)
+        b.qemuITE(0x4030_0000, lpi: 8192, icid: 0)
+        b.qemuDTE(l2b + 5 * 8, itt: 0x4030_0100, bits: 1)
+        b.qemuITE(0x4030_0100, lpi: 8193, icid: 0)
+        return Scenario(builder: b, its: qemu(indirect: true))
     }
 
     /// One image with a problem per device: an absent ITT, an ITT over the device table, two
@@ -214,6 +228,37 @@ enum Scenarios {
         return s
     }
 
+    /// The device table's GITS_BASER0 is `device` (its-formats.md §1.6); the collection table
+    /// is valid and empty.
+    static func deviceBaser(_ device: UInt64) -> Scenario {
+        var b = ImageBuilder()
+        b.map(dt, 65536); b.map(qemuCT, 65536)
+        return Scenario(builder: b, its: registers(.qemu, device: device, collection: baser(type: 4, base: qemuCT, page: 65536)))
+    }
+
+    /// A two-level table of 64 KiB pages whose level-1 entry 0 points 4 KiB into its level-2
+    /// page (its-formats.md §1.7: the page is read as the aligned one); DeviceID 5 → LPI 8192.
+    static func qemuMisalignedLevel1() -> Scenario {
+        var b = ImageBuilder()
+        let l2: UInt64 = 0x4040_0000
+        b.map(dt, 65536); b.map(qemuCT, 65536); b.map(l2, 65536)
+        b.qemuCTE(qemuCT, rd: 0)
+        b.l1(dt, page: l2 + 0x1000)
+        b.qemuDTE(l2 + 5 * 8, itt: 0x4030_0000, bits: 1)
+        b.qemuITE(0x4030_0000, lpi: 8192, icid: 0)
+        return Scenario(builder: b, its: qemu(indirect: true))
+    }
+
+    /// A flat table of one 4 KiB page (512 DeviceIDs) with a device at `deviceID` → LPI 8192.
+    static func qemuSmallFlatTable(deviceID: UInt64) -> Scenario {
+        var b = ImageBuilder()
+        b.map(dt, 4096); b.map(qemuCT, 4096)
+        b.qemuCTE(qemuCT, rd: 0)
+        b.qemuDTE(dt + deviceID * 8, itt: 0x4030_0000, bits: 1)
+        b.qemuITE(0x4030_0000, lpi: 8192, icid: 0)
+        return Scenario(builder: b, its: qemu(page: 4096))
+    }
+
     // MARK: LPI state and the command queue (its-formats.md §1.8, §2): QEMU, 2 vCPUs
 
     static let prop: UInt64 = 0x4050_0000
@@ -230,6 +275,13 @@ enum Scenarios {
         b.image.write(prop + 3, bytes: [enabled ? 0xA3 : 0xA2])
         b.map(pendingTables[0], 16384); b.map(pendingTables[1], 16384)
         if let l = pendingLPI { b.image.write(pendingTables[pendingCPU] + l / 8, bytes: [1 << UInt8(l % 8)]) }
+        return b
+    }
+
+    /// A device and a collection table that hold nothing.
+    static func emptyTables() -> ImageBuilder {
+        var b = ImageBuilder()
+        b.map(dt, 65536); b.map(qemuCT, 65536)
         return b
     }
 
@@ -269,5 +321,16 @@ enum Scenarios {
         var s = withLPIRegisters(b, ctlr: 0)
         s.its = withQueue(s.its, at: queue, creadr: 3 * 32, cwriter: 3 * 32)
         return s
+    }
+}
+
+extension ImageBuilder {
+    /// KVM DeviceID 8 (the last on the chain) with its ITT at 0x4200_0000 holding `ites`
+    /// (LPI, ICID) at EventIDs 0, 1, …, each chained to the next.
+    mutating func kvmDevice8(_ ites: [(lpi: UInt64, icid: UInt64)]) {
+        kvmDTE(Scenarios.dt + 8 * 8, itt: 0x4200_0000, bits: 1, next: 0)
+        for (e, i) in ites.enumerated() {
+            kvmITE(0x4200_0000 + UInt64(e) * 8, lpi: i.lpi, icid: i.icid, next: e + 1 < ites.count ? 1 : 0)
+        }
     }
 }
