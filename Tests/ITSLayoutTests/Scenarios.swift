@@ -300,8 +300,8 @@ enum Scenarios {
         [0x05, 0, 0x0000_0000_0001_0000, 0], [0x09, 0, 0x8000_0000_0001_0002, 0],
     ]
 
-    /// The LPI-state image with §2.6's commands in its queue, GITS_CREADR at slot `read` and
-    /// GITS_CWRITER at byte offset `cwriter`.
+    /// The LPI-state image with §2.6's commands in its queue; GITS_CREADR and GITS_CWRITER
+    /// are byte offsets into it.
     static func withWorkedExampleQueue(creadr: UInt64, cwriter: UInt64) -> Scenario {
         var b = lpiState()
         b.map(queue, 4096)

@@ -9,7 +9,9 @@ import ITSAnalysis
 /// its-regs.json, and on the migration stream with the registers it carries.
 @Suite(.serialized) struct RealRuleTests {
     /// The rules each stop fires, with the DeviceIDs of their findings. A stop not listed fires
-    /// nothing.
+    /// nothing: the READMEs find the tables equal to the ground truth (kvm-basic and
+    /// kvm-prepost "Check": nothing outside KVM's restore walk), and every stop's registers
+    /// show a drained command queue (GITS_CREADR = GITS_CWRITER).
     static let expected: [String: [RuleID: [UInt32]]] = [
         // kvm-sparse/README.md "Tables": the DTEs of DeviceIDs 256 and 25856 carry KVM's capped
         // `next` (16383, real gap 25600), which leaves their level-2 page; the restore walk goes
