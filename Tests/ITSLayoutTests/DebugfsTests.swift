@@ -81,27 +81,15 @@ import ITSAnalysis
 }
 
 @Suite struct StateCheckTests {
-    let dt: UInt64 = 0x4010_0000, ct: UInt64 = 0x4020_0000, prop: UInt64 = 0x4050_0000
+    /// The state checks' findings of the whole analysis of `s`.
+    func run(_ s: Scenario) throws -> [String] { try s.walk().analysis.stateFindings.map(\.rule) }
 
-    func image(enabled: Bool = true, pendingLPI: UInt64? = nil, pendingCPU: Int = 1) -> ImageBuilder {
-        var b = ImageBuilder()
-        b.map(dt, 65536); b.map(ct, 65536)
-        b.qemuCTE(ct + 8, rd: 1)
-        b.qemuDTE(dt + 8 * 8, itt: 0x4030_0000, bits: 1)
-        b.qemuITE(0x4030_0000, lpi: 8195, icid: 1)
-        b.image.write(prop + 3, bytes: [enabled ? 0xA3 : 0xA2])
-        b.map(0x4060_0000, 16384); b.map(0x4070_0000, 16384)
-        if let l = pendingLPI { b.image.write((pendingCPU == 0 ? 0x4060_0000 : 0x4070_0000) + l / 8, bytes: [1 << UInt8(l % 8)]) }
-        return b
+    func run(_ b: ImageBuilder, pend: [UInt64] = Scenarios.pendingTables, ctlr: UInt64 = 1) throws -> [String] {
+        try run(Scenarios.withLPIRegisters(b, pend: pend, ctlr: ctlr))
     }
 
-    func run(_ b: ImageBuilder, pend: [UInt64] = [0x4060_0000, 0x4070_0000], ctlr: UInt64 = 1) throws -> [String] {
-        var regs = registers(.qemu, device: baser(type: 1, base: dt, page: 65536), collection: baser(type: 4, base: ct, page: 65536))
-        regs.ctlr = Sourced(GITSCTLR(rawValue: ctlr), Provenance(.flag, "test"))
-        let rds = redistributors(2, prop: prop | 0xF) { pend[$0] }
-        let t = try ITSWalker.walk(memory: b.image, registers: regs, itsIndex: 0)
-        let g = RoutingGraph.build(t, redistributors: rds, memory: b.image, vcpuCount: 2)
-        return StateChecks.run(t, graph: g, redistributors: rds, memory: b.image).map(\.rule)
+    func image(enabled: Bool = true, pendingLPI: UInt64? = nil, pendingCPU: Int = 1) -> ImageBuilder {
+        Scenarios.lpiState(enabled: enabled, pendingLPI: pendingLPI, pendingCPU: pendingCPU)
     }
 
     @Test func aHealthyImageFiresNothing() throws { #expect(try run(image(pendingLPI: 8195, pendingCPU: 1)).isEmpty) }
@@ -111,26 +99,16 @@ import ITSAnalysis
     @Test func sharedPendingTable() throws { #expect(try run(image(), pend: [0x4060_0000, 0x4060_0000]) == ["pendbaser-shared"]) }
 
     @Test func enabledITSWithEmptyTables() throws {
-        var b = ImageBuilder()
-        b.map(dt, 65536); b.map(ct, 65536)
+        let b = Scenarios.emptyTables()
         #expect(try run(b) == ["its-enabled-empty"])
         #expect(try run(b, ctlr: 0).isEmpty)
     }
 
     @Test func commandQueuePendingAndHistory() throws {
-        var b = ImageBuilder()
-        let q: UInt64 = 0x4080_0000
-        b.map(q, 4096)
-        // §2.6's worked example: MAPD, MAPTI, SYNC, MAPC in slots 14..17.
-        let cmds: [[UInt64]] = [[0x0000_0008_0000_0008, 4, 0x8000_0000_40A0_0000, 0], [0x0000_0008_0000_000A, 0x0000_2000_0000_0000, 2, 0],
-                                [0x05, 0, 0x0000_0000_0001_0000, 0], [0x09, 0, 0x8000_0000_0001_0002, 0]]
-        for (i, c) in cmds.enumerated() { for (w, v) in c.enumerated() { b.image.write64(q + UInt64(14 + i) * 32 + UInt64(w) * 8, v) } }
-        var regs = ITSRegisterState()
-        let p = Provenance(.flag, "test")
-        regs.cbaser = Sourced(GITSCBaser(rawValue: 1 << 63 | q), p)  // one 4 KiB page: 128 slots
-        regs.creadr = Sourced(GITSCommandOffset(rawValue: 16 * 32), p)
-        regs.cwriter = Sourced(GITSCommandOffset(rawValue: 18 * 32), p)
-        let queue = try #require(CommandQueue.read(regs, memory: b.image))
+        let s = Scenarios.withWorkedExampleQueue(creadr: 16 * 32, cwriter: 18 * 32)
+        var regs = s.its
+        let image = s.builder.image
+        let queue = try #require(CommandQueue.read(regs, memory: image))
         #expect(queue.slots == 128 && !queue.drained)
         #expect(queue.history.map(\.name) == ["MAPD", "MAPTI"])
         #expect(queue.pending.map(\.name) == ["SYNC", "MAPC"])
@@ -138,33 +116,17 @@ import ITSAnalysis
         #expect(queue.history[1].description == "DeviceID 0x8, EventID 0 → LPI 8192, ICID 2")
         #expect(queue.pending[1].description == "ICID 2 → RDbase 1, V=1")
         #expect(queue.findings.map(\.rule) == ["queue-not-drained"])
+        let p = Provenance(.flag, "test")
         regs.cwriter = Sourced(GITSCommandOffset(rawValue: 16 * 32), p)
-        #expect(CommandQueue.read(regs, memory: b.image)?.findings.isEmpty == true)
+        #expect(CommandQueue.read(regs, memory: image)?.findings.isEmpty == true)
         regs.creadr = Sourced(GITSCommandOffset(rawValue: 0xF_FFE0), p)
-        #expect(CommandQueue.read(regs, memory: b.image)?.findings.map(\.rule).contains("queue-pointer-out-of-range") == true)
+        #expect(CommandQueue.read(regs, memory: image)?.findings.map(\.rule).contains("queue-pointer-out-of-range") == true)
     }
 
     @Test func aLiveEntryTheHistoryUnmappedIsAnError() throws {
-        var b = image()
-        let q: UInt64 = 0x4080_0000
-        b.map(q, 4096)
-        // MAPD DeviceID 8 V=1, MAPTI 8/0, then MAPD DeviceID 8 V=0: yet the DTE is still valid.
-        let cmds: [[UInt64]] = [[0x0000_0008_0000_0008, 1, 0x8000_0000_4030_0000, 0], [0x0000_0008_0000_000A, 0x2003_0000_0000, 1, 0],
-                                [0x0000_0008_0000_0008, 1, 0, 0]]
-        for (i, c) in cmds.enumerated() { for (w, v) in c.enumerated() { b.image.write64(q + UInt64(i) * 32 + UInt64(w) * 8, v) } }
-        var regs = registers(.qemu, device: baser(type: 1, base: dt, page: 65536), collection: baser(type: 4, base: ct, page: 65536))
-        let p = Provenance(.flag, "test")
-        regs.cbaser = Sourced(GITSCBaser(rawValue: 1 << 63 | q), p)
-        regs.creadr = Sourced(GITSCommandOffset(rawValue: 3 * 32), p)
-        regs.cwriter = Sourced(GITSCommandOffset(rawValue: 3 * 32), p)
-        let t = try ITSWalker.walk(memory: b.image, registers: regs, itsIndex: 0)
-        let g = RoutingGraph.build(t, redistributors: [], memory: b.image, vcpuCount: 2)
-        let queue = try #require(CommandQueue.read(regs, memory: b.image))
-        let f = StateChecks.run(t, graph: g, redistributors: [], memory: b.image, queue: queue)
-        #expect(f.map(\.rule) == ["unmapped-but-live"] && f.first?.address == GuestPhysicalAddress(dt + 64))
+        let f = try Scenarios.unmappedButLive().walk().analysis.stateFindings
+        #expect(f.map(\.rule) == ["unmapped-but-live"] && f.first?.address == GuestPhysicalAddress(Scenarios.dt + 64))
         // Without the final MAPD V=0 nothing fires.
-        b.image.write64(q + 2 * 32, 0)
-        let q2 = try #require(CommandQueue.read(regs, memory: b.image))
-        #expect(StateChecks.run(t, graph: g, redistributors: [], memory: b.image, queue: q2).isEmpty)
+        #expect(try run(Scenarios.unmappedButLive(unmapped: false)).isEmpty)
     }
 }

@@ -16,8 +16,7 @@ import ITSAnalysis
         for i in 0..<UInt64(8) { b.l1(dt + i * 8, page: l2) }
         b.kvmDTE(l2 + 5 * 8, itt: 0x4200_0000, bits: 1, next: 0)
         b.kvmITE(0x4200_0000, lpi: 8192, icid: 0, next: 0)
-        let w = try walk(b, registers(.kvm, device: baser(type: 1, base: dt, page: 65536, indirect: true),
-                                      collection: baser(type: 4, base: ct, page: 65536)))
+        let w = try walk(b, tables(.kvm, dt: dt, ct: ct, indirect: true))
         #expect(w.rows == [[5, 0, 8192, 0]])
         #expect(w.findings("l1-alias").count == 7)
     }
@@ -38,8 +37,7 @@ import ITSAnalysis
         b.qemuDTE(l2a, itt: l2a + 0x8000, bits: 14)
         b.qemuDTE(l2a + 8, itt: 0x4400_0000, bits: 1)
         b.map(0x4400_0000, 4096)
-        let w = try walk(b, registers(.qemu, device: baser(type: 1, base: dt, page: 65536, indirect: true),
-                                      collection: baser(type: 4, base: ct, page: 65536)))
+        let w = try walk(b, tables(.qemu, dt: dt, ct: ct, indirect: true))
         let overlaps = w.findings("itt-overlap")
         #expect(overlaps.map(\.deviceID) == [DeviceID(0), DeviceID(0)])
         #expect(overlaps.map(\.message) == [
@@ -52,8 +50,7 @@ import ITSAnalysis
         var b = ImageBuilder()
         b.map(dt, 65536)
         for i in 0..<UInt64(65536) { b.kvmCTE(ct + i * 8, icid: i, rd: i % 4) }
-        let w = try walk(b, registers(.kvm, device: baser(type: 1, base: dt, page: 65536),
-                                      collection: baser(type: 4, base: ct, page: 65536, pages: 8)))
+        let w = try walk(b, tables(.kvm, dt: dt, ct: ct, collectionPages: 8))
         #expect(w.tables.collections.count == 65536)
         #expect(w.tables.collections.allSatisfy { $0.status == .live })
         #expect(w.findings.isEmpty)
@@ -66,7 +63,7 @@ import ITSAnalysis
         b.qemuDTE(dt + 8 * 8, itt: 0x4200_0000, bits: 1)
         b.qemuITE(0x4200_0000, lpi: 0xFF_0000, icid: 0)  // QEMU INTIDs are 24 bits: far beyond 16
         b.map(0x4400_0000, 1 << 17)
-        let regs = registers(.qemu, device: baser(type: 1, base: dt, page: 65536), collection: baser(type: 4, base: ct, page: 65536))
+        let regs = tables(.qemu, dt: dt, ct: ct)
         let rds = redistributors(1, prop: 0x4500_0000 | 31) { _ in 0x4400_0000 }
         let w = try walk(b, regs, cpus: 1, rds: rds)
         // The LPI is in range for IDbits 31; its property byte lies far outside the dump.
@@ -86,8 +83,7 @@ import ITSAnalysis
         for i in 0..<(pages * 8192) { b.kvmDTE(dt + i * 8, itt: 0x5000_0000, bits: 16, next: 1) }
         var limits = WalkLimits()
         limits.maxBytesRead = 8 << 20
-        let w = try walk(b, registers(.kvm, device: baser(type: 1, base: dt, page: 65536, pages: pages),
-                                      collection: baser(type: 4, base: ct, page: 65536)), limits: limits)
+        let w = try walk(b, tables(.kvm, dt: dt, ct: ct, pages: pages), limits: limits)
         #expect(w.findings("walk-limit").count == 1)
         #expect(w.findings("itt-shared").count > 0)
     }

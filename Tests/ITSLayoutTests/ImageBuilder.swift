@@ -29,6 +29,13 @@ struct ImageBuilder {
 
     /// Maps `bytes` of zeros at `at` (a table that exists but is empty).
     mutating func map(_ at: UInt64, _ bytes: UInt64) { image.map(at, length: bytes) }
+
+    /// Writes 4-word commands into the queue at `queue`, from slot `from` on (its-formats.md §2.1).
+    mutating func commands(_ queue: UInt64, from: UInt64 = 0, _ cmds: [[UInt64]]) {
+        for (i, c) in cmds.enumerated() {
+            for (w, v) in c.enumerated() { image.write64(queue + (from + UInt64(i)) * 32 + UInt64(w) * 8, v) }
+        }
+    }
 }
 
 /// GITS_BASER for a table (its-formats.md §1.6).
@@ -47,6 +54,25 @@ func registers(_ format: ITSFormat, device: UInt64, collection: UInt64) -> ITSRe
     return r
 }
 
+/// GITS_BASER0 (device table at `dt`) and GITS_BASER1 (collection table at `ct`) of one format.
+func tables(_ format: ITSFormat, dt: UInt64, ct: UInt64, page: UInt64 = 65536, indirect: Bool = false,
+            pages: UInt64 = 1, collectionPages: UInt64 = 1) -> ITSRegisterState
+{
+    registers(format, device: baser(type: 1, base: dt, page: page, indirect: indirect, pages: pages),
+              collection: baser(type: 4, base: ct, page: page, pages: collectionPages))
+}
+
+/// `r` with a one-page (128-slot) command queue at `queue`, GITS_CREADR and GITS_CWRITER
+/// given as byte offsets (its-formats.md §1.5).
+func withQueue(_ r: ITSRegisterState, at queue: UInt64, creadr: UInt64, cwriter: UInt64) -> ITSRegisterState {
+    var r = r
+    let p = Provenance(.flag, "test")
+    r.cbaser = Sourced(GITSCBaser(rawValue: 1 << 63 | queue), p)
+    r.creadr = Sourced(GITSCommandOffset(rawValue: creadr), p)
+    r.cwriter = Sourced(GITSCommandOffset(rawValue: cwriter), p)
+    return r
+}
+
 func redistributors(_ n: Int, prop: UInt64? = nil, pend: (Int) -> UInt64? = { _ in nil }) -> [RedistributorState] {
     (0..<n).map { c in
         var r = RedistributorState(cpu: UInt32(c))
@@ -60,6 +86,9 @@ func redistributors(_ n: Int, prop: UInt64? = nil, pend: (Int) -> UInt64? = { _ 
 struct Walked {
     var tables: ITSTables
     var graph: RoutingGraph
+    var analysis: Analysis
+    /// Every finding of the whole analysis: the walk's, the graph's, the queue's and the state checks'.
+    var all: [Finding] { analysis.findings }
     /// (DeviceID, EventID, LPI, vCPU) of every route.
     var rows: [[UInt64?]] {
         graph.routes.map { [UInt64($0.deviceID.rawValue), UInt64($0.eventID.rawValue), UInt64($0.lpi.rawValue), $0.vcpu.map(UInt64.init)] }
@@ -74,5 +103,17 @@ func walk(_ b: ImageBuilder, _ regs: ITSRegisterState, cpus: Int = 4,
 {
     let a = try Analysis.run(memory: b.image, registers: RegisterState(its: [regs], redistributors: rds),
                              vcpus: cpus, limits: limits)
-    return Walked(tables: a.tables[0], graph: a.graphs[0])
+    return Walked(tables: a.tables[0], graph: a.graphs[0], analysis: a)
+}
+
+/// A built guest image with the registers that describe it: what the image tests and the
+/// rule catalogue (RuleCoverageTests) share.
+struct Scenario {
+    var builder: ImageBuilder
+    var its: ITSRegisterState
+    var cpus = 4
+    var rds: [RedistributorState] = []
+    var limits = WalkLimits()
+
+    func walk() throws -> Walked { try ITSLayoutTests.walk(builder, its, cpus: cpus, rds: rds, limits: limits) }
 }

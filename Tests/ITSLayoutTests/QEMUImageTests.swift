@@ -15,8 +15,7 @@ import Testing
         b.qemuITE(0x4030_0000 + 3 * 12, lpi: 8195, icid: 0)
         b.qemuDTE(dt + 0x10 * 8, itt: 0x4030_0100, bits: 1)
         b.qemuITE(0x4030_0100 + 1 * 12, lpi: 9000, icid: 1)
-        let w = try walk(b, registers(.qemu, device: baser(type: 1, base: dt, page: page),
-                                      collection: baser(type: 4, base: ct, page: page)))
+        let w = try walk(b, tables(.qemu, dt: dt, ct: ct, page: page))
         #expect(w.rows == [[8, 0, 8192, 3], [8, 3, 8195, 0], [16, 1, 9000, 3]])
         #expect(w.tables.deviceTable?.reachableIDs == page / 8)
         #expect(w.findings.isEmpty)
@@ -26,32 +25,13 @@ import Testing
 
     @Test(arguments: [UInt64(4096), 16384, 65536])
     func twoLevelDeviceTableEveryPageSize(page: UInt64) throws {
-        var b = ImageBuilder()
-        let l1: UInt64 = 0x4010_0000, ct: UInt64 = 0x4020_0000
-        let perPage = page / 8
-        b.map(l1, page)
-        b.map(ct, page)
-        b.qemuCTE(ct + 2 * 8, rd: 2)
-        let l2a: UInt64 = 0x4040_0000, l2b: UInt64 = 0x4080_0000
-        b.map(l2a, page)
-        b.map(l2b, page)
-        b.l1(l1 + 0 * 8, page: l2a)
-        b.l1(l1 + 2 * 8, page: l2b)
-        let far = 2 * perPage + 7
-        b.qemuDTE(l2a + 5 * 8, itt: 0x4030_0000, bits: 1)
-        b.qemuITE(0x4030_0000, lpi: 8200, icid: 2)
-        b.qemuDTE(l2b + 7 * 8, itt: 0x4030_0200, bits: 1)
-        b.qemuITE(0x4030_0200 + 12, lpi: 8201, icid: 2)
-        let w = try walk(b, registers(.qemu, device: baser(type: 1, base: l1, page: page, indirect: true),
-                                      collection: baser(type: 4, base: ct, page: page)))
-        if far < 65536 {
-            #expect(w.rows == [[5, 0, 8200, 2], [far, 1, 8201, 2]])
-            #expect(w.tables.deviceLevel1.map(\.index) == [0, 2])
-        } else {
-            // 16K/64K pages: level-1 entry 2 starts beyond the 16 DeviceID bits.
-            #expect(w.rows == [[5, 0, 8200, 2]])
-            #expect(w.rules() == ["id-beyond-typer"])
-        }
+        let far = 2 * (page / 8) + 7
+        let w = try Scenarios.qemuTwoLevel(page: page).walk()
+        // Level-1 entry 2 starts at DeviceID 2 × (page / 8), inside the 16 DeviceID bits for
+        // every page size (a level-1 entry beyond them: RuleCoverageTests, id-beyond-typer).
+        #expect(w.rows == [[5, 0, 8200, 2], [far, 1, 8201, 2]])
+        #expect(w.tables.deviceLevel1.map(\.index) == [0, 2])
+        #expect(w.findings.isEmpty)
     }
 
     @Test func lpiStateFromPropertyAndTargetPendingTable() throws {
@@ -70,8 +50,7 @@ import Testing
         b.image.write(0x4070_0000 + 8195 / 8, bytes: [1 << 3])  // CPU 1's table: LPI 8195 pending
         b.image.write(0x4060_0000 + 8196 / 8, bytes: [1 << 4])  // CPU 0's: not the target
         let rds = redistributors(2, prop: 0x4050_078F) { $0 == 0 ? 0x4060_0780 : 0x4070_0780 }
-        let w = try walk(b, registers(.qemu, device: baser(type: 1, base: dt, page: 65536),
-                                      collection: baser(type: 4, base: ct, page: 65536)), cpus: 2, rds: rds)
+        let w = try walk(b, tables(.qemu, dt: dt, ct: ct), cpus: 2, rds: rds)
         #expect(w.graph.routes.map(\.enabled) == [true, false])
         #expect(w.graph.routes.map(\.priority) == [0xA0, 0xA0])
         #expect(w.graph.routes.map(\.pending) == [true, false])
@@ -79,24 +58,7 @@ import Testing
     }
 
     @Test func problemsAreFindingsNotCrashes() throws {
-        var b = ImageBuilder()
-        let dt: UInt64 = 0x4010_0000, ct: UInt64 = 0x4020_0000
-        b.map(dt, 65536); b.map(ct, 65536)
-        b.qemuCTE(ct + 0 * 8, rd: 0)
-        b.qemuCTE(ct + 1 * 8, rd: 9)  // beyond 4 vCPUs
-        // ITT page absent from the dump.
-        b.qemuDTE(dt + 1 * 8, itt: 0x7000_0000, bits: 2)
-        // ITT overlapping the device table.
-        b.qemuDTE(dt + 2 * 8, itt: dt + 0x100, bits: 1)
-        // Two devices sharing one ITT.
-        b.qemuDTE(dt + 3 * 8, itt: 0x4030_0000, bits: 1)
-        b.qemuDTE(dt + 4 * 8, itt: 0x4030_0000, bits: 1)
-        b.qemuITE(0x4030_0000, lpi: 8192, icid: 7)  // ICID without a collection
-        b.qemuITE(0x4030_0000 + 12, lpi: 100, icid: 1)  // LPI below 8192
-        // DTE Size 31 with an ITT at the top of the address space.
-        b.qemuDTE(dt + 5 * 8, itt: 0xFFFF_FFFF_FFFF_FF00 & ((1 << 52) - 1), bits: 32)
-        let w = try walk(b, registers(.qemu, device: baser(type: 1, base: dt, page: 65536),
-                                      collection: baser(type: 4, base: ct, page: 65536)))
+        let w = try Scenarios.qemuProblems().walk()
         // Device 5's ITT (52-bit address field: it cannot wrap) is not in the dump either.
         #expect(w.findings("table-absent").map(\.deviceID) == [DeviceID(1), DeviceID(5)])
         #expect(w.findings("table-absent").first?.message.contains("0x70000000") == true)
@@ -111,29 +73,13 @@ import Testing
     }
 
     @Test func level1EntriesAliasingOneLevel2PageAreWalkedOnce() throws {
-        var b = ImageBuilder()
-        let l1: UInt64 = 0x4010_0000, ct: UInt64 = 0x4020_0000, l2: UInt64 = 0x4040_0000
-        b.map(l1, 4096); b.map(ct, 4096); b.map(l2, 4096)
-        for i in 0..<UInt64(128) { b.l1(l1 + i * 8, page: l2) }
-        b.qemuCTE(ct, rd: 0)
-        b.qemuDTE(l2 + 3 * 8, itt: 0x4030_0000, bits: 1)
-        b.qemuITE(0x4030_0000, lpi: 8192, icid: 0)
-        let w = try walk(b, registers(.qemu, device: baser(type: 1, base: l1, page: 4096, indirect: true),
-                                      collection: baser(type: 4, base: ct, page: 4096)))
+        let w = try Scenarios.qemuLevel1Aliases().walk()
         #expect(w.rows == [[3, 0, 8192, 0]])
         #expect(w.findings("l1-alias").count == 127)
     }
 
     @Test func virtualITEsAndQEMU62ResidueAreReported() throws {
-        var b = ImageBuilder()
-        let dt: UInt64 = 0x4010_0000, ct: UInt64 = 0x4020_0000
-        b.map(dt, 65536); b.map(ct, 65536)
-        b.qemuCTE(ct + 2 * 8, rd: 1)
-        b.qemuDTE(dt + 8 * 8, itt: 0x4030_0000, bits: 2)
-        b.image.write64(0x4030_0000, 0x0000_0002_FC00_800F)  // §1.11: written by QEMU 6.2
-        b.image.write64(0x4030_0000 + 12, 1 | 0 << 1 | 8300 << 2 | 5 << 48)  // virtual
-        let w = try walk(b, registers(.qemu, device: baser(type: 1, base: dt, page: 65536),
-                                      collection: baser(type: 4, base: ct, page: 65536)))
+        let w = try Scenarios.qemuVirtualAndQEMU62ITEs().walk()
         #expect(w.rows == [[8, 0, 8195, 1]])
         #expect(w.rules() == ["qemu62-ite-residue", "ite-virtual"])
     }
@@ -151,14 +97,7 @@ import Testing
     }
 
     @Test func walkBudgetEndsWithAFinding() throws {
-        var b = ImageBuilder()
-        let dt: UInt64 = 0x4010_0000, ct: UInt64 = 0x4020_0000
-        b.map(ct, 65536)
-        for i in 0..<UInt64(8192) { b.qemuDTE(dt + i * 8, itt: 0x4100_0000 + i * 256, bits: 1) }
-        var limits = WalkLimits()
-        limits.maxBytesRead = 1 << 16
-        let w = try walk(b, registers(.qemu, device: baser(type: 1, base: dt, page: 65536),
-                                      collection: baser(type: 4, base: ct, page: 65536)), limits: limits)
+        let w = try Scenarios.qemuOverBudget().walk()
         #expect(w.findings("walk-limit").count == 1)
     }
 
@@ -167,8 +106,7 @@ import Testing
         let dt: UInt64 = 0x4010_0000, ct: UInt64 = 0x4100_0000
         b.map(dt, 65536)
         for i in 0..<UInt64(65536) { b.qemuCTE(ct + i * 8, rd: i % 4) }
-        let w = try walk(b, registers(.qemu, device: baser(type: 1, base: dt, page: 65536),
-                                      collection: baser(type: 4, base: ct, page: 65536, pages: 8)))
+        let w = try walk(b, tables(.qemu, dt: dt, ct: ct, collectionPages: 8))
         #expect(w.tables.collections.count == 65536)
         #expect(w.findings.isEmpty)
     }

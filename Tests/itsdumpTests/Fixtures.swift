@@ -89,8 +89,13 @@ enum Fixtures {
     }
 
     static func walk(_ memory: any GuestMemory, _ regs: RegisterState, vcpus: Int?) throws -> (tables: [ITSTables], graphs: [RoutingGraph]) {
-        let a = try Analysis.run(memory: memory, registers: regs, vcpus: vcpus)
+        let a = try analyse(memory, regs, vcpus: vcpus)
         return (a.tables, a.graphs)
+    }
+
+    /// The whole analysis (walk, graph, queue, freshness, state checks) of one dump.
+    static func analyse(_ memory: any GuestMemory, _ regs: RegisterState, vcpus: Int?) throws -> Analysis {
+        try Analysis.run(memory: memory, registers: regs, vcpus: vcpus)
     }
 
     /// The 4 KiB pages a walk read (tables and LPI state), for comparing two dumps of one stop.
