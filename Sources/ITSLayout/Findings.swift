@@ -149,7 +149,7 @@ public enum RuleID: String, CaseIterable, Sendable, Comparable {
         case .dteSizeBeyondIdbits:
             "a DTE whose EventID bits exceed GITS_TYPER.IDbits"
         case .ittBeyondAddressSpace:
-            "an ITT whose extent wraps past the top of the 64-bit address space"
+            "an ITT whose extent would wrap past the top of the 64-bit address space (a guard: the entry formats' 52-bit ITT addresses and 2^32 events cannot reach it)"
         case .ittOverlap:
             "an ITT overlapping another ITT or an ITS table"
         case .ittShared:

@@ -7,7 +7,7 @@ import ITSAnalysis
 /// healthy real stops no rule fires but the ones their READMEs explain. The whole analysis
 /// (walk, graph, command queue, state checks) runs on the ELF core with the stop's
 /// its-regs.json, and on the migration stream with the registers it carries.
-@Suite(.serialized) struct RealRuleTests {
+@Suite(.serialized, .tags(.realSnapshots), .enabled(if: realSnapshotsWanted, "ITSDUMP_SKIP_REAL_SNAPSHOTS=1")) struct RealRuleTests {
     /// The rules each stop fires, with the DeviceIDs of their findings. A stop not listed fires
     /// nothing: the READMEs find the tables equal to the ground truth (kvm-basic and
     /// kvm-prepost "Check": nothing outside KVM's restore walk), and every stop's registers
