@@ -65,6 +65,25 @@ public protocol DumpFormat: AnyObject, Sendable {
     var details: DumpDetails { get }
 }
 
+/// A format whose dump is one file read by an `init(file:options:)`: recognised by its first
+/// bytes, never a directory.
+public protocol FileDumpFormat: DumpFormat, GuestMemory {
+    static func matches(_ file: MappedFile) -> Bool
+    init(file: MappedFile, options: DumpOptions) throws(DumpError)
+}
+
+extension FileDumpFormat {
+    public static func matches(_ input: DumpInput) -> Bool {
+        if case .file(let f) = input { return matches(f) }
+        return false
+    }
+    public static func load(_ input: DumpInput, options: DumpOptions) throws(DumpError) -> any DumpFormat {
+        guard case .file(let f) = input else { throw .notADump(path: input.path, reason: "a directory, not a \(kind.rawValue)") }
+        return try Self(file: f, options: options)
+    }
+    public var memory: any GuestMemory { self }
+}
+
 extension DumpFormat {
     public static var infoKey: String? { nil }
     public var vcpuCount: Int? { nil }

@@ -180,18 +180,12 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
     }
 }
 
-extension ELFCore: DumpFormat {
+extension ELFCore: FileDumpFormat {
     public static let kind = DumpKind(id: "elf-core", name: "ELF core")
     public static let infoKey: String? = "notes"
-    public static func matches(_ input: DumpInput) -> Bool {
-        if case .file(let f) = input { return matches(f) }
-        return false
+    public convenience init(file: MappedFile, options: DumpOptions) throws(DumpError) {
+        try self.init(file: file)
     }
-    public static func load(_ input: DumpInput, options: DumpOptions) throws(DumpError) -> any DumpFormat {
-        guard case .file(let f) = input else { throw .notADump(path: input.path, reason: "a directory, not an ELF core") }
-        return try ELFCore(file: f)
-    }
-    public var memory: any GuestMemory { self }
     public var vcpuCount: Int? { prstatusCount > 0 ? prstatusCount : nil }
     public var vmcoreinfo: [(key: String, value: String)]? { vmcoreinfoText.map(parseVMCOREINFO) }
     public var extractNotes: [ELFCore.Note] { notes }

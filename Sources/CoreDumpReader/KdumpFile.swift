@@ -290,18 +290,12 @@ struct FlattenedSource: DiskDumpSource {
     }
 }
 
-extension KdumpFile: DumpFormat {
+extension KdumpFile: FileDumpFormat {
     public static let kind = DumpKind(id: "kdump", name: "kdump-compressed dump")
     public static let infoKey: String? = "kdump"
-    public static func matches(_ input: DumpInput) -> Bool {
-        if case .file(let f) = input { return matches(f) }
-        return false
+    public convenience init(file: MappedFile, options: DumpOptions) throws(DumpError) {
+        try self.init(file: file)
     }
-    public static func load(_ input: DumpInput, options: DumpOptions) throws(DumpError) -> any DumpFormat {
-        guard case .file(let f) = input else { throw .notADump(path: input.path, reason: "a directory, not a kdump file") }
-        return try KdumpFile(file: f)
-    }
-    public var memory: any GuestMemory { self }
     /// NT_PRSTATUS notes of the sub-header, else its nr_cpus.
     public var vcpuCount: Int? {
         let prstatus = notes.filter { $0.name == "CORE" && $0.type == 1 }.count

@@ -490,18 +490,13 @@ struct PageTable: Sendable {
     }
 }
 
-extension MigrationStream: DumpFormat {
+extension MigrationStream: FileDumpFormat {
     public static let kind = DumpKind(id: "migration-stream", name: "QEMU migration stream")
     public static let infoKey: String? = "stream"
-    public static func matches(_ input: DumpInput) -> Bool {
-        if case .file(let f) = input { return matches(f) }
-        return false
+    public convenience init(file: MappedFile, options: DumpOptions) throws(DumpError) {
+        try self.init(file: file, ramBlocks: options.ramBlocks, progress: options.progress)
     }
-    public static func load(_ input: DumpInput, options: DumpOptions) throws(DumpError) -> any DumpFormat {
-        guard case .file(let f) = input else { throw .notADump(path: input.path, reason: "a directory, not a migration stream") }
-        return try MigrationStream(file: f, ramBlocks: options.ramBlocks, progress: options.progress)
-    }
-    public var memory: any GuestMemory { self }
+    public static func matches(_ file: MappedFile) -> Bool { matches(file as any ByteSource) }
     public var vcpuCount: Int? { gicCPUs }
     public var registers: RegisterState? { streamRegisters }
     public var readerNotes: [String] { notes }

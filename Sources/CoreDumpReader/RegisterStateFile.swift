@@ -128,3 +128,35 @@ public enum RegisterJSON {
         })
     }
 }
+
+extension RegisterStateFile {
+    /// The state file for `state` (what `itsdump regs --output json` writes and `--regs`
+    /// reads): bare values, null for a register no source gave, and a `source` line naming the
+    /// kinds of source the BASERs came from.
+    public static func document(_ state: RegisterState) -> JSONValue {
+        func v(_ s: Sourced<UInt64>?) -> JSONValue { s.map { .hexString($0.value) } ?? .null }
+        let origins = Set(state.its.flatMap { its in its.baser.compactMap { $0?.provenance.kind.rawValue } })
+        var itsRows: [JSONValue] = []
+        for its in state.its {
+            var o: [String: JSONValue] = [:]
+            for r in ITSRegister.allCases {
+                if case .baser = r { continue }
+                o[r.jsonKey] = v(its[r])
+            }
+            o["baser"] = .array((0..<ITSRegister.baserCount).map { v(its[.baser($0)]) })
+            itsRows.append(.object(o))
+        }
+        var rdRows: [JSONValue] = []
+        for r in state.redistributors {
+            var o: [String: JSONValue] = ["cpu": .uint(UInt64(r.cpu))]
+            for reg in RedistributorRegister.allCases { o[reg.jsonKey] = v(r[reg]) }
+            rdRows.append(.object(o))
+        }
+        return .object([
+            "schemaVersion": .int(1),
+            "source": .string("itsdump regs: " + origins.sorted().joined(separator: ", ")),
+            "its": .array(itsRows),
+            "redistributors": .array(rdRows),
+        ])
+    }
+}

@@ -51,7 +51,6 @@ struct Diff: ParsableCommand {
         for word in (ignore ?? "").split(separator: ",") where RouteDiff.Field(rawValue: String(word)) == nil {
             throw ValidationError("--ignore \(word): fields are \(RouteDiff.Field.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard output.output != .dot else { throw ValidationError("diff has no dot output; use text or json") }
     }
 
     /// One side's session and analysis. Registers: the dump's own (a migration stream), the
@@ -85,73 +84,8 @@ struct Diff: ParsableCommand {
         let (sb, b, _) = try side(dumps[1], regsFile: regsB)
         let d = RouteDiff.compare(before: a.tables, after: b.tables, graphsBefore: a.graphs, graphsAfter: b.graphs,
                                   registersBefore: a.registers, registersAfter: b.registers, ignoring: ignored)
-        if output.output == .json {
-            emit(JSONValue.object([
-                "schemaVersion": .int(1), "command": .string("diff"),
-                "a": Routes.inputsJSON(sa), "b": Routes.inputsJSON(sb),
-                "registersA": .array(a.tables.map { Render.registersJSON($0.registers) }),
-                "registersB": .array(b.tables.map { Render.registersJSON($0.registers) }),
-                "ignored": .array(ignored.map(\.rawValue).sorted().map { .string($0) }),
-                "changes": .array(d.changes.map { c in
-                    .object(["kind": .string(c.kind.rawValue), "its": .hexString(c.key.its),
-                             "deviceID": .uint(UInt64(c.key.deviceID.rawValue)), "eventID": .uint(UInt64(c.key.eventID.rawValue)),
-                             "fields": .array(c.fields.map { .string($0.rawValue) }),
-                             "before": .optional(c.before, Render.routeJSON), "after": .optional(c.after, Render.routeJSON)])
-                }),
-                "collections": .array(d.collections.map { c in
-                    .object(["kind": .string(c.kind.rawValue), "its": .hexString(c.its), "icid": .uint(UInt64(c.icid.rawValue)),
-                             "before": .optional(c.before) { .uint($0) }, "after": .optional(c.after) { .uint($0) }])
-                }),
-                "registers": .array(d.registers.map { r in
-                    .object(["name": .string(r.name), "its": .optional(r.its) { .int(Int64($0)) },
-                             "cpu": .optional(r.cpu) { .uint(UInt64($0)) },
-                             "before": .optional(r.before) { .hexString($0) }, "after": .optional(r.after) { .hexString($0) }])
-                }),
-                "freshness": .object(["a": Render.freshnessJSON(a), "b": Render.freshnessJSON(b)]),
-            ]).render())
-        } else {
-            var s = "A: \(sa.inputLines.joined(separator: "; "))\n   " + Render.registerOrigins(a.registers)
-            s += "B: \(sb.inputLines.joined(separator: "; "))\n   " + Render.registerOrigins(b.registers)
-            s += "A " + Render.freshnessText(a) + "B " + Render.freshnessText(b)
-            if !ignored.isEmpty { s += "ignored fields: \(ignored.map(\.rawValue).sorted().joined(separator: ", "))\n" }
-            var device: RouteDiff.Key?
-            for c in d.changes {
-                if device?.deviceID != c.key.deviceID || device?.its != c.key.its {
-                    s += "device \(c.key.deviceID) (ITS \(hex(c.key.its))):\n"
-                    device = c.key
-                }
-                s += "  event \(c.key.eventID): " + Self.describe(c) + "\n"
-            }
-            for c in d.collections {
-                s += "collection ICID \(c.icid) (ITS \(hex(c.its))): \(c.kind.rawValue) \(opt(c.before)) → \(opt(c.after))\n"
-            }
-            for r in d.registers {
-                s += "register \(r.cpu.map { "cpu \($0) " } ?? r.its.map { "ITS \($0) " } ?? "")\(r.name): \(opt(r.before.map(hex))) → \(opt(r.after.map(hex)))\n"
-            }
-            s += d.isEmpty ? "no differences\n" : "\(d.changes.count) route change(s), \(d.collections.count) collection change(s), \(d.registers.count) register change(s)\n"
-            emit(s)
-        }
+        try output.write(.diff(DiffReport(a: (sa, a), b: (sb, b), diff: d, ignored: ignored)))
         if !d.isEmpty { throw ExitCode(1) }
-    }
-
-    static func describe(_ c: RouteDiff.Change) -> String {
-        func route(_ r: RoutingGraph.Route) -> String { "LPI \(r.lpi) → ICID \(r.icid) → vCPU \(opt(r.vcpu))" }
-        switch c.kind {
-        case .added: return "added: \(c.after.map(route) ?? "")"
-        case .removed: return "removed (was \(c.before.map(route) ?? ""))"
-        case .changed:
-            guard let a = c.before, let b = c.after else { return "changed" }
-            return c.fields.map { f -> String in
-                switch f {
-                case .lpi: "LPI \(a.lpi) → \(b.lpi)"
-                case .icid: "ICID \(a.icid) → \(b.icid)"
-                case .vcpu: "vCPU \(opt(a.vcpu)) → \(opt(b.vcpu))"
-                case .enabled: "enabled \(yesNo(a.enabled)) → \(yesNo(b.enabled))"
-                case .priority: "priority \(opt(a.priority)) → \(opt(b.priority))"
-                case .pending: "pending \(yesNo(a.pending)) → \(yesNo(b.pending))"
-                }
-            }.joined(separator: ", ")
-        }
     }
 
     /// Reads at most 64 MiB of FILE: a vgic-state hit by the endless-output bug has no end.
@@ -195,35 +129,7 @@ struct Diff: ParsableCommand {
     }
 
     func report(_ d: ExpectedDiff, session: Session, a: Analysis, path: String) throws {
-        if output.output == .json {
-            emit(JSONValue.object([
-                "schemaVersion": .int(1), "command": .string("diff"), "a": Routes.inputsJSON(session),
-                "registers": .array(a.tables.map { Render.registersJSON($0.registers) }),
-                "expected": .object(["path": .string(path), "source": .string(d.source)]),
-                "comparedFields": .array(d.comparedFields.map { .string($0) }),
-                "differences": .array(d.differences.map { x in
-                    .object(["kind": .string(x.kind.rawValue), "field": .optional(x.field) { .string($0) },
-                             "deviceID": .optional(x.deviceID) { .uint(UInt64($0.rawValue)) },
-                             "eventID": .optional(x.eventID) { .uint(UInt64($0.rawValue)) },
-                             "lpi": .optional(x.lpi) { .uint(UInt64($0.rawValue)) },
-                             "address": .optional(x.address) { .hexString($0.rawValue) },
-                             "tables": .optional(x.tables) { .string($0) }, "expected": .optional(x.expected) { .string($0) }])
-                }),
-                "notes": .array(d.notes.map { .string($0) }),
-                "freshness": Render.freshnessJSON(a),
-            ]).render())
-        } else {
-            var s = "tables: \(session.inputLines.joined(separator: "; "))\n" + Render.registerOrigins(a.registers)
-            s += "expected: \(d.source) from \(path)\ncompared: \(d.comparedFields.joined(separator: ", "))\n"
-            s += Render.freshnessText(a)
-            for n in d.notes { s += "note: \(n)\n" }
-            var t = TextTable(header: ["KIND", "DEVICEID", "EVENTID", "LPI", "FIELD", "TABLES", "EXPECTED"])
-            for x in d.differences {
-                t.rows.append([x.kind.rawValue, opt(x.deviceID), opt(x.eventID), opt(x.lpi), x.field ?? "-", x.tables ?? "-", x.expected ?? "-"])
-            }
-            s += d.differences.isEmpty ? "no differences\n" : t.render() + "\(d.differences.count) difference(s)\n"
-            emit(s)
-        }
+        try output.write(.expected(ExpectedReport(session: session, analysis: a, diff: d, path: path)))
         if !d.differences.isEmpty { throw ExitCode(1) }
     }
 }

@@ -51,3 +51,10 @@ enum Main {
         exit(status)
     }
 }
+
+/// Arguments that turn out unusable after parsing (a format the command cannot write, no DUMP):
+/// one line, exit 2, like unusable input.
+struct UsageError: ToolError {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

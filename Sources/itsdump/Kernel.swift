@@ -63,57 +63,11 @@ struct Driver: ParsableCommand {
 
     func validate() throws {
         guard input.vmlinux != nil else { throw ValidationError("driver needs --vmlinux FILE (the guest kernel's debug vmlinux)") }
-        guard output.output != .dot else { throw ValidationError("driver has no dot output; use text or json") }
     }
 
     func run() throws {
         let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
         let k = try KernelView.load(session: session, vmlinux: input.vmlinux ?? "", vmcoreinfoFile: input.vmcoreinfo)
-        let v = k.view
-        if output.output == .json {
-            emit(JSONValue.object([
-                "schemaVersion": .int(1), "command": .string("driver"), "inputs": Routes.inputsJSON(session),
-                "vmcoreinfo": .string(v.vmcoreinfoSource), "cpus": .int(Int64(v.cpus)),
-                "propTable": .optional(v.propTable) { .hexString($0.rawValue) },
-                "pendingTables": .array(v.pendingTables.map { .object(["cpu": .uint(UInt64($0.cpu)), "address": .hexString($0.address.rawValue)]) }),
-                "its": .array(v.its.map { n in
-                    .object([
-                        "node": .hexString(n.nodeAddress), "physBase": .hexString(n.physBase), "typer": .hexString(n.typer),
-                        "baser": .array(n.basers.map { .hexString($0) }),
-                        "commandQueue": .optional(n.commandQueue) { .hexString($0.rawValue) },
-                        "collections": .array(n.collections.map { .object(["cpu": .int(Int64($0.cpu)), "targetAddress": .hexString($0.targetAddress), "colID": .uint(UInt64($0.colID))]) }),
-                        "devices": .array(n.devices.map { d in
-                            .object(["deviceID": .uint(UInt64(d.deviceID.rawValue)), "nrItes": .uint(UInt64(d.nrItes)),
-                                     "ittAddress": .optional(d.ittAddress) { .hexString($0.rawValue) }, "lpiBase": .uint(UInt64(d.lpiBase)),
-                                     "nrLPIs": .uint(UInt64(d.nrLPIs)), "shared": .bool(d.shared), "address": .hexString(d.address),
-                                     "events": .array(d.events.map { .object(["eventID": .uint(UInt64($0.eventID.rawValue)), "lpi": .uint(UInt64($0.lpi.rawValue)), "cpu": .uint(UInt64($0.cpu))]) })])
-                        }),
-                    ])
-                }),
-                "routes": .array(v.routes.map { r in
-                    .object(["its": .int(Int64(r.its)), "deviceID": .uint(UInt64(r.deviceID.rawValue)), "eventID": .uint(UInt64(r.eventID.rawValue)),
-                             "lpi": .uint(UInt64(r.lpi.rawValue)), "icid": .uint(UInt64(r.icid.rawValue)), "vcpu": .uint(UInt64(r.cpu))])
-                }),
-                "problems": .array(v.problems.map { .string($0) }),
-            ]).render())
-            return
-        }
-        var s = "input: \(session.inputLines.joined(separator: "; "))\nVMCOREINFO: \(v.vmcoreinfoSource) (OSRELEASE \(k.vmcoreinfo["OSRELEASE"] ?? "?"))\n"
-        s += "debug info: \(k.types.path) (build ID \(k.types.buildID ?? "unknown"))\n"
-        for (i, n) in v.its.enumerated() {
-            s += "ITS \(i) at \(hex(n.physBase)) (its_node \(hex(n.nodeAddress))), GITS_TYPER \(hex(n.typer)), command queue \(opt(n.commandQueue))\n"
-            for (b, val) in n.basers.enumerated() where val != 0 { s += "  tables[\(b)].val = GITS_BASER\(b) \(hex64(val))\n" }
-            s += "  collections: " + n.collections.map { "CPU \($0.cpu) → ICID \($0.colID) (target \(hex($0.targetAddress)))" }.joined(separator: ", ") + "\n"
-            var t = TextTable(header: ["DEVICEID", "NR_ITES", "ITT", "LPI_BASE", "NR_LPIS", "EVENTS (event:LPI→CPU)"], rightAligned: [1, 3, 4])
-            for d in n.devices {
-                t.rows.append([d.deviceID.description, String(d.nrItes), opt(d.ittAddress), String(d.lpiBase), String(d.nrLPIs),
-                               d.events.map { "\($0.eventID):\($0.lpi)→\($0.cpu)" }.joined(separator: " ")])
-            }
-            s += t.render(indent: "  ")
-        }
-        s += "LPI property table \(opt(v.propTable)); pending tables: " + v.pendingTables.map { "CPU \($0.cpu) \($0.address)" }.joined(separator: ", ") + "\n"
-        s += "\(v.routes.count) mappings the driver holds\n"
-        for p in v.problems { s += "problem: \(p)\n" }
-        emit(s)
+        try output.write(.driver(session, k))
     }
 }

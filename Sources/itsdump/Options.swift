@@ -111,7 +111,6 @@ struct InputOptions: ParsableArguments {
     var format: ITSFormat?
 
     func validate() throws {
-        guard !dumps.isEmpty else { throw ValidationError("give a DUMP: an ELF core, kdump file or migration stream, or FILE@GPA for a raw RAM image") }
         for b in baser where b.index > 7 {
             throw ValidationError("--baser \(b.index)=…: GITS_BASER indices are 0 to 7")
         }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import CoreDumpReader
 import Glibc
 import ITSLayout
@@ -12,6 +13,9 @@ struct Session {
     let vcpuCount: Int?
 
     init(_ specs: [String], ramBlocks: [String: UInt64] = [:]) throws {
+        guard !specs.isEmpty else {
+            throw UsageError("give a DUMP: an ELF core, kdump file or migration stream, or FILE@GPA for a raw RAM image")
+        }
         dumps = try specs.map { spec throws(DumpError) in try Dump.open(spec, ramBlocks: ramBlocks, progress: Progress(spec).report) }
         memory = dumps.count == 1 ? dumps[0].memory : try CompositeMemory(dumps.map(\.memory))
         vcpuCount = dumps.compactMap(\.vcpuCount).max()
@@ -57,10 +61,6 @@ struct Session {
             return s
         }
     }
-}
-
-extension Sourced {
-    var sourceText: String { provenance.description }
 }
 
 /// "indexing FILE: 42%" on stderr, only when stderr is a terminal and the pass takes a while.

@@ -1,0 +1,284 @@
+import CoreDumpReader
+import GuestKernel
+import ITSAnalysis
+import ITSLayout
+import TextFormats
+
+/// Stable JSON for scripts (README "JSON output"): sorted keys, `schemaVersion` and `command`
+/// in every document. The members several documents share (`inputs`, `its`, `redistributors`,
+/// `findings`, `freshness`, a route) are built once, below.
+struct JSONRenderer: Renderer {
+    // Each document is a JSONValue, rendered here with sorted keys.
+    func routes(_ session: Session, _ a: Analysis) -> String? { routesDocument(session, a).render() }
+    func tables(_ session: Session, _ a: Analysis) -> String? { tablesDocument(session, a).render() }
+    func check(_ session: Session, _ a: Analysis) -> String? { checkDocument(session, a).render() }
+    func rules() -> String? { rulesDocument().render() }
+    func queue(_ regs: RegisterState, _ queues: [CommandQueue], last: Int) -> String? { queueDocument(queues, last: last).render() }
+    func diff(_ r: DiffReport) -> String? { diffDocument(r).render() }
+    func expected(_ r: ExpectedReport) -> String? { expectedDocument(r).render() }
+    func driver(_ session: Session, _ k: KernelView) -> String? { driverDocument(session, k).render() }
+    func info(_ session: Session) -> String? { infoDocument(session).render() }
+    func regs(_ state: RegisterState) -> String? { RegisterStateFile.document(state).render() }
+
+    // MARK: Members shared by several documents
+
+    func header(_ command: String) -> [String: JSONValue] {
+        ["schemaVersion": .int(1), "command": .string(command)]
+    }
+
+    func inputs(_ session: Session) -> JSONValue {
+        .array(session.dumps.map { d in
+            .object(["path": .string(d.path), "kind": .string(d.kind.rawValue),
+                     "vcpus": .optional(d.vcpuCount) { .int(Int64($0)) }])
+        })
+    }
+
+    /// One ITS: index, format and why, registers; `extra` adds a document's own members.
+    func its(_ t: ITSTables, _ extra: [String: JSONValue] = [:]) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "index": .int(Int64(t.itsIndex)), "format": .string(t.format.rawValue),
+            "formatReason": .string(t.formatReason), "registers": RegisterJSON.its(t.registers),
+        ]
+        for (k, v) in extra { o[k] = v }
+        return .object(o)
+    }
+
+    func finding(_ f: Finding) -> JSONValue {
+        .object([
+            "rule": .string(f.rule), "severity": .string(f.severity.rawValue),
+            "address": .optional(f.address) { .hexString($0.rawValue) },
+            "deviceID": .optional(f.deviceID) { .uint(UInt64($0.rawValue)) },
+            "eventID": .optional(f.eventID) { .uint(UInt64($0.rawValue)) },
+            "icid": .optional(f.icid) { .uint(UInt64($0.rawValue)) },
+            "lpi": .optional(f.lpi) { .uint(UInt64($0.rawValue)) },
+            "message": .string(f.message),
+        ])
+    }
+
+    func route(_ r: RoutingGraph.Route) -> JSONValue {
+        .object([
+            "its": .int(Int64(r.itsIndex)),
+            "itsBase": .optional(r.itsBase) { .hexString($0.rawValue) },
+            "deviceID": .uint(UInt64(r.deviceID.rawValue)), "eventID": .uint(UInt64(r.eventID.rawValue)),
+            "lpi": .uint(UInt64(r.lpi.rawValue)), "icid": .uint(UInt64(r.icid.rawValue)),
+            "target": .optional(r.target) { .uint($0) },
+            "vcpu": .optional(r.vcpu) { .uint(UInt64($0)) },
+            "enabled": .optional(r.enabled) { .bool($0) },
+            "priority": .optional(r.priority) { .uint(UInt64($0)) },
+            "pending": .optional(r.pending) { .bool($0) },
+            "dteAddress": .hexString(r.dteAddress.rawValue),
+            "ittAddress": .hexString(r.ittAddress.rawValue),
+            "iteAddress": .hexString(r.iteAddress.rawValue),
+            "collectionAddress": .optional(r.collectionAddress) { .hexString($0.rawValue) },
+        ])
+    }
+
+    func freshness(_ a: Analysis) -> JSONValue {
+        .array(a.freshness.enumerated().map { i, f in
+            .object(["its": .int(Int64(i)), "tables": .string(f.tables), "queue": .string(f.queue),
+                     "caveats": .array(f.caveats.map { .string($0) })])
+        })
+    }
+
+    static func fields(_ layout: BitLayout, _ raw: UInt64) -> JSONValue {
+        .object(Dictionary(layout.decode(raw).map { ($0.name, JSONValue.uint($0.value)) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    // MARK: Documents
+
+    func routesDocument(_ session: Session, _ a: Analysis) -> JSONValue {
+        var o = header("routes")
+        o["inputs"] = inputs(session)
+        o["its"] = .array(a.tables.map { its($0) })
+        o["redistributors"] = RegisterJSON.redistributors(a.registers.redistributors)
+        o["vcpus"] = .optional(session.vcpuCount) { .int(Int64($0)) }
+        o["routes"] = .array(a.routes.map(route))
+        o["findings"] = .array(a.findings.map(finding))
+        o["freshness"] = freshness(a)
+        return .object(o)
+    }
+
+    func tablesDocument(_ session: Session, _ a: Analysis) -> JSONValue {
+        func geometry(_ g: TableGeometry?) -> JSONValue {
+            .optional(g) { g in
+                .object([
+                    "baser": .int(Int64(g.baserIndex)), "address": .hexString(g.base.rawValue),
+                    "indirect": .bool(g.indirect), "pageSize": .uint(g.pageSize), "entrySize": .uint(g.entrySize),
+                    "bytes": .uint(g.tableBytes), "reachableIDs": .uint(g.reachableIDs),
+                ])
+            }
+        }
+        var o = header("tables")
+        o["inputs"] = inputs(session)
+        o["its"] = .array(a.tables.map { t in
+            its(t, [
+                "deviceTable": geometry(t.deviceTable), "collectionTable": geometry(t.collectionTable),
+                "deviceLevel1": .array(t.deviceLevel1.map {
+                    .object(["index": .uint($0.index), "address": .hexString($0.address.rawValue),
+                             "raw": .hexString($0.entry.raw), "level2": .hexString($0.entry.level2Address.rawValue)])
+                }),
+                "collections": .array(t.collections.map { c in
+                    .object(["icid": .uint(UInt64(c.icid.rawValue)), "address": .hexString(c.address.rawValue),
+                             "raw": .hexString(c.cte.raw), "status": .string(c.status.rawValue),
+                             "fields": Self.fields(t.format.collectionEntryLayout, c.cte.raw)])
+                }),
+                "devices": .array(t.devices.map { d in
+                    .object([
+                        "deviceID": .uint(UInt64(d.deviceID.rawValue)), "address": .hexString(d.address.rawValue),
+                        "raw": .hexString(d.dte.raw), "status": .string(d.status.rawValue),
+                        "fields": Self.fields(t.format.deviceEntryLayout, d.dte.raw),
+                        "ittAddress": .hexString(d.dte.ittAddress.rawValue), "ittEntries": .uint(d.ittEntries),
+                        "ites": .array(d.itt.map { e in
+                            .object([
+                                "eventID": .uint(UInt64(e.eventID.rawValue)), "address": .hexString(e.address.rawValue),
+                                "raw": .array(e.ite.raw.map { .hexString($0) }), "status": .string(e.status.rawValue),
+                                "lpi": .uint(UInt64(e.ite.lpi.rawValue)), "icid": .uint(UInt64(e.ite.icid.rawValue)),
+                            ])
+                        }),
+                    ])
+                }),
+            ])
+        })
+        o["findings"] = .array(a.findings.map(finding))
+        return .object(o)
+    }
+
+    func checkDocument(_ session: Session, _ a: Analysis) -> JSONValue {
+        let findings = a.findings
+        var o = header("check")
+        o["inputs"] = inputs(session)
+        o["freshness"] = freshness(a)
+        o["findings"] = .array(findings.map(finding))
+        o["its"] = .array(a.tables.map { its($0) })
+        o["redistributors"] = RegisterJSON.redistributors(a.registers.redistributors)
+        o["summary"] = .object(Dictionary(uniqueKeysWithValues: Severity.allCases.map { sev in
+            (sev.rawValue, JSONValue.int(Int64(findings.filter { $0.severity == sev }.count)))
+        }))
+        return .object(o)
+    }
+
+    func rulesDocument() -> JSONValue {
+        var o = header("check")
+        o["rules"] = .array(RuleID.allCases.map { r in
+            .object(["rule": .string(r.rawValue), "severity": .string(r.severity.rawValue), "source": .string(r.source), "shows": .string(r.shows)])
+        })
+        return .object(o)
+    }
+
+    func queueDocument(_ queues: [CommandQueue], last: Int) -> JSONValue {
+        var o = header("queue")
+        o["queues"] = .array(queues.enumerated().map { i, q in
+            .object([
+                "its": .int(Int64(i)), "base": .hexString(q.base.rawValue), "slots": .int(Int64(q.slots)),
+                "readSlot": .int(Int64(q.readSlot)), "writeSlot": .int(Int64(q.writeSlot)),
+                "commands": .array((q.history.suffix(last) + q.pending).map { c in
+                    .object(["slot": .int(Int64(c.slot)), "address": .hexString(c.address.rawValue), "state": .string(c.state.rawValue),
+                             "command": .string(c.name), "opcode": .uint(UInt64(c.opcode)), "description": .string(c.description),
+                             "words": .array(c.words.map { .hexString($0) }),
+                             "deviceID": .optional(c.deviceID) { .uint(UInt64($0.rawValue)) },
+                             "eventID": .optional(c.eventID) { .uint(UInt64($0.rawValue)) },
+                             "icid": .optional(c.icid) { .uint(UInt64($0.rawValue)) }])
+                }),
+                "findings": .array(q.findings.map(finding)),
+            ])
+        })
+        return .object(o)
+    }
+
+    func diffDocument(_ r: DiffReport) -> JSONValue {
+        let (a, b, d) = (r.a.analysis, r.b.analysis, r.diff)
+        var o = header("diff")
+        o["a"] = inputs(r.a.session)
+        o["b"] = inputs(r.b.session)
+        o["registersA"] = .array(a.tables.map { RegisterJSON.its($0.registers) })
+        o["registersB"] = .array(b.tables.map { RegisterJSON.its($0.registers) })
+        o["ignored"] = .array(r.ignored.map(\.rawValue).sorted().map { .string($0) })
+        o["changes"] = .array(d.changes.map { c in
+            .object(["kind": .string(c.kind.rawValue), "its": .hexString(c.key.its),
+                     "deviceID": .uint(UInt64(c.key.deviceID.rawValue)), "eventID": .uint(UInt64(c.key.eventID.rawValue)),
+                     "fields": .array(c.fields.map { .string($0.rawValue) }),
+                     "before": .optional(c.before, route), "after": .optional(c.after, route)])
+        })
+        o["collections"] = .array(d.collections.map { c in
+            .object(["kind": .string(c.kind.rawValue), "its": .hexString(c.its), "icid": .uint(UInt64(c.icid.rawValue)),
+                     "before": .optional(c.before) { .uint($0) }, "after": .optional(c.after) { .uint($0) }])
+        })
+        o["registers"] = .array(d.registers.map { r in
+            .object(["name": .string(r.name), "its": .optional(r.its) { .int(Int64($0)) },
+                     "cpu": .optional(r.cpu) { .uint(UInt64($0)) },
+                     "before": .optional(r.before) { .hexString($0) }, "after": .optional(r.after) { .hexString($0) }])
+        })
+        o["freshness"] = .object(["a": freshness(a), "b": freshness(b)])
+        return .object(o)
+    }
+
+    func expectedDocument(_ r: ExpectedReport) -> JSONValue {
+        let d = r.diff
+        var o = header("diff")
+        o["a"] = inputs(r.session)
+        o["registers"] = .array(r.analysis.tables.map { RegisterJSON.its($0.registers) })
+        o["expected"] = .object(["path": .string(r.path), "source": .string(d.source)])
+        o["comparedFields"] = .array(d.comparedFields.map { .string($0) })
+        o["differences"] = .array(d.differences.map { x in
+            .object(["kind": .string(x.kind.rawValue), "field": .optional(x.field) { .string($0) },
+                     "deviceID": .optional(x.deviceID) { .uint(UInt64($0.rawValue)) },
+                     "eventID": .optional(x.eventID) { .uint(UInt64($0.rawValue)) },
+                     "lpi": .optional(x.lpi) { .uint(UInt64($0.rawValue)) },
+                     "address": .optional(x.address) { .hexString($0.rawValue) },
+                     "tables": .optional(x.tables) { .string($0) }, "expected": .optional(x.expected) { .string($0) }])
+        })
+        o["notes"] = .array(d.notes.map { .string($0) })
+        o["freshness"] = freshness(r.analysis)
+        return .object(o)
+    }
+
+    func driverDocument(_ session: Session, _ k: KernelView) -> JSONValue {
+        let v = k.view
+        var o = header("driver")
+        o["inputs"] = inputs(session)
+        o["vmcoreinfo"] = .string(v.vmcoreinfoSource)
+        o["cpus"] = .int(Int64(v.cpus))
+        o["propTable"] = .optional(v.propTable) { .hexString($0.rawValue) }
+        o["pendingTables"] = .array(v.pendingTables.map { .object(["cpu": .uint(UInt64($0.cpu)), "address": .hexString($0.address.rawValue)]) })
+        o["its"] = .array(v.its.map { n in
+            .object([
+                "node": .hexString(n.nodeAddress), "physBase": .hexString(n.physBase), "typer": .hexString(n.typer),
+                "baser": .array(n.basers.map { .hexString($0) }),
+                "commandQueue": .optional(n.commandQueue) { .hexString($0.rawValue) },
+                "collections": .array(n.collections.map { .object(["cpu": .int(Int64($0.cpu)), "targetAddress": .hexString($0.targetAddress), "colID": .uint(UInt64($0.colID))]) }),
+                "devices": .array(n.devices.map { d in
+                    .object(["deviceID": .uint(UInt64(d.deviceID.rawValue)), "nrItes": .uint(UInt64(d.nrItes)),
+                             "ittAddress": .optional(d.ittAddress) { .hexString($0.rawValue) }, "lpiBase": .uint(UInt64(d.lpiBase)),
+                             "nrLPIs": .uint(UInt64(d.nrLPIs)), "shared": .bool(d.shared), "address": .hexString(d.address),
+                             "events": .array(d.events.map { .object(["eventID": .uint(UInt64($0.eventID.rawValue)), "lpi": .uint(UInt64($0.lpi.rawValue)), "cpu": .uint(UInt64($0.cpu))]) })])
+                }),
+            ])
+        })
+        o["routes"] = .array(v.routes.map { r in
+            .object(["its": .int(Int64(r.its)), "deviceID": .uint(UInt64(r.deviceID.rawValue)), "eventID": .uint(UInt64(r.eventID.rawValue)),
+                     "lpi": .uint(UInt64(r.lpi.rawValue)), "icid": .uint(UInt64(r.icid.rawValue)), "vcpu": .uint(UInt64(r.cpu))])
+        })
+        o["problems"] = .array(v.problems.map { .string($0) })
+        return .object(o)
+    }
+
+    func infoDocument(_ session: Session) -> JSONValue {
+        var o = header("info")
+        o["inputs"] = .array(session.dumps.map { d in
+            var i: [String: JSONValue] = [
+                "path": .string(d.path), "kind": .string(d.kind.rawValue),
+                "ranges": .array(d.memory.presentRanges.map {
+                    .object(["start": .hexString($0.start.rawValue), "end": .hexString($0.end - 1), "bytes": .uint($0.length)])
+                }),
+                "vcpus": .optional(d.vcpuCount) { .int(Int64($0)) },
+                "vmcoreinfo": .optional(d.vmcoreinfo) { pairs in
+                    .object(Dictionary(pairs.map { ($0.key, JSONValue.string($0.value)) }, uniquingKeysWith: { a, _ in a }))
+                },
+            ]
+            for format in Dump.formats { if let key = format.infoKey { i[key] = .null } }
+            for (k, v) in d.reader.details.json { i[k] = v }
+            return .object(i)
+        })
+        return .object(o)
+    }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import CoreDumpReader
+import GuestKernel
+import ITSAnalysis
+import ITSLayout
+
+/// What a command has to say. Commands build one and hand it to the renderer of the chosen
+/// output format (`OutputOptions.write`); they build no document themselves. A new view is a
+/// new case here and one method in each renderer; a new output format is one new renderer.
+enum Report {
+    case routes(Session, Analysis)
+    case tables(Session, Analysis)
+    case check(Session, Analysis)
+    /// `check --rules`: the rule table.
+    case rules
+    case queue(RegisterState, [CommandQueue], last: Int)
+    case diff(DiffReport)
+    case expected(ExpectedReport)
+    case explain(ExplainReport)
+    case driver(Session, KernelView)
+    case info(Session)
+    case regs(RegisterState)
+
+    /// The command's name, for messages ("check has no dot output").
+    var command: String {
+        switch self {
+        case .routes: "routes"
+        case .tables: "tables"
+        case .check, .rules: "check"
+        case .queue: "queue"
+        case .diff, .expected: "diff"
+        case .explain: "explain"
+        case .driver: "driver"
+        case .info: "info"
+        case .regs: "regs"
+        }
+    }
+}
+
+/// `diff A B`: both sides and what changed.
+struct DiffReport {
+    let a: (session: Session, analysis: Analysis)
+    let b: (session: Session, analysis: Analysis)
+    let diff: RouteDiff
+    let ignored: Set<RouteDiff.Field>
+}
+
+/// `diff DUMP --expected FILE`.
+struct ExpectedReport {
+    let session: Session
+    let analysis: Analysis
+    let diff: ExpectedDiff
+    let path: String
+}
+
+/// `explain`: the entries that matched the query, or why none did.
+struct ExplainReport {
+    enum Query {
+        case event(device: UInt64, event: UInt64)
+        case lpi(UInt64)
+    }
+    let analysis: Analysis
+    let query: Query
+}
+
+/// One output format: a method per report it can express; the others are nil (the command
+/// says it has no such output).
+protocol Renderer {
+    func routes(_ session: Session, _ a: Analysis) -> String?
+    func tables(_ session: Session, _ a: Analysis) -> String?
+    func check(_ session: Session, _ a: Analysis) -> String?
+    func rules() -> String?
+    func queue(_ regs: RegisterState, _ queues: [CommandQueue], last: Int) -> String?
+    func diff(_ r: DiffReport) -> String?
+    func expected(_ r: ExpectedReport) -> String?
+    func explain(_ r: ExplainReport) -> String?
+    func driver(_ session: Session, _ k: KernelView) -> String?
+    func info(_ session: Session) -> String?
+    func regs(_ state: RegisterState) -> String?
+}
+
+extension Renderer {
+    func routes(_ session: Session, _ a: Analysis) -> String? { nil }
+    func tables(_ session: Session, _ a: Analysis) -> String? { nil }
+    func check(_ session: Session, _ a: Analysis) -> String? { nil }
+    func rules() -> String? { nil }
+    func queue(_ regs: RegisterState, _ queues: [CommandQueue], last: Int) -> String? { nil }
+    func diff(_ r: DiffReport) -> String? { nil }
+    func expected(_ r: ExpectedReport) -> String? { nil }
+    func explain(_ r: ExplainReport) -> String? { nil }
+    func driver(_ session: Session, _ k: KernelView) -> String? { nil }
+    func info(_ session: Session) -> String? { nil }
+    func regs(_ state: RegisterState) -> String? { nil }
+
+    /// The one dispatch from a report to the renderer's method.
+    func render(_ report: Report) -> String? {
+        switch report {
+        case .routes(let session, let a): routes(session, a)
+        case .tables(let session, let a): tables(session, a)
+        case .check(let session, let a): check(session, a)
+        case .rules: rules()
+        case .queue(let regs, let queues, let last): queue(regs, queues, last: last)
+        case .diff(let r): diff(r)
+        case .expected(let r): expected(r)
+        case .explain(let r): explain(r)
+        case .driver(let session, let k): driver(session, k)
+        case .info(let session): info(session)
+        case .regs(let state): regs(state)
+        }
+    }
+}
+
+extension OutputOptions {
+    var renderer: any Renderer {
+        switch output {
+        case .text: TextRenderer()
+        case .json: JSONRenderer()
+        case .dot: DOTRenderer()
+        }
+    }
+
+    /// Renders `report` in the chosen format and writes it to standard output.
+    func write(_ report: Report) throws {
+        guard let s = renderer.render(report) else {
+            throw UsageError("\(report.command) has no \(output.rawValue) output; use text or json")
+        }
+        emit(s)
+    }
+}
+
+func yesNo(_ b: Bool?) -> String { b.map { $0 ? "yes" : "no" } ?? "-" }
+func opt<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "-" }
+
+extension Sourced {
+    var sourceText: String { provenance.description }
+}

@@ -1,0 +1,364 @@
+import CoreDumpReader
+import GuestKernel
+import ITSAnalysis
+import ITSLayout
+import TextFormats
+
+/// Aligned text for people. Each block that several commands print (the inputs, the register
+/// tables, freshness, findings) is written once, below.
+struct TextRenderer: Renderer {
+    // MARK: Blocks shared by several commands
+
+    /// The inputs, then each ITS's format and registers, then the redistributors.
+    func header(_ session: Session, _ a: Analysis) -> String {
+        var s = ""
+        for l in session.inputLines { s += "input: \(l)\n" }
+        for t in a.tables {
+            let base = t.registers.base.map { " at \($0.value)" } ?? ""
+            s += "ITS \(t.itsIndex)\(base): \(t.format.label) (\(t.formatReason))\n"
+            s += registerTable(t.registers).render(indent: "  ")
+        }
+        if !a.registers.redistributors.isEmpty {
+            var rt = TextTable(header: ["CPU", "GICR_PROPBASER", "GICR_PENDBASER", "SOURCE"], rightAligned: [0])
+            for r in a.registers.redistributors {
+                rt.rows.append([String(r.cpu), opt(r.propbaser.map { hex($0.value.rawValue) }),
+                                opt(r.pendbaser.map { hex($0.value.rawValue) }),
+                                [r.propbaser?.provenance.origin, r.pendbaser?.provenance.origin].compactMap { $0 }
+                                    .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+                                    .joined(separator: "; ")])
+            }
+            s += rt.render(indent: "  ")
+        }
+        return s
+    }
+
+    /// REGISTER, VALUE, SOURCE for every register of one ITS that a source gave.
+    func registerTable(_ its: ITSRegisterState) -> TextTable {
+        var t = TextTable(header: ["REGISTER", "VALUE", "SOURCE"])
+        for r in ITSRegister.allCases { if let v = its[r] { t.rows.append([r.name, hex(v.value), v.sourceText]) } }
+        return t
+    }
+
+    /// One line: where the registers came from (distinct origins), for outputs that do not list them.
+    func registerOrigins(_ r: RegisterState) -> String {
+        var origins: [String] = []
+        for its in r.its {
+            for p in ITSRegister.allCases.compactMap({ its[$0]?.provenance }) where !origins.contains(p.origin) {
+                origins.append(p.origin)
+            }
+        }
+        for rd in r.redistributors {
+            for p in [rd[.propbaser]?.provenance, rd[.pendbaser]?.provenance].compactMap({ $0 }) where !origins.contains(p.origin) {
+                origins.append(p.origin)
+            }
+        }
+        return "registers from: " + (origins.isEmpty ? "nowhere" : origins.joined(separator: "; ")) + "\n"
+    }
+
+    func freshness(_ a: Analysis) -> String {
+        var s = ""
+        for (i, f) in a.freshness.enumerated() {
+            s += "freshness (ITS \(i)): tables \(f.tables)\n  command queue: \(f.queue)\n"
+            for c in f.caveats { s += "  caveat: \(c)\n" }
+        }
+        return s
+    }
+
+    func findings(_ findings: [Finding]) -> String {
+        guard !findings.isEmpty else { return "findings: none\n" }
+        var t = TextTable(header: ["SEVERITY", "RULE", "ADDRESS", "MESSAGE"])
+        for f in findings { t.rows.append([f.severity.rawValue, f.rule, opt(f.address), f.message]) }
+        let e = findings.filter { $0.severity == .error }.count
+        let w = findings.filter { $0.severity == .warning }.count
+        let n = findings.count - e - w
+        return "findings: \(e) error(s), \(w) warning(s), \(n) note(s)\n" + t.render(indent: "  ")
+    }
+
+    /// "Name=0x… Name=0x…" through a layout.
+    static func fields(_ layout: BitLayout, _ raw: UInt64) -> String {
+        layout.decode(raw).map { "\($0.name)=\(hex($0.value))" }.joined(separator: " ")
+    }
+
+    /// An ITE's raw words as the format stores them (QEMU's ITE_H is 4 bytes).
+    static func rawITE(_ format: ITSFormat, _ ite: InterruptTranslationEntry) -> String {
+        zip(format.iteLayouts, ite.raw).map { $0.byteCount == 4 ? hex($1) : hex64($1) }.joined(separator: " ")
+    }
+
+    // MARK: Commands
+
+    func routes(_ session: Session, _ a: Analysis) -> String? {
+        var s = header(session, a)
+        var t = TextTable(header: ["ITS", "DEVICEID", "EVENTID", "LPI", "ICID", "VCPU", "ENABLED", "PRIO", "PENDING", "ITT", "ITE"],
+                          rightAligned: [0, 2, 3, 4, 5])
+        for r in a.routes {
+            t.rows.append([String(r.itsIndex), r.deviceID.description, String(r.eventID.rawValue), String(r.lpi.rawValue),
+                           String(r.icid.rawValue), opt(r.vcpu), yesNo(r.enabled),
+                           opt(r.priority.map { hex(UInt64($0)) }), yesNo(r.pending),
+                           r.ittAddress.description, r.iteAddress.description])
+        }
+        s += "\n" + t.render()
+        let devices = Set(a.routes.map { "\($0.itsIndex)/\($0.deviceID.rawValue)" }).count
+        s += "\n\(a.routes.count) routes on \(devices) devices\n"
+        s += freshness(a)
+        s += findings(a.findings)
+        return s
+    }
+
+    func tables(_ session: Session, _ a: Analysis) -> String? {
+        var s = ""
+        for l in session.inputLines { s += "input: \(l)\n" }
+        for t in a.tables {
+            s += "\nITS \(t.itsIndex): \(t.format.label) (\(t.formatReason))\n"
+            var rt = TextTable(header: ["REGISTER", "VALUE", "FIELDS"])
+            for r in ITSRegister.allCases {
+                guard let v = t.registers[r] else { continue }
+                rt.rows.append([r.name, hex(v.value), r.layout.map { Self.fields($0, v.value) } ?? ""])
+            }
+            s += rt.render(indent: "  ")
+            for (name, g) in [("device table", t.deviceTable), ("collection table", t.collectionTable)] {
+                guard let g else { s += "  \(name): none\n"; continue }
+                s += "  \(name): GITS_BASER\(g.baserIndex), \(g.indirect ? "two-level" : "flat") at \(g.base), \(g.tableBytes) bytes, \(g.pageSize / 1024) KiB pages, \(g.entrySize)-byte entries, IDs below \(g.reachableIDs)\n"
+            }
+            if !t.deviceLevel1.isEmpty {
+                s += "\n  device table level 1\n"
+                var lt = TextTable(header: ["INDEX", "ADDRESS", "RAW", "LEVEL-2 PAGE"], rightAligned: [0])
+                for l in t.deviceLevel1 {
+                    lt.rows.append([String(l.index), l.address.description, hex64(l.entry.raw), l.entry.level2Address.description])
+                }
+                s += lt.render(indent: "  ")
+            }
+            s += "\n  collections (\(t.format.collectionEntryLayout.name), \(t.format.collectionEntryLayout.source))\n"
+            var ct = TextTable(header: ["ICID", "ADDRESS", "RAW", "STATUS", "FIELDS"], rightAligned: [0])
+            for c in t.collections {
+                ct.rows.append([String(c.icid.rawValue), c.address.description, hex64(c.cte.raw), c.status.rawValue,
+                                Self.fields(t.format.collectionEntryLayout, c.cte.raw)])
+            }
+            s += ct.render(indent: "  ")
+            s += "\n  devices (\(t.format.deviceEntryLayout.name), \(t.format.deviceEntryLayout.source)) and their ITTs\n"
+            for d in t.devices {
+                s += "  DeviceID \(d.deviceID) (\(d.deviceID.rawValue)) DTE at \(d.address) = \(hex64(d.dte.raw)) [\(d.status.rawValue)] \(Self.fields(t.format.deviceEntryLayout, d.dte.raw))\n"
+                s += "    ITT \(d.ittExtent) (\(d.ittEntries) entries)\n"
+                var it = TextTable(header: ["EVENTID", "ADDRESS", "RAW", "STATUS", "FIELDS"], rightAligned: [0])
+                for e in d.itt {
+                    let f = zip(t.format.iteLayouts, e.ite.raw).map { Self.fields($0, $1) }.joined(separator: " ")
+                    it.rows.append([String(e.eventID.rawValue), e.address.description, Self.rawITE(t.format, e.ite), e.status.rawValue, f])
+                }
+                if !d.itt.isEmpty { s += it.render(indent: "    ") }
+            }
+        }
+        s += "\n" + findings(a.findings)
+        return s
+    }
+
+    func check(_ session: Session, _ a: Analysis) -> String? {
+        var s = header(session, a)
+        for t in a.tables { s += "ITS \(t.itsIndex): \(t.devices.filter { $0.status == .live }.count) devices, \(a.graphs[t.itsIndex].routes.count) routes\n" }
+        s += freshness(a)
+        s += findings(a.findings)
+        return s
+    }
+
+    func rules() -> String? {
+        var t = TextTable(header: ["RULE", "SEVERITY", "SOURCE", "WHAT THE SNAPSHOT SHOWS"])
+        for r in RuleID.allCases { t.rows.append([r.rawValue, r.severity.rawValue, r.source, r.shows]) }
+        return t.render()
+    }
+
+    func queue(_ regs: RegisterState, _ queues: [CommandQueue], last: Int) -> String? {
+        var s = ""
+        for (i, q) in queues.enumerated() {
+            if i == 0 { s += registerOrigins(regs) }
+            s += "ITS \(i): command queue at \(q.base), \(q.slots) slots; GITS_CREADR slot \(q.readSlot), GITS_CWRITER slot \(q.writeSlot); \(q.pending.count) pending, \(q.history.count) processed commands still in the ring\n"
+            var t = TextTable(header: ["SLOT", "ADDRESS", "STATE", "COMMAND", "FIELDS"], rightAligned: [0])
+            for c in q.history.suffix(last) + q.pending {
+                t.rows.append([String(c.slot), c.address.description, c.state.rawValue, c.name, c.description])
+            }
+            s += t.render(indent: "  ")
+            s += findings(q.findings)
+        }
+        return s
+    }
+
+    func diff(_ r: DiffReport) -> String? {
+        let (sa, a) = r.a, (sb, b) = r.b, d = r.diff
+        var s = "A: \(sa.inputLines.joined(separator: "; "))\n   " + registerOrigins(a.registers)
+        s += "B: \(sb.inputLines.joined(separator: "; "))\n   " + registerOrigins(b.registers)
+        s += "A " + freshness(a) + "B " + freshness(b)
+        if !r.ignored.isEmpty { s += "ignored fields: \(r.ignored.map(\.rawValue).sorted().joined(separator: ", "))\n" }
+        var device: RouteDiff.Key?
+        for c in d.changes {
+            if device?.deviceID != c.key.deviceID || device?.its != c.key.its {
+                s += "device \(c.key.deviceID) (ITS \(hex(c.key.its))):\n"
+                device = c.key
+            }
+            s += "  event \(c.key.eventID): " + Self.describe(c) + "\n"
+        }
+        for c in d.collections {
+            s += "collection ICID \(c.icid) (ITS \(hex(c.its))): \(c.kind.rawValue) \(opt(c.before)) → \(opt(c.after))\n"
+        }
+        for r in d.registers {
+            s += "register \(r.cpu.map { "cpu \($0) " } ?? r.its.map { "ITS \($0) " } ?? "")\(r.name): \(opt(r.before.map(hex))) → \(opt(r.after.map(hex)))\n"
+        }
+        s += d.isEmpty ? "no differences\n" : "\(d.changes.count) route change(s), \(d.collections.count) collection change(s), \(d.registers.count) register change(s)\n"
+        return s
+    }
+
+    static func describe(_ c: RouteDiff.Change) -> String {
+        func route(_ r: RoutingGraph.Route) -> String { "LPI \(r.lpi) → ICID \(r.icid) → vCPU \(opt(r.vcpu))" }
+        switch c.kind {
+        case .added: return "added: \(c.after.map(route) ?? "")"
+        case .removed: return "removed (was \(c.before.map(route) ?? ""))"
+        case .changed:
+            guard let a = c.before, let b = c.after else { return "changed" }
+            return c.fields.map { f -> String in
+                switch f {
+                case .lpi: "LPI \(a.lpi) → \(b.lpi)"
+                case .icid: "ICID \(a.icid) → \(b.icid)"
+                case .vcpu: "vCPU \(opt(a.vcpu)) → \(opt(b.vcpu))"
+                case .enabled: "enabled \(yesNo(a.enabled)) → \(yesNo(b.enabled))"
+                case .priority: "priority \(opt(a.priority)) → \(opt(b.priority))"
+                case .pending: "pending \(yesNo(a.pending)) → \(yesNo(b.pending))"
+                }
+            }.joined(separator: ", ")
+        }
+    }
+
+    func expected(_ r: ExpectedReport) -> String? {
+        let d = r.diff
+        var s = "tables: \(r.session.inputLines.joined(separator: "; "))\n" + registerOrigins(r.analysis.registers)
+        s += "expected: \(d.source) from \(r.path)\ncompared: \(d.comparedFields.joined(separator: ", "))\n"
+        s += freshness(r.analysis)
+        for n in d.notes { s += "note: \(n)\n" }
+        var t = TextTable(header: ["KIND", "DEVICEID", "EVENTID", "LPI", "FIELD", "TABLES", "EXPECTED"])
+        for x in d.differences {
+            t.rows.append([x.kind.rawValue, opt(x.deviceID), opt(x.eventID), opt(x.lpi), x.field ?? "-", x.tables ?? "-", x.expected ?? "-"])
+        }
+        s += d.differences.isEmpty ? "no differences\n" : t.render() + "\(d.differences.count) difference(s)\n"
+        return s
+    }
+
+    func explain(_ r: ExplainReport) -> String? {
+        let a = r.analysis
+        var s = ""
+        var found = false
+        for t in a.tables {
+            for d in t.devices {
+                for e in d.itt {
+                    let match: Bool
+                    switch r.query {
+                    case .lpi(let lpi): match = UInt64(e.ite.lpi.rawValue) == lpi
+                    case .event(let device, let event):
+                        match = UInt64(d.deviceID.rawValue) == device && UInt64(e.eventID.rawValue) == event
+                    }
+                    guard match else { continue }
+                    found = true
+                    s += explain(t, d, e, a)
+                }
+            }
+            if !found, case .event(let dv, let event) = r.query, let g = t.deviceTable {
+                s += "ITS \(t.itsIndex): no valid ITE for DeviceID \(hex(dv)) EventID \(event)\n"
+                s += "  device table \(g.indirect ? "level 1" : "") at \(g.base) (GITS_BASER\(g.baserIndex) \(hex(g.baser.rawValue)))\n"
+                if let d = t.devices.first(where: { UInt64($0.deviceID.rawValue) == dv }) {
+                    s += "  DTE at \(d.address) = \(hex64(d.dte.raw)) [\(d.status.rawValue)]: ITT \(d.dte.ittAddress), \(d.ittEntries) entries\n"
+                } else {
+                    s += "  no valid DTE for this DeviceID\n"
+                }
+            }
+        }
+        if !found, case .lpi(let lpi) = r.query { s += "no ITE maps LPI \(lpi)\n" }
+        return s
+    }
+
+    func explain(_ t: ITSTables, _ d: DeviceSlot, _ e: ITESlot, _ a: Analysis) -> String {
+        let f = t.format
+        var s = "ITS \(t.itsIndex): DeviceID \(d.deviceID) EventID \(e.eventID) (\(f.label))\n"
+        if let g = t.deviceTable {
+            s += "  1. GITS_BASER\(g.baserIndex) = \(hex64(g.baser.rawValue)): \(g.indirect ? "two-level" : "flat") device table at \(g.base), \(g.pageSize / 1024) KiB pages\n"
+            if g.indirect {
+                let index = UInt64(d.deviceID.rawValue) / g.entriesPerPage
+                let l1 = t.deviceLevel1.first { $0.index == index }
+                s += "  2. level-1 entry \(index) at \(hex(g.base.rawValue + index * 8)) = \(l1.map { hex64($0.entry.raw) } ?? "invalid"): level-2 page \(l1.map { $0.entry.level2Address.description } ?? "-")\n"
+            }
+        }
+        s += "  3. DTE at \(d.address) = \(hex64(d.dte.raw)) [\(d.status.rawValue)\(f == .kvm ? (d.status == .live ? ", reached by KVM's restore walk" : ", not reached by KVM's restore walk") : "")]: \(Self.fields(f.deviceEntryLayout, d.dte.raw))\n"
+        s += "     ITT at \(d.dte.ittAddress), \(d.ittEntries) entries of \(f.iteSize) bytes\n"
+        s += "  4. ITE at \(e.address) = \(Self.rawITE(f, e.ite)) [\(e.status.rawValue)\(f == .kvm ? (e.status == .live ? ", reached by KVM's restore walk" : ", not reached") : "")]: LPI \(e.ite.lpi), ICID \(e.ite.icid)\n"
+        if let c = t.liveCollections[e.ite.icid] {
+            s += "  5. CTE for ICID \(e.ite.icid) at \(c.address) = \(hex64(c.cte.raw)): RDbase \(c.cte.rdBase)\n"
+        } else {
+            s += "  5. no valid collection for ICID \(e.ite.icid): the MSI is dropped\n"
+        }
+        let route = a.routes.first { $0.itsIndex == t.itsIndex && $0.deviceID == d.deviceID && $0.eventID == e.eventID }
+        s += "  6. target: \(route?.vcpu.map { "vCPU \($0)" } ?? "none")\(t.registers.typer?.value.pta == true ? " (PTA = 1: RDbase is a redistributor address)" : " (PTA = 0: RDbase is the processor number)")\n"
+        let lpiValue = UInt64(e.ite.lpi.rawValue)
+        let rd = route?.vcpu.flatMap { v in a.registers.redistributors.first { $0.cpu == v } } ?? a.registers.redistributors.first
+        if let prop = rd?.propbaser?.value, lpiValue >= 8192 {
+            s += "  7. property byte at \(hex(prop.physicalAddress.rawValue + lpiValue - 8192)) (GICR_PROPBASER \(hex(prop.rawValue))): enabled \(yesNo(route?.enabled)), priority \(opt(route?.priority.map { hex(UInt64($0)) }))\n"
+        } else {
+            s += "  7. property byte: GICR_PROPBASER unknown\n"
+        }
+        if let pend = rd?.pendbaser?.value, route?.vcpu != nil {
+            s += "  8. pending bit: byte \(hex(pend.physicalAddress.rawValue + lpiValue / 8)) bit \(lpiValue % 8) of vCPU \(rd?.cpu ?? 0)'s table: \(yesNo(route?.pending))\n"
+        } else {
+            s += "  8. pending bit: the target's GICR_PENDBASER is unknown\n"
+        }
+        return s
+    }
+
+    func driver(_ session: Session, _ k: KernelView) -> String? {
+        let v = k.view
+        var s = "input: \(session.inputLines.joined(separator: "; "))\nVMCOREINFO: \(v.vmcoreinfoSource) (OSRELEASE \(k.vmcoreinfo["OSRELEASE"] ?? "?"))\n"
+        s += "debug info: \(k.types.path) (build ID \(k.types.buildID ?? "unknown"))\n"
+        for (i, n) in v.its.enumerated() {
+            s += "ITS \(i) at \(hex(n.physBase)) (its_node \(hex(n.nodeAddress))), GITS_TYPER \(hex(n.typer)), command queue \(opt(n.commandQueue))\n"
+            for (b, val) in n.basers.enumerated() where val != 0 { s += "  tables[\(b)].val = GITS_BASER\(b) \(hex64(val))\n" }
+            s += "  collections: " + n.collections.map { "CPU \($0.cpu) → ICID \($0.colID) (target \(hex($0.targetAddress)))" }.joined(separator: ", ") + "\n"
+            var t = TextTable(header: ["DEVICEID", "NR_ITES", "ITT", "LPI_BASE", "NR_LPIS", "EVENTS (event:LPI→CPU)"], rightAligned: [1, 3, 4])
+            for d in n.devices {
+                t.rows.append([d.deviceID.description, String(d.nrItes), opt(d.ittAddress), String(d.lpiBase), String(d.nrLPIs),
+                               d.events.map { "\($0.eventID):\($0.lpi)→\($0.cpu)" }.joined(separator: " ")])
+            }
+            s += t.render(indent: "  ")
+        }
+        s += "LPI property table \(opt(v.propTable)); pending tables: " + v.pendingTables.map { "CPU \($0.cpu) \($0.address)" }.joined(separator: ", ") + "\n"
+        s += "\(v.routes.count) mappings the driver holds\n"
+        for p in v.problems { s += "problem: \(p)\n" }
+        return s
+    }
+
+    func info(_ session: Session) -> String? {
+        var s = ""
+        for d in session.dumps {
+            s += "\(d.path): \(d.kind.rawValue)\n"
+            var t = TextTable(header: ["GUEST PA START", "END", "BYTES"], rightAligned: [2])
+            for r in d.memory.presentRanges { t.rows.append([r.start.description, hex(r.end - 1), String(r.length)]) }
+            s += t.render(indent: "  ")
+            s += "  vCPUs: \(d.vcpuCount.map(String.init) ?? "unknown")\n"
+            let details = d.reader.details
+            s += details.text
+            if !details.listsVMCOREINFO {
+            } else if let v = d.vmcoreinfo {
+                s += "  VMCOREINFO (\(v.count) keys):\n"
+                for kv in v { s += "    \(kv.key)=\(kv.value)\n" }
+            } else {
+                s += "  VMCOREINFO: none\n"
+            }
+        }
+        return s
+    }
+
+    func regs(_ state: RegisterState) -> String? {
+        var s = ""
+        for (i, its) in state.its.enumerated() {
+            s += "ITS \(i)\n"
+            s += registerTable(its).render(indent: "  ")
+        }
+        var t = TextTable(header: ["CPU", "GICR_PROPBASER", "GICR_PENDBASER", "SOURCE"], rightAligned: [0])
+        for r in state.redistributors {
+            t.rows.append([String(r.cpu), opt(r.propbaser.map { hex($0.value.rawValue) }), opt(r.pendbaser.map { hex($0.value.rawValue) }),
+                           r.propbaser?.provenance.origin ?? r.pendbaser?.provenance.origin ?? "-"])
+        }
+        s += t.render()
+        return s
+    }
+}
