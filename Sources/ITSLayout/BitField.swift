@@ -44,6 +44,13 @@ public struct BitLayout: Sendable {
 
     public func field(_ name: String) -> BitField? { fields.first { $0.name == name } }
 
+    /// The field named `name`, for a layout's own constants (`static let valid = layout["V"]`):
+    /// a name the table does not hold is a programming error, caught by LayoutAgreementTests.
+    public subscript(name: String) -> BitField {
+        guard let f = field(name) else { preconditionFailure("\(self.name) has no field \(name)") }
+        return f
+    }
+
     /// Every field's value, in layout order.
     public func decode(_ raw: UInt64) -> [(name: String, value: UInt64)] {
         fields.map { ($0.name, $0.extract(raw)) }

@@ -107,34 +107,41 @@ public enum RedistributorRegister: String, Hashable, Sendable, CaseIterable {
     }
 }
 
+/// A stored register value as its raw bits, and back.
+private func raw<T: RawRepresentable>(_ s: Sourced<T>?) -> Sourced<UInt64>? where T.RawValue == UInt64 {
+    s.map { Sourced($0.value.rawValue, $0.provenance) }
+}
+
+private func typed<T: RawRepresentable>(_ s: Sourced<UInt64>?) -> Sourced<T>? where T.RawValue == UInt64 {
+    s.flatMap { v in T(rawValue: v.value).map { Sourced($0, v.provenance) } }
+}
+
 extension ITSRegisterState {
     /// The raw value of `register` and where it came from: the one place that maps a register
     /// to its stored, typed value.
     public subscript(register: ITSRegister) -> Sourced<UInt64>? {
         get {
             switch register {
-            case .base: base.map { Sourced($0.value.rawValue, $0.provenance) }
-            case .ctlr: ctlr.map { Sourced($0.value.rawValue, $0.provenance) }
-            case .iidr: iidr.map { Sourced($0.value.rawValue, $0.provenance) }
-            case .typer: typer.map { Sourced($0.value.rawValue, $0.provenance) }
-            case .cbaser: cbaser.map { Sourced($0.value.rawValue, $0.provenance) }
-            case .cwriter: cwriter.map { Sourced($0.value.rawValue, $0.provenance) }
-            case .creadr: creadr.map { Sourced($0.value.rawValue, $0.provenance) }
-            case .baser(let n): n >= 0 && n < baser.count ? baser[n].map { Sourced($0.value.rawValue, $0.provenance) } : nil
+            case .base: raw(base)
+            case .ctlr: raw(ctlr)
+            case .iidr: raw(iidr)
+            case .typer: raw(typer)
+            case .cbaser: raw(cbaser)
+            case .cwriter: raw(cwriter)
+            case .creadr: raw(creadr)
+            case .baser(let n): n >= 0 && n < baser.count ? raw(baser[n]) : nil
             }
         }
         set {
             switch register {
-            case .base: base = newValue.map { Sourced(GuestPhysicalAddress($0.value), $0.provenance) }
-            case .ctlr: ctlr = newValue.map { Sourced(GITSCTLR(rawValue: $0.value), $0.provenance) }
-            case .iidr: iidr = newValue.map { Sourced(GITSIIDR(rawValue: $0.value), $0.provenance) }
-            case .typer: typer = newValue.map { Sourced(GITSTyper(rawValue: $0.value), $0.provenance) }
-            case .cbaser: cbaser = newValue.map { Sourced(GITSCBaser(rawValue: $0.value), $0.provenance) }
-            case .cwriter: cwriter = newValue.map { Sourced(GITSCommandOffset(rawValue: $0.value), $0.provenance) }
-            case .creadr: creadr = newValue.map { Sourced(GITSCommandOffset(rawValue: $0.value), $0.provenance) }
-            case .baser(let n):
-                guard n >= 0 && n < baser.count else { return }
-                baser[n] = newValue.map { Sourced(GITSBaser(rawValue: $0.value), $0.provenance) }
+            case .base: base = typed(newValue)
+            case .ctlr: ctlr = typed(newValue)
+            case .iidr: iidr = typed(newValue)
+            case .typer: typer = typed(newValue)
+            case .cbaser: cbaser = typed(newValue)
+            case .cwriter: cwriter = typed(newValue)
+            case .creadr: creadr = typed(newValue)
+            case .baser(let n): if n >= 0 && n < baser.count { baser[n] = typed(newValue) }
             }
         }
     }
@@ -142,19 +149,11 @@ extension ITSRegisterState {
 
 extension RedistributorState {
     public subscript(register: RedistributorRegister) -> Sourced<UInt64>? {
-        get {
-            switch register {
-            case .propbaser: propbaser.map { Sourced($0.value.rawValue, $0.provenance) }
-            case .pendbaser: pendbaser.map { Sourced($0.value.rawValue, $0.provenance) }
-            case .rdBase: rdBase.map { Sourced($0.value.rawValue, $0.provenance) }
-            }
-        }
+        get { register == .propbaser ? raw(propbaser) : register == .pendbaser ? raw(pendbaser) : raw(rdBase) }
         set {
-            switch register {
-            case .propbaser: propbaser = newValue.map { Sourced(GICRPropBaser(rawValue: $0.value), $0.provenance) }
-            case .pendbaser: pendbaser = newValue.map { Sourced(GICRPendBaser(rawValue: $0.value), $0.provenance) }
-            case .rdBase: rdBase = newValue.map { Sourced(GuestPhysicalAddress($0.value), $0.provenance) }
-            }
+            if register == .propbaser { propbaser = typed(newValue) }
+            else if register == .pendbaser { pendbaser = typed(newValue) }
+            else { rdBase = typed(newValue) }
         }
     }
 }

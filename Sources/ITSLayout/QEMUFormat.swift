@@ -6,40 +6,32 @@ public enum QEMUFormat {
     /// `ITS_ITT_ENTRY_SIZE`: ITE_L (8 bytes) + ITE_H (4 bytes).
     public static let iteSize: UInt64 = 12
 
-    /// DTE fields (`FIELD(DTE, …)`).
+    /// DTE (`FIELD(DTE, …)`): ITT_addr holds address bits [51:8]; Size is EventID bits − 1.
     public enum DTE {
-        /// Address bits [51:8].
-        public static let ittAddress = BitField("ITT_addr", 49, 6)
-        /// EventID bits − 1.
-        public static let size = BitField("Size", 5, 1)
-        public static let valid = BitField("Valid", 0, 0)
-        public static let layout = BitLayout(name: "QEMU DTE", source: "its-formats.md §1.11", byteCount: 8,
-                                             fields: [ittAddress, size, valid])
+        public static let layout = BitLayout(name: "QEMU DTE", source: "its-formats.md §1.11", byteCount: 8, fields: [
+            BitField("ITT_addr", 49, 6), BitField("Size", 5, 1), BitField("Valid", 0, 0)])
+        public static let ittAddress = layout["ITT_addr"], size = layout["Size"], valid = layout["Valid"]
     }
-    /// CTE fields (`FIELD(CTE, …)`): RDBase is a processor number (GITS_TYPER.PTA = 0).
+    /// CTE (`FIELD(CTE, …)`): RDBase is a processor number (GITS_TYPER.PTA = 0).
     public enum CTE {
-        public static let rdBase = BitField("RDBase", 16, 1)
-        public static let valid = BitField("Valid", 0, 0)
-        public static let layout = BitLayout(name: "QEMU CTE", source: "its-formats.md §1.11", byteCount: 8,
-                                             fields: [rdBase, valid])
+        public static let layout = BitLayout(name: "QEMU CTE", source: "its-formats.md §1.11", byteCount: 8, fields: [
+            BitField("RDBase", 16, 1), BitField("Valid", 0, 0)])
+        public static let rdBase = layout["RDBase"], valid = layout["Valid"]
     }
-    /// ITE_L fields (`FIELD(ITE_L, …)`).
+    /// ITE_L (`FIELD(ITE_L, …)`). `unused` is zero in the ≥ 7.0 layout and 0x3F in an entry
+    /// QEMU 6.2 wrote (its doorbell 1023 in [49:26]).
     public enum ITELow {
-        public static let vPEID = BitField("vPEID", 63, 48)
-        public static let icid = BitField("ICID", 47, 32)
-        /// Zero in the ≥ 7.0 layout; 0x3F in an entry QEMU 6.2 wrote (its doorbell 1023 in [49:26]).
-        public static let unused = BitField("unused", 31, 26)
-        public static let intid = BitField("INTID", 25, 2)
-        public static let intType = BitField("IntType", 1, 1)
-        public static let valid = BitField("Valid", 0, 0)
-        public static let layout = BitLayout(name: "QEMU ITE_L", source: "its-formats.md §1.11", byteCount: 8,
-                                             fields: [vPEID, icid, unused, intid, intType, valid])
+        public static let layout = BitLayout(name: "QEMU ITE_L", source: "its-formats.md §1.11", byteCount: 8, fields: [
+            BitField("vPEID", 63, 48), BitField("ICID", 47, 32), BitField("unused", 31, 26),
+            BitField("INTID", 25, 2), BitField("IntType", 1, 1), BitField("Valid", 0, 0)])
+        public static let vPEID = layout["vPEID"], icid = layout["ICID"], unused = layout["unused"]
+        public static let intid = layout["INTID"], intType = layout["IntType"], valid = layout["Valid"]
     }
-    /// ITE_H fields (`FIELD(ITE_H, …)`).
+    /// ITE_H (`FIELD(ITE_H, …)`).
     public enum ITEHigh {
-        public static let doorbell = BitField("Doorbell", 23, 0)
-        public static let layout = BitLayout(name: "QEMU ITE_H", source: "its-formats.md §1.11", byteCount: 4,
-                                             fields: [doorbell])
+        public static let layout = BitLayout(name: "QEMU ITE_H", source: "its-formats.md §1.11", byteCount: 4, fields: [
+            BitField("Doorbell", 23, 0)])
+        public static let doorbell = layout["Doorbell"]
     }
 
     public static var dteLayout: BitLayout { DTE.layout }

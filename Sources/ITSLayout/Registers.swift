@@ -37,23 +37,17 @@ public struct GITSBaser: RawRepresentable, Hashable, Sendable {
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
     public enum Fields {
-        public static let valid = BitField("Valid", 63, 63)
-        public static let indirect = BitField("Indirect", 62, 62)
-        public static let innerCache = BitField("InnerCache", 61, 59)
-        public static let type = BitField("Type", 58, 56)
-        public static let outerCache = BitField("OuterCache", 55, 53)
-        public static let entrySize = BitField("Entry_Size", 52, 48)
-        public static let physicalAddress = BitField("Physical_Address", 47, 12)
-        /// With 64 KiB pages, bits [15:12] of the address field hold PA[51:48] (§1.6, Example C).
-        public static let physicalAddressHigh = BitField("PA[51:48]", 15, 12)
-        public static let shareability = BitField("Shareability", 11, 10)
-        public static let pageSize = BitField("Page_Size", 9, 8)
-        public static let size = BitField("Size", 7, 0)
+        // With 64 KiB pages, bits [15:12] of the address field hold PA[51:48] (§1.6, Example C).
+        public static let valid = layout["Valid"], indirect = layout["Indirect"], innerCache = layout["InnerCache"]
+        public static let type = layout["Type"], outerCache = layout["OuterCache"], entrySize = layout["Entry_Size"]
+        public static let physicalAddress = layout["Physical_Address"], physicalAddressHigh = BitField("PA[51:48]", 15, 12)
+        public static let shareability = layout["Shareability"], pageSize = layout["Page_Size"], size = layout["Size"]
     }
-    public static let layout = BitLayout(
-        name: "GITS_BASER", source: "its-formats.md §1.6", byteCount: 8,
-        fields: [Fields.valid, Fields.indirect, Fields.innerCache, Fields.type, Fields.outerCache, Fields.entrySize,
-                 Fields.physicalAddress, Fields.shareability, Fields.pageSize, Fields.size])
+    public static let layout = BitLayout(name: "GITS_BASER", source: "its-formats.md §1.6", byteCount: 8, fields: [
+        BitField("Valid", 63, 63), BitField("Indirect", 62, 62), BitField("InnerCache", 61, 59),
+        BitField("Type", 58, 56), BitField("OuterCache", 55, 53), BitField("Entry_Size", 52, 48),
+        BitField("Physical_Address", 47, 12), BitField("Shareability", 11, 10), BitField("Page_Size", 9, 8),
+        BitField("Size", 7, 0)])
 
     public var valid: Bool { Fields.valid.isSet(rawValue) }
     public var indirect: Bool { Fields.indirect.isSet(rawValue) }
@@ -92,22 +86,15 @@ public struct GITSTyper: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    public static let layout = BitLayout(
-        name: "GITS_TYPER", source: "its-formats.md §1.4", byteCount: 8,
-        fields: [Fields.vmovp, Fields.cil, Fields.cidBits, Fields.hcc, Fields.pta, Fields.seis, Fields.devBits,
-                 Fields.idBits, Fields.ittEntrySize, Fields.virtual, Fields.physical])
+    public static let layout = BitLayout(name: "GITS_TYPER", source: "its-formats.md §1.4", byteCount: 8, fields: [
+        BitField("VMOVP", 37, 37), BitField("CIL", 36, 36), BitField("CIDbits", 35, 32),
+        BitField("HCC", 31, 24), BitField("PTA", 19, 19), BitField("SEIS", 18, 18),
+        BitField("Devbits", 17, 13), BitField("IDbits", 12, 8), BitField("ITT_entry_size", 7, 4),
+        BitField("Virtual", 1, 1), BitField("Physical", 0, 0)])
     public enum Fields {
-        public static let vmovp = BitField("VMOVP", 37, 37)
-        public static let cil = BitField("CIL", 36, 36)
-        public static let cidBits = BitField("CIDbits", 35, 32)
-        public static let hcc = BitField("HCC", 31, 24)
-        public static let pta = BitField("PTA", 19, 19)
-        public static let seis = BitField("SEIS", 18, 18)
-        public static let devBits = BitField("Devbits", 17, 13)
-        public static let idBits = BitField("IDbits", 12, 8)
-        public static let ittEntrySize = BitField("ITT_entry_size", 7, 4)
-        public static let virtual = BitField("Virtual", 1, 1)
-        public static let physical = BitField("Physical", 0, 0)
+        public static let vmovp = layout["VMOVP"], cil = layout["CIL"], cidBits = layout["CIDbits"], hcc = layout["HCC"]
+        public static let pta = layout["PTA"], seis = layout["SEIS"], devBits = layout["Devbits"], idBits = layout["IDbits"]
+        public static let ittEntrySize = layout["ITT_entry_size"], virtual = layout["Virtual"], physical = layout["Physical"]
     }
 
     public var physical: Bool { Fields.physical.isSet(rawValue) }
@@ -131,14 +118,12 @@ public struct GITSIIDR: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    public static let layout = BitLayout(
-        name: "GITS_IIDR", source: "its-formats.md §1.3", byteCount: 4,
-        fields: [Fields.productID, Fields.variant, Fields.revision, Fields.implementer])
+    public static let layout = BitLayout(name: "GITS_IIDR", source: "its-formats.md §1.3", byteCount: 4, fields: [
+        BitField("ProductID", 31, 24), BitField("Variant", 19, 16), BitField("Revision", 15, 12),
+        BitField("Implementer", 11, 0)])
     public enum Fields {
-        public static let productID = BitField("ProductID", 31, 24)
-        public static let variant = BitField("Variant", 19, 16)
-        public static let revision = BitField("Revision", 15, 12)
-        public static let implementer = BitField("Implementer", 11, 0)
+        public static let productID = layout["ProductID"], variant = layout["Variant"], revision = layout["Revision"]
+        public static let implementer = layout["Implementer"]
     }
 
     public var implementer: UInt64 { Fields.implementer.extract(rawValue) }
@@ -154,14 +139,12 @@ public struct GITSCTLR: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    public static let layout = BitLayout(
-        name: "GITS_CTLR", source: "its-formats.md §1.2", byteCount: 4,
-        fields: [Fields.quiescent, Fields.itsNumber, Fields.imDe, Fields.enabled])
+    public static let layout = BitLayout(name: "GITS_CTLR", source: "its-formats.md §1.2", byteCount: 4, fields: [
+        BitField("Quiescent", 31, 31), BitField("ITS_Number", 7, 4), BitField("ImDe", 1, 1),
+        BitField("Enabled", 0, 0)])
     public enum Fields {
-        public static let quiescent = BitField("Quiescent", 31, 31)
-        public static let itsNumber = BitField("ITS_Number", 7, 4)
-        public static let imDe = BitField("ImDe", 1, 1)
-        public static let enabled = BitField("Enabled", 0, 0)
+        public static let quiescent = layout["Quiescent"], itsNumber = layout["ITS_Number"], imDe = layout["ImDe"]
+        public static let enabled = layout["Enabled"]
     }
 
     public var enabled: Bool { Fields.enabled.isSet(rawValue) }
@@ -173,17 +156,13 @@ public struct GITSCBaser: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    public static let layout = BitLayout(
-        name: "GITS_CBASER", source: "its-formats.md §1.5", byteCount: 8,
-        fields: [Fields.valid, Fields.innerCache, Fields.outerCache, Fields.physicalAddress, Fields.shareability,
-                 Fields.size])
+    public static let layout = BitLayout(name: "GITS_CBASER", source: "its-formats.md §1.5", byteCount: 8, fields: [
+        BitField("Valid", 63, 63), BitField("InnerCache", 61, 59), BitField("OuterCache", 55, 53),
+        BitField("Physical_Address", 51, 12), BitField("Shareability", 11, 10), BitField("Size", 7, 0)])
     public enum Fields {
-        public static let valid = BitField("Valid", 63, 63)
-        public static let innerCache = BitField("InnerCache", 61, 59)
-        public static let outerCache = BitField("OuterCache", 55, 53)
-        public static let physicalAddress = BitField("Physical_Address", 51, 12)
-        public static let shareability = BitField("Shareability", 11, 10)
-        public static let size = BitField("Size", 7, 0)
+        public static let valid = layout["Valid"], innerCache = layout["InnerCache"], outerCache = layout["OuterCache"]
+        public static let physicalAddress = layout["Physical_Address"], shareability = layout["Shareability"]
+        public static let size = layout["Size"]
     }
 
     public var valid: Bool { Fields.valid.isSet(rawValue) }
@@ -198,15 +177,13 @@ public struct GITSCommandOffset: RawRepresentable, Hashable, Sendable {
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
     public enum Fields {
-        /// The slot's byte offset, bits [19:5] in place.
-        public static let offset = BitField("Offset", 19, 5)
-        public static let retry = BitField("Retry", 0, 0)
-        public static let stalled = BitField("Stalled", 0, 0)
+        // Offset: the slot's byte offset, bits [19:5] in place.
+        public static let offset = writerLayout["Offset"], retry = writerLayout["Retry"], stalled = readerLayout["Stalled"]
     }
-    public static let writerLayout = BitLayout(
-        name: "GITS_CWRITER", source: "its-formats.md §1.5", byteCount: 8, fields: [Fields.offset, Fields.retry])
-    public static let readerLayout = BitLayout(
-        name: "GITS_CREADR", source: "its-formats.md §1.5", byteCount: 8, fields: [Fields.offset, Fields.stalled])
+    public static let writerLayout = BitLayout(name: "GITS_CWRITER", source: "its-formats.md §1.5", byteCount: 8, fields: [
+        BitField("Offset", 19, 5), BitField("Retry", 0, 0)])
+    public static let readerLayout = BitLayout(name: "GITS_CREADR", source: "its-formats.md §1.5", byteCount: 8, fields: [
+        BitField("Offset", 19, 5), BitField("Stalled", 0, 0)])
 
     public var offset: UInt64 { Fields.offset.inPlace(rawValue) }
     /// Retry (CWRITER) or Stalled (CREADR): the same bit.
@@ -218,15 +195,12 @@ public struct GICRPropBaser: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    public static let layout = BitLayout(
-        name: "GICR_PROPBASER", source: "its-formats.md §1.8", byteCount: 8,
-        fields: [Fields.outerCache, Fields.physicalAddress, Fields.shareability, Fields.innerCache, Fields.idBits])
+    public static let layout = BitLayout(name: "GICR_PROPBASER", source: "its-formats.md §1.8", byteCount: 8, fields: [
+        BitField("OuterCache", 58, 56), BitField("Physical_Address", 51, 12), BitField("Shareability", 11, 10),
+        BitField("InnerCache", 9, 7), BitField("IDbits", 4, 0)])
     public enum Fields {
-        public static let outerCache = BitField("OuterCache", 58, 56)
-        public static let physicalAddress = BitField("Physical_Address", 51, 12)
-        public static let shareability = BitField("Shareability", 11, 10)
-        public static let innerCache = BitField("InnerCache", 9, 7)
-        public static let idBits = BitField("IDbits", 4, 0)
+        public static let outerCache = layout["OuterCache"], physicalAddress = layout["Physical_Address"], shareability = layout["Shareability"]
+        public static let innerCache = layout["InnerCache"], idBits = layout["IDbits"]
     }
 
     /// INTID bits (the field holds bits − 1).
@@ -241,15 +215,12 @@ public struct GICRPendBaser: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    public static let layout = BitLayout(
-        name: "GICR_PENDBASER", source: "its-formats.md §1.8", byteCount: 8,
-        fields: [Fields.ptz, Fields.outerCache, Fields.physicalAddress, Fields.shareability, Fields.innerCache])
+    public static let layout = BitLayout(name: "GICR_PENDBASER", source: "its-formats.md §1.8", byteCount: 8, fields: [
+        BitField("PTZ", 62, 62), BitField("OuterCache", 58, 56), BitField("Physical_Address", 51, 16),
+        BitField("Shareability", 11, 10), BitField("InnerCache", 9, 7)])
     public enum Fields {
-        public static let ptz = BitField("PTZ", 62, 62)
-        public static let outerCache = BitField("OuterCache", 58, 56)
-        public static let physicalAddress = BitField("Physical_Address", 51, 16)
-        public static let shareability = BitField("Shareability", 11, 10)
-        public static let innerCache = BitField("InnerCache", 9, 7)
+        public static let ptz = layout["PTZ"], outerCache = layout["OuterCache"], physicalAddress = layout["Physical_Address"]
+        public static let shareability = layout["Shareability"], innerCache = layout["InnerCache"]
     }
 
     public var ptz: Bool { Fields.ptz.isSet(rawValue) }

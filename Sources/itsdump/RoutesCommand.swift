@@ -1,19 +1,44 @@
 import ArgumentParser
-import CoreDumpReader
-import ITSLayout
-import TextFormats
-import GuestKernel
 import ITSAnalysis
 
-struct Routes: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "The routing graph: (DeviceID, EventID) -> LPI -> collection -> vCPU.")
+/// A command that analyses its inputs and shows one view of the result.
+protocol AnalysisView: ParsableCommand {
+    var input: InputOptions { get }
+    var output: OutputOptions { get }
+    static func report(_ session: Session, _ analysis: Analysis) -> Report
+}
 
-    @OptionGroup var input: InputOptions
-    @OptionGroup var output: OutputOptions
-
+extension AnalysisView {
     func run() throws {
         let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
-        try output.write(.routes(session, try session.analyse(input)))
+        try output.write(Self.report(session, try session.analyse(input)))
     }
+}
+
+struct Routes: AnalysisView {
+    static let configuration = CommandConfiguration(
+        abstract: "The routing graph: (DeviceID, EventID) -> LPI -> collection -> vCPU.",
+        discussion: """
+            One row per live mapping, with the LPI's enable bit, priority and pending bit, the \
+            vCPU its collection targets, and the guest PAs of its ITT and ITE; then how fresh the \
+            tables are and every finding. Example, on a bundled extract:
+
+              itsdump routes fixtures/kvm-basic/core.extract.elf --regs fixtures/kvm-basic/its-regs.json
+            """)
+    @OptionGroup var input: InputOptions
+    @OptionGroup var output: OutputOptions
+    static func report(_ session: Session, _ analysis: Analysis) -> Report { .routes(session, analysis) }
+}
+
+struct Tables: AnalysisView {
+    static let configuration = CommandConfiguration(
+        abstract: "The registers decoded, and every table entry: guest PA, raw value, fields, status.",
+        discussion: """
+            Every register field by name, the device and collection tables' geometry, each \
+            level-1 entry, and every valid DTE, ITE and CTE with its status: live (on the walk the \
+            ITS or KVM's restore makes), stale (valid but not reached) or rejected.
+            """)
+    @OptionGroup var input: InputOptions
+    @OptionGroup var output: OutputOptions
+    static func report(_ session: Session, _ analysis: Analysis) -> Report { .tables(session, analysis) }
 }
