@@ -7,6 +7,8 @@ public struct Dump: Sendable {
         case raw = "raw RAM image"
         case migrationStream = "QEMU migration stream"
         case kdump = "kdump-compressed dump"
+        case qcow2 = "qcow2 internal snapshot"
+        case cloudHypervisor = "Cloud Hypervisor snapshot"
     }
 
     public let kind: Kind
@@ -22,13 +24,25 @@ public struct Dump: Sendable {
     public var stream: MigrationStream? = nil
     /// The kdump file.
     public var kdump: KdumpFile? = nil
-    /// Registers the input itself carries (a migration stream), or nil.
-    public var registers: RegisterState? { stream?.registers }
+    /// The qcow2 image and the VM state read (its stream is `stream`).
+    public var qcow2: Qcow2VMState? = nil
+    /// The Cloud Hypervisor snapshot directory.
+    public var cloudHypervisor: CloudHypervisorSnapshot? = nil
+    /// Registers the input itself carries (a migration stream, a Cloud Hypervisor state.json), or nil.
+    public var registers: RegisterState? { stream?.registers ?? cloudHypervisor?.registers }
+    /// What the readers inferred or could not do, for `info` and the input lines.
+    public var notes: [String] { (qcow2?.notes ?? []) + (stream?.notes ?? []) + (cloudHypervisor?.notes ?? []) }
 
     /// Opens `spec`: `FILE@GPA` (hex or decimal) is a raw image; anything else is recognised
     /// by content, never by extension.
-    public static func open(_ spec: String, ramBlocks: [String: UInt64] = [:],
+    /// - Parameter snapshot: `--snapshot ID|NAME`, the qcow2 internal snapshot to read.
+    public static func open(_ spec: String, ramBlocks: [String: UInt64] = [:], snapshot: String? = nil,
                             progress: ((UInt64, UInt64) -> Void)? = nil) throws(DumpError) -> Dump {
+        if let ch = try CloudHypervisorSnapshot.recognise(spec) {
+            var d = Dump(kind: .cloudHypervisor, path: spec, memory: ch, vcpuCount: ch.vcpuCount, vmcoreinfo: nil, elf: nil)
+            d.cloudHypervisor = ch
+            return d
+        }
         if !FileOutput.exists(spec), let at = spec.lastIndex(of: "@") {
             let path = String(spec[..<at])
             let gpaText = String(spec[spec.index(after: at)...])
@@ -60,8 +74,24 @@ public struct Dump: Sendable {
             d.stream = s
             return d
         }
+        if Qcow2Image.matches(file) {
+            let image = try Qcow2Image(file: file)
+            let vmState = try image.vmState(of: image.snapshot(named: snapshot))
+            let s: MigrationStream
+            do {
+                s = try MigrationStream(file: vmState, ramBlocks: ramBlocks, progress: progress)
+            } catch {
+                // A cluster that would not decompress shows to the stream reader as a short read.
+                if let why = vmState.readError { throw .malformed(path: spec, offset: nil, reason: why) }
+                throw error
+            }
+            var d = Dump(kind: .qcow2, path: spec, memory: s, vcpuCount: s.gicCPUs, vmcoreinfo: nil, elf: nil)
+            d.stream = s
+            d.qcow2 = vmState
+            return d
+        }
         throw .notADump(path: spec,
-            reason: "not a recognised dump (ELF core, kdump-compressed dump or QEMU migration stream expected, found \(file.bytes(at: 0, count: min(8, Int(file.size))).map { $0.map { hexByte($0) }.joined(separator: " ") } ?? "nothing")); for a raw RAM image write FILE@GPA, e.g. ram.img@0x40000000")
+            reason: "not a recognised dump (ELF core, kdump-compressed dump, QEMU migration stream, qcow2 image with an internal snapshot or Cloud Hypervisor snapshot directory expected, found \(file.bytes(at: 0, count: min(8, Int(file.size))).map { $0.map { hexByte($0) }.joined(separator: " ") } ?? "nothing")); for a raw RAM image write FILE@GPA, e.g. ram.img@0x40000000")
     }
 }
 

@@ -34,7 +34,7 @@ struct Check: ParsableCommand {
             return
         }
         guard !input.dumps.isEmpty else { throw ValidationError("give a DUMP") }
-        let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
+        let session = try Session(input.dumps, ramBlocks: input.ramBlocks, snapshot: input.snapshot)
         let a = try session.analyse(input)
         let findings = a.findings
         if output.output == .json {
@@ -76,7 +76,7 @@ struct Queue: ParsableCommand {
     }
 
     func run() throws {
-        let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
+        let session = try Session(input.dumps, ramBlocks: input.ramBlocks, snapshot: input.snapshot)
         let regs = try input.registerState(vcpuCount: session.vcpuCount, carried: session.carriedRegisters)
         guard !regs.its.isEmpty else { throw ITSLayoutError.noRegisters }
         var json: [JSONValue] = []

@@ -18,7 +18,7 @@ struct Explain: ParsableCommand {
     }
 
     func run() throws {
-        let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
+        let session = try Session(input.dumps, ramBlocks: input.ramBlocks, snapshot: input.snapshot)
         let a = try session.analyse(input)
         var s = ""
         var found = false

@@ -6,8 +6,10 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "What a snapshot holds: kind, RAM ranges, vCPUs, VMCOREINFO.")
 
-    @Argument(help: ArgumentHelp("ELF core, or FILE@GPA for a raw RAM image.", valueName: "DUMP"))
+    @Argument(help: ArgumentHelp("ELF core, kdump file, migration stream, qcow2 image with an internal snapshot, Cloud Hypervisor snapshot directory, or FILE@GPA for a raw RAM image.", valueName: "DUMP"))
     var dumps: [String] = []
+    @Option(name: .long, help: ArgumentHelp("The internal snapshot of a qcow2 DUMP whose VM state is read, by ID or name.", valueName: "NAME|ID"))
+    var snapshot: String?
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -16,7 +18,7 @@ struct Info: ParsableCommand {
     }
 
     func run() throws {
-        let session = try Session(dumps)
+        let session = try Session(dumps, snapshot: snapshot)
         switch output.output {
         case .json:
             emit(JSONValue.object([
@@ -33,6 +35,8 @@ struct Info: ParsableCommand {
                             .object(Dictionary(pairs.map { ($0.key, JSONValue.string($0.value)) }, uniquingKeysWith: { a, _ in a }))
                         },
                         "stream": .optional(d.stream) { st in Self.streamJSON(st) },
+                        "qcow2": .optional(d.qcow2) { Self.qcow2JSON($0) },
+                        "cloudHypervisor": .optional(d.cloudHypervisor) { Self.cloudHypervisorJSON($0) },
                         "kdump": .optional(d.kdump) { k in
                             .object(["container": .string(k.container.rawValue), "headerVersion": .uint(UInt64(k.headerVersion)),
                                      "compression": .string(k.compression), "blockSize": .uint(k.blockSize),
@@ -58,12 +62,14 @@ struct Info: ParsableCommand {
                     let counts = Dictionary(grouping: e.notes, by: { "\($0.name)/\($0.type)" }).mapValues(\.count)
                     s += "  notes: " + counts.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + "\n"
                 }
+                if let q = d.qcow2 { s += Self.qcow2Text(q) }
+                if let ch = d.cloudHypervisor { s += Self.cloudHypervisorText(ch) }
                 if let st = d.stream { s += Self.streamText(st) }
                 if let k = d.kdump {
                     s += "  kdump: \(k.container.rawValue), header version \(k.headerVersion), \(k.compression.isEmpty ? "uncompressed" : k.compression) pages, block size \(k.blockSize), max_mapnr \(k.maxMapnr), \(k.dumpablePages) blocks dumped, phys_base \(hex(k.physBase)), nr_cpus \(k.nrCPUs)\n"
                     if k.status & 0x8 != 0 { s += "  note: the dump is marked incomplete (DUMP_DH_COMPRESSED_INCOMPLETE)\n" }
                 }
-                if d.stream != nil {
+                if d.stream != nil || d.cloudHypervisor != nil {
                 } else if let v = d.vmcoreinfo {
                     s += "  VMCOREINFO (\(v.count) keys):\n"
                     for kv in v { s += "    \(kv.key)=\(kv.value)\n" }

@@ -64,7 +64,7 @@ struct Driver: ParsableCommand {
     }
 
     func run() throws {
-        let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
+        let session = try Session(input.dumps, ramBlocks: input.ramBlocks, snapshot: input.snapshot)
         let k = try KernelView.load(session: session, vmlinux: input.vmlinux ?? "", vmcoreinfoFile: input.vmcoreinfo)
         let v = k.view
         if output.output == .json {

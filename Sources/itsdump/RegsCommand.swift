@@ -18,7 +18,7 @@ struct Regs: ParsableCommand {
     }
 
     func run() throws {
-        let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
+        let session = try Session(input.dumps, ramBlocks: input.ramBlocks, snapshot: input.snapshot)
         let state = try input.registerState(vcpuCount: session.vcpuCount, carried: session.dumps.compactMap(\.registers).first)
         guard !state.its.isEmpty || !state.redistributors.isEmpty else { throw ITSLayoutError.noRegisters }
         if output.output == .json {

@@ -10,7 +10,7 @@ struct Routes: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
+        let session = try Session(input.dumps, ramBlocks: input.ramBlocks, snapshot: input.snapshot)
         let a = try session.analyse(input)
         switch output.output {
         case .json: emit(Self.json(session, a).render())

@@ -8,8 +8,10 @@ struct Session {
     let memory: any GuestMemory
     let vcpuCount: Int?
 
-    init(_ specs: [String], ramBlocks: [String: UInt64] = [:]) throws {
-        dumps = try specs.map { spec throws(DumpError) in try Dump.open(spec, ramBlocks: ramBlocks, progress: Progress(spec).report) }
+    init(_ specs: [String], ramBlocks: [String: UInt64] = [:], snapshot: String? = nil) throws {
+        dumps = try specs.map { spec throws(DumpError) in
+            try Dump.open(spec, ramBlocks: ramBlocks, snapshot: snapshot, progress: Progress(spec).report)
+        }
         memory = dumps.count == 1 ? dumps[0].memory : try CompositeMemory(dumps.map(\.memory))
         vcpuCount = dumps.compactMap(\.vcpuCount).max()
     }
@@ -83,7 +85,7 @@ struct Session {
             let ranges = d.memory.presentRanges.map(\.description).joined(separator: ", ")
             var s = "\(d.kind.rawValue) \(d.path): RAM \(ranges.isEmpty ? "none mapped" : ranges)"
             if let n = d.vcpuCount { s += ", \(n) vCPUs" }
-            for note in d.stream?.notes ?? [] { s += "\n  note: \(note)" }
+            for note in d.notes { s += "\n  note: \(note)" }
             return s
         }
     }

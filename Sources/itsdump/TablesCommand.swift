@@ -14,7 +14,7 @@ struct Tables: ParsableCommand {
     }
 
     func run() throws {
-        let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
+        let session = try Session(input.dumps, ramBlocks: input.ramBlocks, snapshot: input.snapshot)
         let a = try session.analyse(input)
         if output.output == .json { emit(json(session, a).render()) } else { emit(text(session, a)) }
     }
