@@ -319,6 +319,7 @@ public final class Qcow2VMState: ByteSource, @unchecked Sendable {
         l2Tables = tables
         // Every cluster of the VM state: its kind, and a standard one's host cluster checked.
         var used: [UInt64: UInt64] = [:]
+        var usedCompressed: [UInt64: UInt64] = [:]
         var counts = (data: 0, compressed: 0, zero: 0, unallocated: 0)
         let l2Mask = (UInt64(1) << l2Bits) - 1
         var c: UInt64 = 0
@@ -343,6 +344,12 @@ public final class Qcow2VMState: ByteSource, @unchecked Sendable {
                 guard off < image.file.size else {
                     throw bad(at, "compressed cluster \(c) of the VM state at 0x\(String(off, radix: 16)) (\(len) bytes) lies past the end of the file")
                 }
+                // Compressed clusters may share a sector, never a start: one stored cluster
+                // read as many would multiply the VM state without bound.
+                if let prior = usedCompressed[off] {
+                    throw bad(at, "the compressed data at 0x\(String(off, radix: 16)) is both cluster \(prior) and cluster \(c) of the VM state: shared clusters")
+                }
+                usedCompressed[off] = c
                 counts.compressed += 1
             case .standard(let host, _):
                 guard host % clusterSize == 0 else { throw bad(at, "L2 entry 0x\(String(e, radix: 16)): data cluster offset not cluster-aligned") }

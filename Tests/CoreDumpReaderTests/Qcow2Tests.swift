@@ -256,6 +256,14 @@ final class MemorySource: ByteSource, @unchecked Sendable {
         img = base  // the header cluster as data
         Qcow2Builder.put(1 << 63 | 0, 8, into: &img, at: Int(layout.l2EntryOffsets[0][0]))
         #expect(failure(img) == "no error")  // offset 0 without an external data file: unallocated
+        // Two clusters read from one compressed cluster.
+        var z = Qcow2Builder()
+        z.compress = .deflate
+        z.snapshots = [.init(id: "1", name: "s", vmState: Self.pattern(9000))]
+        var zimg = z.build()
+        let first = Array(zimg[Int(z.layout.l2EntryOffsets[0][0])..<(Int(z.layout.l2EntryOffsets[0][0]) + 8)])
+        zimg.replaceSubrange(Int(z.layout.l2EntryOffsets[0][1])..<(Int(z.layout.l2EntryOffsets[0][1]) + 8), with: first)
+        #expect(failure(zimg).contains("the compressed data at 0x\(String(z.layout.data[0][0], radix: 16)) is both cluster 0 and cluster 1 of the VM state: shared clusters"))
         // An L2 table that is the L1 table.
         img = base
         Qcow2Builder.put(layout.l1[0], 8, into: &img, at: Int(layout.l1[0]) + Int(b.vmStateL1Index) * 8)
