@@ -81,3 +81,29 @@ public enum FuzzTargets {
         HostileImage(bytes)?.analyse(limits: limits)
     }
 }
+
+extension FuzzTargets {
+    /// The qcow2 layer (issue 23): header, snapshot table, a snapshot's L1/L2 tables and
+    /// clusters (standard, extended, compressed) read as a byte source, then the migration
+    /// stream reader over it. A VM state over 8 MiB (zero or compressed clusters can make one
+    /// far larger than the input) is read at its start, middle and end instead of parsed whole:
+    /// the stream's own cost is fuzz-stream's.
+    public static func qcow2(_ bytes: [UInt8]) {
+        withFile(bytes) { path in
+            guard let f = try? MappedFile(path: path), let image = try? Qcow2Image(file: f) else { return }
+            for s in image.snapshots.prefix(4) {
+                guard let v = try? image.vmState(of: s) else { continue }
+                if v.size <= 8 << 20 {
+                    if let stream = try? MigrationStream(file: v) { walkAll(stream, stream.registers) }
+                } else {
+                    var buf = [UInt8](repeating: 0, count: 1 << 20)
+                    _ = v.read(into: &buf, at: 0)
+                    _ = v.bytes(at: v.size / 2, count: 70_000)
+                    _ = v.bytes(at: v.size - 1, count: 1)
+                }
+                _ = v.readError
+            }
+            _ = try? image.snapshot(named: nil)
+        }
+    }
+}
