@@ -68,9 +68,16 @@ public final class CloudHypervisorSnapshot: GuestMemory, @unchecked Sendable {
             }
             return try CloudHypervisorSnapshot(directory: spec, stateFile: state)
         }
-        guard st.st_mode & S_IFMT == S_IFREG, spec == "state.json" || spec.hasSuffix("/state.json") else { return nil }
-        let dir = spec == "state.json" ? "." : String(spec.dropLast("/state.json".count))
+        guard st.st_mode & S_IFMT == S_IFREG, looksLikeState(spec) else { return nil }
+        let dir = spec.contains("/") ? String(spec[..<(spec.lastIndex(of: "/") ?? spec.endIndex)]) : "."
         return try CloudHypervisorSnapshot(directory: dir.isEmpty ? "/" : dir, stateFile: spec)
+    }
+
+    /// serde_json writes a `Snapshot`'s fields in order: the file starts `{"snapshots":`.
+    static func looksLikeState(_ path: String) -> Bool {
+        guard let f = try? MappedFile(path: path), let head = f.bytes(at: 0, count: Int(min(f.size, 64))) else { return false }
+        let text = head.filter { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
+        return text.starts(with: Array("{\"snapshots\":".utf8))
     }
 
     public init(directory: String, stateFile: String) throws(DumpError) {

@@ -293,6 +293,9 @@ public final class Qcow2VMState: ByteSource, @unchecked Sendable {
         // Metadata clusters the data must not reuse (a "cycle": data read as table and table as data).
         var metadata: [UInt64: String] = [0: "the header"]
         func markTable(_ off: UInt64, _ bytes: UInt64, _ what: String) {
+            // Only tables inside the file are marked (the L1 table was checked; an empty
+            // snapshot table may name any offset).
+            guard bytes > 0, off < image.file.size, bytes <= image.file.size - off else { return }
             var c = off / clusterSize
             let end = (off + bytes + clusterSize - 1) / clusterSize
             while c < end, metadata.count < 1 << 20 { metadata[c * clusterSize] = what; c += 1 }

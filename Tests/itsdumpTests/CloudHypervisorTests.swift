@@ -70,6 +70,11 @@ import Testing
         // The state.json alone names the same snapshot.
         let viaState = try Dump.open(dir.appendingPathComponent("state.json").path)
         #expect(viaState.cloudHypervisor?.ranges == ch.ranges)
+        // Recognised by content, not by name.
+        let renamed = dir.appendingPathComponent("copy-of-state")
+        try? FileManager.default.removeItem(at: renamed)
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("state.json"), to: renamed)
+        #expect(try Dump.open(renamed.path).cloudHypervisor?.registers == ch.registers)
     }
 
     @Test func routesAndCheckOnADirectoryNeedNoFlags() throws {
