@@ -48,6 +48,8 @@ public final class CloudHypervisorSnapshot: GuestMemory, @unchecked Sendable {
     /// state.json larger than this is not one (a real one is well under 1 MiB).
     static let maxStateBytes: UInt64 = 16 << 20
     static let maxRanges = 1 << 16
+    /// Memory slots: a zone per NUMA node and hotplug slot, far below this.
+    static let maxMappings = 256
     static let maxVCPUs = 4096
     /// aarch64 layout (arch/src/aarch64/layout.rs): RAM at 0x4000_0000; the distributor at
     /// 0x08ff_0000, one 0x2_0000 redistributor frame per vCPU below it, the ITS frame below those.
@@ -183,6 +185,7 @@ public final class CloudHypervisorSnapshot: GuestMemory, @unchecked Sendable {
             let n = try r.count("memory_ranges.data")
             for _ in 0..<n { table.append((try r.u64("memory range gpa"), try r.u64("memory range length"))) }
             let m = try r.count("guest_ram_mappings")
+            guard m <= Self.maxMappings else { throw bad("memory-manager: \(m) guest RAM mappings (at most \(Self.maxMappings))") }
             for _ in 0..<m {
                 _ = try r.u32("slot")
                 let gpa = try r.u64("mapping gpa"), size = try r.u64("mapping size")
@@ -201,7 +204,9 @@ public final class CloudHypervisorSnapshot: GuestMemory, @unchecked Sendable {
                 }
                 table.append((g, l))
             }
-            for e in (mm["guest_ram_mappings"]?.arrayValue ?? []).prefix(Self.maxRanges) {
+            let maps = mm["guest_ram_mappings"]?.arrayValue ?? []
+            guard maps.count <= Self.maxMappings else { throw bad("memory-manager: \(maps.count) guest RAM mappings (at most \(Self.maxMappings))") }
+            for e in maps {
                 guard case .uint(let g)? = e["gpa"], case .uint(let s)? = e["size"] else { continue }
                 let off: UInt64 = if case .uint(let o)? = e["file_offset"] { o } else { 0 }
                 mappings.append((g, s, e["zone_id"]?.stringValue ?? "?", off))
@@ -243,15 +248,22 @@ public final class CloudHypervisorSnapshot: GuestMemory, @unchecked Sendable {
             var a = mp.gpa
             let end = mp.gpa &+ mp.size
             guard end > a else { continue }
-            for r in sorted where r.gpa + r.length > a && r.gpa < end {
-                if r.gpa > a { skipped.append(SkippedRange(gpa: a, length: r.gpa - a, zone: mp.zone, fileOffset: mp.fileOffset + (a - mp.gpa))) }
+            // The first range ending past `a` (ranges are sorted and do not overlap).
+            var lo = 0, hi = sorted.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if sorted[mid].gpa + sorted[mid].length <= a { lo = mid + 1 } else { hi = mid }
+            }
+            for r in sorted[lo...] {
+                guard r.gpa < end else { break }
+                if r.gpa > a { skipped.append(SkippedRange(gpa: a, length: r.gpa - a, zone: mp.zone, fileOffset: mp.fileOffset &+ (a - mp.gpa))) }
                 a = max(a, r.gpa + r.length)
             }
-            if a < end { skipped.append(SkippedRange(gpa: a, length: end - a, zone: mp.zone, fileOffset: mp.fileOffset + (a - mp.gpa))) }
+            if a < end { skipped.append(SkippedRange(gpa: a, length: end - a, zone: mp.zone, fileOffset: mp.fileOffset &+ (a - mp.gpa))) }
         }
         self.skipped = skipped
         for s in skipped {
-            notes.append("guest RAM 0x\(String(s.gpa, radix: 16))..0x\(String(s.gpa + s.length - 1, radix: 16)) (memory zone \(escapedName(s.zone))) is not in memory-ranges: Cloud Hypervisor skips RAM that a shared backing file holds; give that file as FILE@0x\(String(s.gpa &- s.fileOffset, radix: 16)) (its offset 0x\(String(s.fileOffset, radix: 16)) is this GPA)")
+            notes.append("guest RAM 0x\(String(s.gpa, radix: 16))..0x\(String(s.gpa + s.length - 1, radix: 16)) (memory zone \(escapedName(String(s.zone.prefix(64))))) is not in memory-ranges: Cloud Hypervisor skips RAM that a shared backing file holds; give that file as FILE@0x\(String(s.gpa &- s.fileOffset, radix: 16)) (its offset 0x\(String(s.fileOffset, radix: 16)) is this GPA)")
         }
         notes.append("Cloud Hypervisor \(generation.rawValue) state.json; \(vcpus) vCPUs; ITS base inferred from the aarch64 layout")
         self.notes = notes

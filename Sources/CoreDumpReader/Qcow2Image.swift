@@ -189,9 +189,11 @@ public final class Qcow2Image: Sendable {
     /// VM state.
     public func snapshot(named spec: String?) throws(DumpError) -> Snapshot {
         let withState = snapshots.filter { $0.vmStateSize > 0 }
-        let listing = snapshots.isEmpty ? "none" : snapshots.map {
-            "\($0.id) \"\(escapedName($0.name))\" (\($0.vmStateSize > 0 ? "VM state \($0.vmStateSize) bytes" : "disk only"))"
+        // At most 20 named in a message, each name cut to 64 characters (a table may hold 65536).
+        var listing = snapshots.isEmpty ? "none" : snapshots.prefix(20).map {
+            "\(escapedName(String($0.id.prefix(64)))) \"\(escapedName(String($0.name.prefix(64))))\" (\($0.vmStateSize > 0 ? "VM state \($0.vmStateSize) bytes" : "disk only"))"
         }.joined(separator: ", ")
+        if snapshots.count > 20 { listing += " and \(snapshots.count - 20) more (itsdump info lists them)" }
         guard let spec else {
             if withState.count == 1 { return withState[0] }
             throw .badArgument(withState.isEmpty
@@ -199,10 +201,10 @@ public final class Qcow2Image: Sendable {
                 : "\(file.path): \(withState.count) snapshots have a VM state; choose one with --snapshot ID|NAME (snapshots: \(listing))")
         }
         guard let s = snapshots.first(where: { $0.id == spec }) ?? snapshots.first(where: { $0.name == spec }) else {
-            throw .badArgument("\(file.path): no snapshot with ID or name \"\(escapedName(spec))\" (snapshots: \(listing))")
+            throw .badArgument("\(file.path): no snapshot with ID or name \"\(escapedName(String(spec.prefix(64))))\" (snapshots: \(listing))")
         }
         guard s.vmStateSize > 0 else {
-            throw .badArgument("\(file.path): snapshot \(s.id) \"\(escapedName(s.name))\" is disk-only: it holds no VM state (no RAM, no registers)")
+            throw .badArgument("\(file.path): snapshot \(escapedName(String(s.id.prefix(64)))) \"\(escapedName(String(s.name.prefix(64))))\" is disk-only: it holds no VM state (no RAM, no registers)")
         }
         return s
     }
@@ -260,7 +262,7 @@ public final class Qcow2VMState: ByteSource, @unchecked Sendable {
         snapshot = s
         file = image.file
         let path = image.file.path
-        self.path = "\(path) (VM state of snapshot \(s.id) \"\(escapedName(s.name))\")"
+        self.path = "\(path) (VM state of snapshot \(escapedName(String(s.id.prefix(64)))) \"\(escapedName(String(s.name.prefix(64))))\")"
         func bad(_ at: UInt64?, _ why: String) -> DumpError { .malformed(path: path, offset: at, reason: "snapshot \(s.id): \(why)") }
         let cb = UInt64(image.clusterBits)
         clusterBits = cb

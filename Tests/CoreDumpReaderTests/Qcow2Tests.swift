@@ -155,6 +155,20 @@ final class MemorySource: ByteSource, @unchecked Sendable {
         }
     }
 
+    /// fuzz-qcow2's first find (a timeout): thousands of snapshots with long names were all
+    /// escaped into the message that lists them. At most 20 are named, each cut to 64 characters.
+    @Test func aMessageListingSnapshotsStaysShort() throws {
+        var b = Qcow2Builder()
+        b.snapshots = (0..<300).map { .init(id: "\($0)", name: String(repeating: "n\u{1}", count: 1500), vmState: []) }
+        let image = try Qcow2Image(file: MemorySource(b.build()))
+        #expect(image.snapshots.count == 300)
+        do { _ = try image.snapshot(named: nil); Issue.record("no error") } catch {
+            #expect(error.description.count < 16000, "\(error.description.count) characters")
+            #expect(error.description.contains("and 280 more (itsdump info lists them)"))
+            #expect(error.description.contains("0 \"n\\u{1}n\\u{1}"))
+        }
+    }
+
     /// The message a bad image ends with.
     func failure(_ bytes: [UInt8]) -> String {
         do {
