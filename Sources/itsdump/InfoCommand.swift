@@ -95,17 +95,7 @@ struct Info: ParsableCommand {
             d.rows.append([sec.name, String(sec.instance), String(sec.version), hex(sec.offset), String(sec.length)])
         }
         s += d.render(indent: "  ")
-        for (i, its) in st.registers.its.enumerated() {
-            s += "  ITS \(i) registers\n"
-            var t = TextTable(header: ["REGISTER", "VALUE", "SOURCE"])
-            for (name, v, src) in Render.registerRows(its) { t.rows.append([name, hex(v), src]) }
-            s += t.render(indent: "    ")
-        }
-        var r = TextTable(header: ["CPU", "GICR_PROPBASER", "GICR_PENDBASER"], rightAligned: [0])
-        for rd in st.registers.redistributors {
-            r.rows.append([String(rd.cpu), opt(rd.propbaser.map { hex($0.value.rawValue) }), opt(rd.pendbaser.map { hex($0.value.rawValue) })])
-        }
-        if !st.registers.redistributors.isEmpty { s += r.render(indent: "  ") }
+        s += registersText(st.registers)
         return s
     }
 

@@ -43,17 +43,23 @@ extension Info {
         for r in ch.ranges { t.rows.append([hex(r.gpa), hex(r.gpa + r.length - 1), String(r.length), hex(r.fileOffset)]) }
         s += t.render(indent: "  ")
         for n in ch.notes { s += "  note: \(n)\n" }
-        for (i, its) in ch.registers.its.enumerated() {
+        return s + registersText(ch.registers)
+    }
+
+    /// Each ITS's registers with their sources, then each CPU's PROPBASER and PENDBASER.
+    static func registersText(_ state: RegisterState) -> String {
+        var s = ""
+        for (i, its) in state.its.enumerated() {
             s += "  ITS \(i) registers\n"
-            var r = TextTable(header: ["REGISTER", "VALUE", "SOURCE"])
-            for (name, v, src) in Render.registerRows(its) { r.rows.append([name, hex(v), src]) }
-            s += r.render(indent: "    ")
+            var t = TextTable(header: ["REGISTER", "VALUE", "SOURCE"])
+            for (name, v, src) in Render.registerRows(its) { t.rows.append([name, hex(v), src]) }
+            s += t.render(indent: "    ")
         }
         var r = TextTable(header: ["CPU", "GICR_PROPBASER", "GICR_PENDBASER"], rightAligned: [0])
-        for rd in ch.registers.redistributors {
+        for rd in state.redistributors {
             r.rows.append([String(rd.cpu), opt(rd.propbaser.map { hex($0.value.rawValue) }), opt(rd.pendbaser.map { hex($0.value.rawValue) })])
         }
-        s += r.render(indent: "  ")
+        if !state.redistributors.isEmpty { s += r.render(indent: "  ") }
         return s
     }
 

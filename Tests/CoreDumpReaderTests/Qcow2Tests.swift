@@ -3,24 +3,6 @@ import Testing
 @testable import CoreDumpReader
 @testable import ITSLayout
 
-/// An image held in memory, for the layer under Dump.open.
-final class MemorySource: ByteSource, @unchecked Sendable {
-    let path = "test.qcow2"
-    let data: [UInt8]
-    init(_ data: [UInt8]) { self.data = data }
-    var size: UInt64 { UInt64(data.count) }
-    func read(into buffer: inout [UInt8], at offset: UInt64) -> Int {
-        guard offset < size else { return 0 }
-        let n = min(buffer.count, data.count - Int(offset))
-        buffer.replaceSubrange(0..<n, with: data[Int(offset)..<(Int(offset) + n)])
-        return n
-    }
-    func bytes(at offset: UInt64, count: Int) -> [UInt8]? {
-        guard count >= 0, offset <= size, size - offset >= UInt64(count) else { return nil }
-        return Array(data[Int(offset)..<(Int(offset) + count)])
-    }
-}
-
 /// qcow2 internal snapshots built byte by byte (qcow2.txt): the VM state read back through the
 /// snapshot's L1/L2 tables in every layout, a migration stream inside one opened as a DUMP, the
 /// choice of snapshot, and every unusable or hostile image ending in one clear error.
@@ -64,7 +46,7 @@ final class MemorySource: ByteSource, @unchecked Sendable {
         // Over two L2 tables with 512-byte clusters (64 entries map 32 KiB), a partial last cluster.
         let want = Self.pattern(40_000 + 123)
         var b = builder(layout, want)
-        let image = try Qcow2Image(file: MemorySource(b.build()))
+        let image = try Qcow2Image(file: ByteArraySource(b.build(), path: "test.qcow2"))
         #expect(image.version == layout.version && image.clusterBits == layout.clusterBits)
         #expect(image.extendedL2 == layout.extendedL2)
         #expect(image.compression == (layout.compress == .zstd ? .zstd : .deflate))
@@ -98,7 +80,7 @@ final class MemorySource: ByteSource, @unchecked Sendable {
         // Scribble over the host bytes of the zero subclusters: they must not be read.
         let host = Int(b.layout.data[0][0])
         for i in (host + 3 * 512)..<(host + 5 * 512) { img[i] = 0xAA }
-        let image = try Qcow2Image(file: MemorySource(img))
+        let image = try Qcow2Image(file: ByteArraySource(img))
         let v = try image.vmState(of: image.snapshot(named: nil))
         #expect(v.bytes(at: 0, count: want.count) == want)
     }
@@ -129,7 +111,7 @@ final class MemorySource: ByteSource, @unchecked Sendable {
         var b = Qcow2Builder()
         b.snapshots = [.init(id: "1", name: "boot", vmState: Self.pattern(5000)), .init(id: "2", name: "stop2", vmState: Self.pattern(7000)),
                        .init(id: "3", name: "disk", vmState: [])]
-        let image = try Qcow2Image(file: MemorySource(b.build()))
+        let image = try Qcow2Image(file: ByteArraySource(b.build(), path: "test.qcow2"))
         #expect(image.snapshots.map(\.id) == ["1", "2", "3"])
         #expect(image.snapshots.map(\.dateSeconds) == [1_796_601_938, 1_796_601_939, 1_796_601_940])
         #expect(utcDateText(1_796_601_938) == "2026-12-07 00:05:38" && utcDateText(951_868_799) == "2000-02-29 23:59:59")
@@ -150,7 +132,7 @@ final class MemorySource: ByteSource, @unchecked Sendable {
             #expect(error.description.contains("no snapshot with ID or name \"nope\""))
         }
         var none = Qcow2Builder()
-        do { _ = try Qcow2Image(file: MemorySource(none.build())).snapshot(named: nil); Issue.record("no error") } catch {
+        do { _ = try Qcow2Image(file: ByteArraySource(none.build())).snapshot(named: nil); Issue.record("no error") } catch {
             #expect(error.description.contains("no internal snapshot with a VM state"))
         }
     }
@@ -160,7 +142,7 @@ final class MemorySource: ByteSource, @unchecked Sendable {
     @Test func aMessageListingSnapshotsStaysShort() throws {
         var b = Qcow2Builder()
         b.snapshots = (0..<300).map { .init(id: "\($0)", name: String(repeating: "n\u{1}", count: 1500), vmState: []) }
-        let image = try Qcow2Image(file: MemorySource(b.build()))
+        let image = try Qcow2Image(file: ByteArraySource(b.build(), path: "test.qcow2"))
         #expect(image.snapshots.count == 300)
         do { _ = try image.snapshot(named: nil); Issue.record("no error") } catch {
             #expect(error.description.count < 16000, "\(error.description.count) characters")
@@ -172,7 +154,7 @@ final class MemorySource: ByteSource, @unchecked Sendable {
     /// The message a bad image ends with.
     func failure(_ bytes: [UInt8]) -> String {
         do {
-            let image = try Qcow2Image(file: MemorySource(bytes))
+            let image = try Qcow2Image(file: ByteArraySource(bytes, path: "test.qcow2"))
             _ = try image.vmState(of: image.snapshot(named: nil))
             return "no error"
         } catch {
@@ -195,7 +177,7 @@ final class MemorySource: ByteSource, @unchecked Sendable {
         b.extraIncompatible = 0x3  // dirty and corrupt: read, and said
         let img = b.build()
         #expect(failure(img) == "no error")
-        let notes = (try? Qcow2Image(file: MemorySource(img)).notes) ?? []
+        let notes = (try? Qcow2Image(file: ByteArraySource(img)).notes) ?? []
         #expect(notes.count == 2 && notes[0].contains("dirty") && notes[1].contains("corrupt"))
     }
 

@@ -82,24 +82,6 @@ public enum FuzzTargets {
     }
 }
 
-/// The fuzzer's bytes as a ByteSource, without a file (the qcow2 layer reads through the protocol).
-final class InputBytes: ByteSource, @unchecked Sendable {
-    let path = "fuzz.qcow2"
-    let data: [UInt8]
-    init(_ data: [UInt8]) { self.data = data }
-    var size: UInt64 { UInt64(data.count) }
-    func read(into buffer: inout [UInt8], at offset: UInt64) -> Int {
-        guard offset < size else { return 0 }
-        let n = min(buffer.count, data.count - Int(offset))
-        buffer.replaceSubrange(0..<n, with: data[Int(offset)..<(Int(offset) + n)])
-        return n
-    }
-    func bytes(at offset: UInt64, count: Int) -> [UInt8]? {
-        guard count >= 0, offset <= size, size - offset >= UInt64(count) else { return nil }
-        return Array(data[Int(offset)..<(Int(offset) + count)])
-    }
-}
-
 extension FuzzTargets {
     /// The qcow2 layer (issue 23): header (versions, features, cluster_bits), snapshot table,
     /// each snapshot's L1/L2 tables and VM state clusters (standard, extended L2 subclusters,
@@ -108,7 +90,7 @@ extension FuzzTargets {
     /// The migration stream over it is fuzz-stream's (its 4 MiB read window per input would
     /// cut the rate fortyfold).
     public static func qcow2(_ bytes: [UInt8]) {
-        guard let image = try? Qcow2Image(file: InputBytes(bytes)) else { return }
+        guard let image = try? Qcow2Image(file: ByteArraySource(bytes, path: "fuzz.qcow2")) else { return }
         for s in image.snapshots.prefix(4) {
             guard let v = try? image.vmState(of: s) else { continue }
             var buf = [UInt8](repeating: 0, count: 65536)
