@@ -191,7 +191,7 @@ public final class Qcow2Image: Sendable {
         let withState = snapshots.filter { $0.vmStateSize > 0 }
         // At most 20 named in a message, each name cut to 64 characters (a table may hold 65536).
         var listing = snapshots.isEmpty ? "none" : snapshots.prefix(20).map {
-            "\(escapedName(String($0.id.prefix(64)))) \"\(escapedName(String($0.name.prefix(64))))\" (\($0.vmStateSize > 0 ? "VM state \($0.vmStateSize) bytes" : "disk only"))"
+            "\(escapedName(String($0.id.prefix(64)))) \"\(escapedName(String($0.name.prefix(64))))\" (\(utcDateText(UInt64($0.dateSeconds))) UTC, VM clock \(vmClockText($0.vmClockNanoseconds)), \($0.vmStateSize > 0 ? "VM state \($0.vmStateSize) bytes" : "disk only"))"
         }.joined(separator: ", ")
         if snapshots.count > 20 { listing += " and \(snapshots.count - 20) more (itsdump info lists them)" }
         guard let spec else {
@@ -377,7 +377,8 @@ public final class Qcow2VMState: ByteSource, @unchecked Sendable {
         compressedClusters = counts.compressed
         zeroClusters = counts.zero
         unallocatedClusters = counts.unallocated
-        var notes = image.notes
+        var notes = ["the VM state of internal snapshot \(escapedName(String(s.id.prefix(64)))) \"\(escapedName(String(s.name.prefix(64))))\" (taken \(utcDateText(UInt64(s.dateSeconds))) UTC, VM clock \(vmClockText(s.vmClockNanoseconds)), \(size) bytes)"]
+        notes += image.notes
         if counts.unallocated > 0 || counts.zero > 0 {
             notes.append("\(counts.unallocated + counts.zero) of the VM state's \(totalClusters) clusters are unallocated or zero and read as zeros: QEMU writes every byte of a VM state, so the stream may be damaged there")
         }

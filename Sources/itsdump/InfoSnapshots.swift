@@ -80,7 +80,7 @@ extension Info {
     /// Names from the file, escaped for a terminal.
     static func escapedText(_ s: String) -> String {
         String(s.unicodeScalars.flatMap { c -> [Character] in
-            c.value >= 0x20 && c.value != 0x7F ? [Character(c)] : Array("\\u{\(String(c.value, radix: 16))}")
+            c.value >= 0x20 && !(0x7F...0x9F).contains(c.value) ? [Character(c)] : Array("\\u{\(String(c.value, radix: 16))}")
         })
     }
 }

@@ -119,7 +119,7 @@ import Testing
         #expect(throws: DumpError.self) { try image.snapshot(named: nil) }
         do { _ = try image.snapshot(named: nil) } catch {
             #expect(error.description.contains("2 snapshots have a VM state; choose one with --snapshot"))
-            #expect(error.description.contains("1 \"boot\" (VM state 5000 bytes), 2 \"stop2\" (VM state 7000 bytes), 3 \"disk\" (disk only)"))
+            #expect(error.description.contains("1 \"boot\" (2026-12-07 00:05:38 UTC, VM clock 00:00:32.707, VM state 5000 bytes), 2 \"stop2\" (2026-12-07 00:05:39 UTC, VM clock 00:00:32.707, VM state 7000 bytes), 3 \"disk\" (2026-12-07 00:05:40 UTC, VM clock 00:00:32.707, disk only)"))
         }
         #expect(try image.snapshot(named: "2").name == "stop2")
         #expect(try image.snapshot(named: "boot").id == "1")
@@ -179,6 +179,9 @@ import Testing
         #expect(failure(img) == "no error")
         let notes = (try? Qcow2Image(file: ByteArraySource(img)).notes) ?? []
         #expect(notes.count == 2 && notes[0].contains("dirty") && notes[1].contains("corrupt"))
+        let v = try? Qcow2Image(file: ByteArraySource(img)).vmState(of: Qcow2Image(file: ByteArraySource(img)).snapshot(named: nil))
+        #expect(v?.notes.first == "the VM state of internal snapshot 1 \"s\" (taken 2026-12-07 00:05:38 UTC, VM clock 00:00:32.707, 3000 bytes)")
+        #expect(v?.notes.dropFirst().first?.contains("dirty") == true)
     }
 
     @Test(arguments: [UInt32(8), 22, 0, 63, 0xFFFF_FFFF])
