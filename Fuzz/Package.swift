@@ -8,7 +8,7 @@ import PackageDescription
 /// A path dependency's identity is its folder's name, which is wherever the repository was cloned.
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
-let targets = ["fuzz-elf", "fuzz-raw", "fuzz-stream", "fuzz-kdump", "fuzz-regs", "fuzz-debugfs", "fuzz-walker"]
+let targets = ["fuzz-elf", "fuzz-raw", "fuzz-stream", "fuzz-kdump", "fuzz-regs", "fuzz-debugfs", "fuzz-walker", "fuzz-qcow2"]
 
 let package = Package(
     name: "ItsdumpFuzz",

@@ -110,4 +110,68 @@ for p in glob.glob(os.path.join(root, "Fuzz/seeds/fuzz-driver/*")):
     scan = struct.pack("<H", 0) + data[2 + n:]
     scan += struct.pack("<QH", 0x40000000, 8) + bytes(8) + struct.pack("<QH", 0x40001000, len(text)) + text
     put("fuzz-driver", os.path.basename(p) + "-scan", scan)
+
+# qcow2 (qemu docs/interop/qcow2.txt): the tiny stream above as the VM state of snapshot "s1",
+# in 512-byte clusters (standard, deflate- or zstd-less: raw deflate as QEMU writes it) and in
+# 16 KiB clusters with extended L2 entries.
+def qcow2(stream, cluster_bits=9, compress=False, extended=False, version=3):
+    cs = 1 << cluster_bits
+    l2_bits = cluster_bits - (4 if extended else 3)
+    disk = 1 << 20
+    per_l1 = cs << l2_bits
+    first = (disk + per_l1 - 1) // per_l1
+    img = bytearray(cs)
+    entries = []
+    for c in range(0, len(stream), cs):
+        chunk = stream[c:c + cs].ljust(cs, b"\0")
+        if compress:
+            co = zlib.compressobj(6, zlib.DEFLATED, -12)
+            data = co.compress(chunk) + co.flush()
+            off = len(img) + 7  # unaligned
+            img += bytes(7) + data
+            x = 62 - (cluster_bits - 8)
+            sectors = ((off + len(data) - 1) >> 9) - (off >> 9)
+            entries.append((1 << 62 | sectors << x | off, 0))
+        else:
+            if len(img) % cs:
+                img += bytes(cs - len(img) % cs)
+            entries.append((len(img) | 1 << 63, 0xFFFFFFFF if extended else 0))
+            img += chunk
+    if len(img) % cs:
+        img += bytes(cs - len(img) % cs)
+    per_l2 = 1 << l2_bits
+    l2s = []
+    for t in range(0, len(entries), per_l2):
+        l2s.append(len(img))
+        tab = bytearray(cs)
+        for i, (e, bm) in enumerate(entries[t:t + per_l2]):
+            esz = 16 if extended else 8
+            tab[i * esz:i * esz + 8] = be(e, 8)
+            if extended:
+                tab[i * esz + 8:i * esz + 16] = be(bm, 8)
+        img += tab
+    l1_size = first + len(l2s)
+    l1 = len(img)
+    tab = bytearray(max(cs, (l1_size * 8 + cs - 1) // cs * cs))
+    for i, o in enumerate(l2s):
+        tab[(first + i) * 8:(first + i) * 8 + 8] = be(o | 1 << 63, 8)
+    img += tab
+    st = len(img)
+    e = be(l1, 8) + be(l1_size, 4) + be(1, 2) + be(2, 2) + be(1796601938, 4) + be(0, 4) + be(32707855576, 8)
+    e += be(len(stream), 4) + be(24, 4) + be(len(stream), 8) + be(disk, 8) + be(2**64 - 1, 8) + b"1" + b"s1"
+    e += bytes((8 - len(e) % 8) % 8)
+    img += e + bytes((cs - len(e) % cs) % cs)
+    hdr = b"QFI\xfb" + be(version, 4) + be(0, 8) + be(0, 4) + be(cluster_bits, 4) + be(disk, 8) + be(0, 4)
+    hdr += be(0, 4) + be(0, 8) + be(0, 8) + be(0, 4) + be(1, 4) + be(st, 8)
+    if version == 3:
+        hdr += be(16 if extended else 0, 8) + be(0, 8) + be(0, 8) + be(4, 4) + be(112, 4) + bytes(8)
+    img[0:len(hdr)] = hdr
+    return bytes(img)
+
+
+put("fuzz-qcow2", "v3-512", qcow2(s))
+put("fuzz-qcow2", "v2-512", qcow2(s, version=2))
+put("fuzz-qcow2", "v3-deflate", qcow2(s, compress=True, cluster_bits=12))
+put("fuzz-qcow2", "v3-extended-l2", qcow2(s, cluster_bits=14, extended=True))
+
 print("seeds in", out)

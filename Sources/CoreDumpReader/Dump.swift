@@ -32,10 +32,14 @@ public enum DumpInput {
 public struct DumpOptions: Sendable {
     /// `--ram-block NAME@GPA` for migration streams.
     public var ramBlocks: [String: UInt64] = [:]
+    /// `--snapshot ID|NAME`: the internal snapshot of a qcow2 image to read.
+    public var snapshot: String?
     /// Called now and then during a long one-pass index, with (bytes done, bytes in all).
     public var progress: (@Sendable (UInt64, UInt64) -> Void)?
-    public init(ramBlocks: [String: UInt64] = [:], progress: (@Sendable (UInt64, UInt64) -> Void)? = nil) {
+    public init(ramBlocks: [String: UInt64] = [:], snapshot: String? = nil,
+                progress: (@Sendable (UInt64, UInt64) -> Void)? = nil) {
         self.ramBlocks = ramBlocks
+        self.snapshot = snapshot
         self.progress = progress
     }
 }
@@ -111,7 +115,9 @@ public struct DumpDetails: Sendable {
 /// One input: a file recognised by its content, or `FILE@GPA` for a raw RAM image.
 public struct Dump: Sendable {
     /// Every format recognised by content, tried in order.
-    public static let formats: [any DumpFormat.Type] = [ELFCore.self, KdumpFile.self, MigrationStream.self]
+    public static let formats: [any DumpFormat.Type] = [
+        ELFCore.self, KdumpFile.self, MigrationStream.self, Qcow2Snapshot.self, CloudHypervisorDump.self,
+    ]
 
     public let kind: DumpKind
     public let path: String
@@ -125,14 +131,15 @@ public struct Dump: Sendable {
 
     // The readers behind the protocol, for what only one format has (tests, `extract`).
     public var elf: ELFCore? { reader as? ELFCore }
-    public var stream: MigrationStream? { reader as? MigrationStream }
+    public var stream: MigrationStream? { (reader as? MigrationStream) ?? (reader as? Qcow2Snapshot)?.stream }
     public var kdump: KdumpFile? { reader as? KdumpFile }
 
     /// Opens `spec`: `FILE@GPA` (hex or decimal) is a raw image; anything else is recognised
     /// by content, never by extension.
-    public static func open(_ spec: String, ramBlocks: [String: UInt64] = [:],
+    /// - Parameter snapshot: `--snapshot ID|NAME`, the qcow2 internal snapshot to read.
+    public static func open(_ spec: String, ramBlocks: [String: UInt64] = [:], snapshot: String? = nil,
                             progress: (@Sendable (UInt64, UInt64) -> Void)? = nil) throws(DumpError) -> Dump {
-        let options = DumpOptions(ramBlocks: ramBlocks, progress: progress)
+        let options = DumpOptions(ramBlocks: ramBlocks, snapshot: snapshot, progress: progress)
         if !FileOutput.exists(spec), let at = spec.lastIndex(of: "@") {
             let path = String(spec[..<at])
             let gpaText = String(spec[spec.index(after: at)...])

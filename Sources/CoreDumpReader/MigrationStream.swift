@@ -515,17 +515,7 @@ extension MigrationStream: FileDumpFormat {
             d.rows.append([sec.name, String(sec.instance), String(sec.version), hex(sec.offset), String(sec.length)])
         }
         s += d.render(indent: "  ")
-        for (i, its) in streamRegisters.its.enumerated() {
-            s += "  ITS \(i) registers\n"
-            var t = TextTable(header: ["REGISTER", "VALUE", "SOURCE"])
-            for r in ITSRegister.allCases { if let v = its[r] { t.rows.append([r.name, hex(v.value), v.provenance.description]) } }
-            s += t.render(indent: "    ")
-        }
-        var r = TextTable(header: ["CPU", "GICR_PROPBASER", "GICR_PENDBASER"], rightAligned: [0])
-        for rd in streamRegisters.redistributors {
-            r.rows.append([String(rd.cpu), rd.propbaser.map { hex($0.value.rawValue) } ?? "-", rd.pendbaser.map { hex($0.value.rawValue) } ?? "-"])
-        }
-        if !streamRegisters.redistributors.isEmpty { s += r.render(indent: "  ") }
+        s += RegisterText.info(streamRegisters)
         let json: JSONValue = .object([
             "machine": .optional(machine) { .string($0) },
             "pageSize": .uint(pageSize),

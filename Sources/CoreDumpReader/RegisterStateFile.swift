@@ -160,3 +160,24 @@ extension RegisterStateFile {
         ])
     }
 }
+
+/// Registers as `info` lists them for an input that carries its own (a migration stream, a
+/// Cloud Hypervisor snapshot): each ITS's registers with their sources, then each CPU's
+/// PROPBASER and PENDBASER.
+public enum RegisterText {
+    public static func info(_ state: RegisterState) -> String {
+        var s = ""
+        for (i, its) in state.its.enumerated() {
+            s += "  ITS \(i) registers\n"
+            var t = TextTable(header: ["REGISTER", "VALUE", "SOURCE"])
+            for r in ITSRegister.allCases { if let v = its[r] { t.rows.append([r.name, hex(v.value), v.provenance.description]) } }
+            s += t.render(indent: "    ")
+        }
+        var r = TextTable(header: ["CPU", "GICR_PROPBASER", "GICR_PENDBASER"], rightAligned: [0])
+        for rd in state.redistributors {
+            r.rows.append([String(rd.cpu), rd.propbaser.map { hex($0.value.rawValue) } ?? "-", rd.pendbaser.map { hex($0.value.rawValue) } ?? "-"])
+        }
+        if !state.redistributors.isEmpty { s += r.render(indent: "  ") }
+        return s
+    }
+}

@@ -14,7 +14,7 @@ public struct Freshness: Sendable {
         let tables: String
         switch t.format {
         case .kvm:
-            tables = "written by KVM's save (KVM_DEV_ARM_ITS_SAVE_TABLES), which QEMU runs when the VM stops: current as of the last stop, not of the moment of the dump"
+            tables = "written by KVM's save (KVM_DEV_ARM_ITS_SAVE_TABLES), which the VMM runs when it stops the VM (QEMU on a stop, Cloud Hypervisor on a pause): current as of the last stop, not of the moment of the dump"
             if guestWrittenDump {
                 caveats.append("this dump was written by the guest's own kdump kernel, not by the VMM on a stop: KVM may not have saved its tables into it, so they can be older than the guest's state or empty")
             }

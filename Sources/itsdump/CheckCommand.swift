@@ -25,7 +25,7 @@ struct Check: ParsableCommand {
             return
         }
         guard !input.dumps.isEmpty else { throw ValidationError("give a DUMP") }
-        let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
+        let session = try Session(input)
         let a = try session.analyse(input)
         try output.write(.check(session, a))
         if a.findings.contains(where: { $0.severity == .error }) { throw ExitCode(1) }
@@ -46,7 +46,7 @@ struct Queue: ParsableCommand {
     }
 
     func run() throws {
-        let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
+        let session = try Session(input)
         let regs = try input.registerState(vcpuCount: session.vcpuCount, carried: session.carriedRegisters)
         guard !regs.its.isEmpty else { throw ITSLayoutError.noRegisters }
         var queues: [CommandQueue] = []

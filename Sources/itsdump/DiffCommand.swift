@@ -32,6 +32,8 @@ struct Diff: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Table entry format for both sides: kvm or qemu.", valueName: "kvm|qemu")) var format: ITSFormat?
     @Option(name: .long, help: ArgumentHelp("Map a migration stream's RAM block, e.g. ram0@0x40000000.", valueName: "NAME@GPA"))
     var ramBlock: [RAMBlockMapping] = []
+    @Option(name: .long, help: ArgumentHelp("The internal snapshot to read from a qcow2 DUMP, by ID or name.", valueName: "NAME|ID"))
+    var snapshot: String?
     @Option(name: .long, help: ArgumentHelp("The guest kernel's debug vmlinux: gives the registers of a side that has no other source, and is what --expected guest-kernel compares with.", valueName: "FILE"))
     var vmlinux: String?
     @Option(name: .long, help: ArgumentHelp("The guest's VMCOREINFO text, if the dump has none.", valueName: "FILE"))
@@ -58,7 +60,7 @@ struct Diff: ParsableCommand {
     /// records (then also returned, for --expected guest-kernel).
     func side(_ spec: String, regsFile: String?) throws -> (Session, Analysis, KernelView?) {
         let blocks = Dictionary(ramBlock.map { ($0.name, $0.gpa) }, uniquingKeysWith: { _, b in b })
-        let session = try Session([spec], ramBlocks: blocks)
+        let session = try Session([spec], ramBlocks: blocks, snapshot: snapshot)
         var state = session.carriedRegisters ?? RegisterState()
         if let f = regsFile ?? regs { state.overlay(try RegisterStateFile.load(path: f)) }
         var kernel: KernelView?

@@ -21,7 +21,7 @@ struct Explain: ParsableCommand {
     }
 
     func run() throws {
-        let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
+        let session = try Session(input)
         let a = try session.analyse(input)
         let query: ExplainReport.Query = if let lpi { .lpi(lpi.value) } else { .event(device: device?.value ?? 0, event: event?.value ?? 0) }
         emit(TextRenderer().explain(ExplainReport(analysis: a, query: query)) ?? "")

@@ -20,7 +20,7 @@ struct Extract: ParsableCommand {
     var out: String
 
     func run() throws {
-        let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
+        let session = try Session(input)
         let a = try session.analyse(input)
         // What the analysis reads besides the walk: the command queue ring and the scanned part
         // of every pending table (StateChecks).

@@ -9,8 +9,10 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "What a snapshot holds: kind, RAM ranges, vCPUs, VMCOREINFO.")
 
-    @Argument(help: ArgumentHelp("The snapshot: an ELF core, kdump file or migration stream (recognised by content), or FILE@GPA for a raw RAM image.", valueName: "DUMP"))
+    @Argument(help: ArgumentHelp("The snapshot, recognised by content: an ELF core, kdump file, migration stream, qcow2 image with an internal snapshot or Cloud Hypervisor snapshot directory; or FILE@GPA for a raw RAM image.", valueName: "DUMP"))
     var dumps: [String] = []
+    @Option(name: .long, help: ArgumentHelp("The internal snapshot of a qcow2 DUMP whose VM state is read, by ID or name.", valueName: "NAME|ID"))
+    var snapshot: String?
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -18,6 +20,6 @@ struct Info: ParsableCommand {
     }
 
     func run() throws {
-        try output.write(.info(try Session(dumps)))
+        try output.write(.info(try Session(dumps, snapshot: snapshot)))
     }
 }

@@ -66,7 +66,7 @@ struct Driver: ParsableCommand {
     }
 
     func run() throws {
-        let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
+        let session = try Session(input)
         let k = try KernelView.load(session: session, vmlinux: input.vmlinux ?? "", vmcoreinfoFile: input.vmcoreinfo)
         try output.write(.driver(session, k))
     }

@@ -50,9 +50,14 @@ extension ITSFormat: ExpressibleByArgument {}
 
 struct InputOptions: ParsableArguments {
     @Argument(help: ArgumentHelp(
-        "The snapshot, recognised by content: an ELF core (dump-guest-memory, virsh dump --memory-only), a kdump-compressed dump (virsh dump --format kdump-*), a QEMU migration stream or virsh save image, or raw RAM images as FILE@GPA (repeatable; offset 0 of FILE is guest-physical address GPA).",
+        "The snapshot, recognised by content: an ELF core (dump-guest-memory, virsh dump --memory-only), a kdump-compressed dump (virsh dump --format kdump-*), a QEMU migration stream or virsh save image, a qcow2 image with an internal snapshot (savevm), a Cloud Hypervisor snapshot directory, or raw RAM images as FILE@GPA (repeatable; offset 0 of FILE is guest-physical address GPA).",
         valueName: "DUMP"))
     var dumps: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The internal snapshot of a qcow2 DUMP to read, by ID or name (HMP `info snapshots`, `qemu-img snapshot -l`). Default: the only one with a VM state.",
+        valueName: "NAME|ID"))
+    var snapshot: String?
 
     @Option(name: .long, help: ArgumentHelp(
         "Register state file (JSON, see README). ELF cores and raw images hold guest RAM only: GITS_BASER, GITS_TYPER and the redistributor registers live in the ITS and must come from here, from flags, or from a migration stream.",
@@ -128,9 +133,9 @@ struct InputOptions: ParsableArguments {
     func registerState(vcpuCount: Int?, carried: RegisterState?) throws -> RegisterState {
         var state = RegisterState()
         if let regsFrom {
-            let d = try Dump.open(regsFrom, ramBlocks: ramBlocks)
+            let d = try Dump.open(regsFrom, ramBlocks: ramBlocks, snapshot: snapshot)
             guard let r = d.registers else {
-                throw DumpError.badArgument("--regs-from \(regsFrom): a \(d.kind.rawValue) carries no registers; give a migration stream")
+                throw DumpError.badArgument("--regs-from \(regsFrom): a \(d.kind.rawValue) carries no registers; give a migration stream, a qcow2 internal snapshot or a Cloud Hypervisor snapshot")
             }
             state = r
         } else if let carried {

@@ -17,7 +17,7 @@ struct Regs: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
+        let session = try Session(input)
         let state = try input.registerState(vcpuCount: session.vcpuCount, carried: session.dumps.compactMap(\.registers).first)
         guard !state.its.isEmpty || !state.redistributors.isEmpty else { throw ITSLayoutError.noRegisters }
         try output.write(.regs(state))

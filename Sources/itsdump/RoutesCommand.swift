@@ -10,7 +10,7 @@ protocol AnalysisView: ParsableCommand {
 
 extension AnalysisView {
     func run() throws {
-        let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
+        let session = try Session(input)
         try output.write(Self.report(session, try session.analyse(input)))
     }
 }

@@ -12,11 +12,18 @@ struct Session {
     let memory: any GuestMemory
     let vcpuCount: Int?
 
-    init(_ specs: [String], ramBlocks: [String: UInt64] = [:]) throws {
+    /// The inputs of a command that takes `InputOptions`.
+    init(_ input: InputOptions) throws {
+        try self.init(input.dumps, ramBlocks: input.ramBlocks, snapshot: input.snapshot)
+    }
+
+    init(_ specs: [String], ramBlocks: [String: UInt64] = [:], snapshot: String? = nil) throws {
         guard !specs.isEmpty else {
             throw UsageError("give a DUMP: an ELF core, kdump file or migration stream, or FILE@GPA for a raw RAM image")
         }
-        dumps = try specs.map { spec throws(DumpError) in try Dump.open(spec, ramBlocks: ramBlocks, progress: Progress(spec).report) }
+        dumps = try specs.map { spec throws(DumpError) in
+            try Dump.open(spec, ramBlocks: ramBlocks, snapshot: snapshot, progress: Progress(spec).report)
+        }
         memory = dumps.count == 1 ? dumps[0].memory : try CompositeMemory(dumps.map(\.memory))
         vcpuCount = dumps.compactMap(\.vcpuCount).max()
     }
