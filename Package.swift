@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // Debian: libelf-dev. ELF cores are parsed through libelf (input-formats.md §1).
@@ -32,7 +33,8 @@ let package = Package(
         ),
         .target(
             name: "CoreDumpReader",
-            dependencies: ["ITSLayout", "CLibElf", "CZlib", "CLZO", "CSnappy", "CZstd"]
+            dependencies: ["ITSLayout", "CLibElf", "CZlib", "CLZO", "CSnappy", "CZstd",
+                           .product(name: "SystemPackage", package: "swift-system")]
         ),
         // The guest kernel's types and symbols from its debug info (DWARF through libdw).
         .target(

@@ -67,7 +67,7 @@ public struct Dump: Sendable {
 
 /// `KEY=VALUE` lines (input-formats.md §6.1).
 public func parseVMCOREINFO(_ text: String) -> [(key: String, value: String)] {
-    text.split(separator: "\n").compactMap { line -> (key: String, value: String)? in
+    text.split(whereSeparator: \.isNewline).compactMap { line -> (key: String, value: String)? in
         let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2 else { return nil }
         return (key: String(parts[0]), value: String(parts[1]))

@@ -49,13 +49,13 @@ struct Info: ParsableCommand {
         default:
             var s = ""
             for d in session.dumps {
-                s += "\(d.path): \(d.kind.rawValue)\n"
+                s += "\(TerminalText.escape(d.path)): \(d.kind.rawValue)\n"
                 var t = TextTable(header: ["GUEST PA START", "END", "BYTES"], rightAligned: [2])
                 for r in d.memory.presentRanges { t.rows.append([r.start.description, hex(r.end - 1), String(r.length)]) }
                 s += t.render(indent: "  ")
                 s += "  vCPUs: \(d.vcpuCount.map(String.init) ?? "unknown")\n"
                 if let e = d.elf {
-                    let counts = Dictionary(grouping: e.notes, by: { "\($0.name)/\($0.type)" }).mapValues(\.count)
+                    let counts = Dictionary(grouping: e.notes, by: { "\(TerminalText.cut($0.name))/\($0.type)" }).mapValues(\.count)
                     s += "  notes: " + counts.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + "\n"
                 }
                 if let st = d.stream { s += Self.streamText(st) }
@@ -66,7 +66,7 @@ struct Info: ParsableCommand {
                 if d.stream != nil {
                 } else if let v = d.vmcoreinfo {
                     s += "  VMCOREINFO (\(v.count) keys):\n"
-                    for kv in v { s += "    \(kv.key)=\(kv.value)\n" }
+                    for kv in v { s += "    \(TerminalText.escape(kv.key))=\(TerminalText.escape(kv.value))\n" }
                 } else {
                     s += "  VMCOREINFO: none\n"
                 }
@@ -76,9 +76,9 @@ struct Info: ParsableCommand {
     }
 
     static func streamText(_ st: MigrationStream) -> String {
-        var s = "  machine: \(st.machine ?? "not stated"), page size \(st.pageSize), JSON description: \(st.hasJSON ? "yes" : "no")"
-        s += st.capabilities.isEmpty ? "\n" : ", capabilities: \(st.capabilities.joined(separator: ", "))\n"
-        for n in st.notes { s += "  note: \(n)\n" }
+        var s = "  machine: \(st.machine.map { TerminalText.escape($0) } ?? "not stated"), page size \(st.pageSize), JSON description: \(st.hasJSON ? "yes" : "no")"
+        s += st.capabilities.isEmpty ? "\n" : ", capabilities: \(st.capabilities.map { TerminalText.escape($0) }.joined(separator: ", "))\n"
+        for n in st.notes { s += "  note: \(TerminalText.escape(n))\n" }
         var b = TextTable(header: ["RAM BLOCK", "BYTES", "PAGES SENT", "GUEST PA", "MAPPING"], rightAligned: [1, 2])
         for blk in st.blocks {
             b.rows.append([blk.name, String(blk.length), String(blk.pagesSent), blk.gpa.map { hex($0) } ?? "-", blk.mapping])

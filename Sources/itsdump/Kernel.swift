@@ -14,9 +14,9 @@ struct KernelView {
         let types = try DWARFKernelTypes(path: vmlinux)
         var info: VMCOREINFO?
         if let f = vmcoreinfoFile {
-            let file = try MappedFile(path: f)
-            guard file.size < 1 << 20 else { throw DumpError.notADump(path: f, reason: "too large for a VMCOREINFO text") }
-            info = VMCOREINFO(text: String(decoding: file.bytes(at: 0, count: Int(file.size)) ?? [], as: UTF8.self), source: "--vmcoreinfo \(f)")
+            let bytes = try MappedFile.readSmall(path: f, maxBytes: 1 << 20, allowStandardInput: false)
+            guard bytes.count < 1 << 20 else { throw DumpError.notADump(path: f, reason: "too large for a VMCOREINFO text") }
+            info = VMCOREINFO(text: String(decoding: bytes, as: UTF8.self), source: "--vmcoreinfo \(f)")
         } else if let d = session.dumps.first(where: { $0.vmcoreinfo != nil }), let pairs = d.vmcoreinfo {
             info = VMCOREINFO(text: pairs.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"),
                               source: d.kind == .kdump ? "kdump sub-header of \(d.path)" : "ELF note of \(d.path)")
@@ -95,7 +95,7 @@ struct Driver: ParsableCommand {
             ]).render())
             return
         }
-        var s = "input: \(session.inputLines.joined(separator: "; "))\nVMCOREINFO: \(v.vmcoreinfoSource) (OSRELEASE \(k.vmcoreinfo["OSRELEASE"] ?? "?"))\n"
+        var s = "input: \(session.inputLines.joined(separator: "; "))\nVMCOREINFO: \(v.vmcoreinfoSource) (OSRELEASE \(TerminalText.cut(k.vmcoreinfo["OSRELEASE"] ?? "?")))\n"
         s += "debug info: \(k.types.path) (build ID \(k.types.buildID ?? "unknown"))\n"
         for (i, n) in v.its.enumerated() {
             s += "ITS \(i) at \(hex(n.physBase)) (its_node \(hex(n.nodeAddress))), GITS_TYPER \(hex(n.typer)), command queue \(opt(n.commandQueue))\n"

@@ -1,3 +1,4 @@
+import CoreDumpReader
 import ITSLayout
 
 /// Aligned text columns for people.
@@ -8,6 +9,8 @@ struct TextTable {
     var rightAligned: Set<Int> = []
 
     func render(indent: String = "") -> String {
+        // Cells can hold guest strings (RAM block, section and device names): one line each.
+        let rows = rows.map { $0.map { TerminalText.escape($0) } }
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         func line(_ cells: [String]) -> String {

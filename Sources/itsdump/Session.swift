@@ -73,6 +73,7 @@ struct Session {
             freshness.append(Freshness.assess(t, queue: q, guestWrittenDump: guestWritten))
             state += StateChecks.run(t, graph: g, redistributors: registers.redistributors, memory: memory, queue: q)
         }
+        try MappedFile.checkAllUnchanged()
         return Analysis(registers: registers, tables: tables, graphs: graphs, queues: queues, freshness: freshness,
                         stateFindings: state)
     }
@@ -81,9 +82,9 @@ struct Session {
     var inputLines: [String] {
         dumps.map { d in
             let ranges = d.memory.presentRanges.map(\.description).joined(separator: ", ")
-            var s = "\(d.kind.rawValue) \(d.path): RAM \(ranges.isEmpty ? "none mapped" : ranges)"
+            var s = "\(d.kind.rawValue) \(TerminalText.escape(d.path)): RAM \(ranges.isEmpty ? "none mapped" : ranges)"
             if let n = d.vcpuCount { s += ", \(n) vCPUs" }
-            for note in d.stream?.notes ?? [] { s += "\n  note: \(note)" }
+            for note in d.stream?.notes ?? [] { s += "\n  note: \(TerminalText.escape(note))" }
             return s
         }
     }
@@ -108,6 +109,6 @@ final class Progress: @unchecked Sendable {
         }
         guard ContinuousClock.now - start > .milliseconds(500) else { return }
         shown = true
-        FileOutput.write("\rindexing \(name): \(done * 100 / total)%", to: 2)
+        FileOutput.write("\rindexing \(TerminalText.cut(name)): \(done * 100 / total)%", to: 2)
     }
 }
