@@ -83,7 +83,7 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
         if dst.count <= 64 {
             let hit: Bool = lock.with {
                 if offset < windowStart || offset - windowStart + UInt64(dst.count) > UInt64(windowCount) {
-                    if window.isEmpty { window = [UInt8](repeating: 0, count: Self.windowBytes) }
+                    if window.isEmpty { window = [UInt8](repeating: 0, count: Int(min(UInt64(Self.windowBytes), size))) }
                     windowStart = offset & ~UInt64(4095)
                     let want = Int(min(UInt64(Self.windowBytes), size - windowStart))
                     windowCount = window.withUnsafeMutableBytes { pread(UnsafeMutableRawBufferPointer(rebasing: $0[..<want]), at: windowStart) }
