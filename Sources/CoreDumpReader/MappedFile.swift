@@ -199,4 +199,16 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
 public struct FileIdentity: Hashable, Sendable {
     public var device: UInt64
     public var inode: UInt64
+
+    /// The identity of the file `path` names, through symlinks; nil when there is none.
+    public init?(path: String) {
+        guard let st = try? FilePath(path).stat() else { return nil }
+        device = UInt64(st.deviceID.rawValue)
+        inode = UInt64(st.inode.rawValue)
+    }
+
+    init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
 }

@@ -50,6 +50,10 @@ public struct CompositeMemory: GuestMemory {
         presentRanges = all
     }
 
+    public func damage(at address: GuestPhysicalAddress) -> String? {
+        parts.lazy.compactMap { $0.damage(at: address) }.first
+    }
+
     public func relinquish(_ range: GuestRange) {
         for p in parts { p.relinquish(range) }
     }

@@ -87,6 +87,8 @@ public enum Rules {
              shows: "a live DTE or ITE that the command history unmapped (MAPD V=0) or discarded (DISCARD) later: a stale entry restore would resurrect"),
         Rule(id: "findings-capped", severity: .note, source: "DEVELOPERS.md Standards",
              shows: "more findings of one rule than are listed: the first ones are kept, the count of the rest is given"),
+        Rule(id: "dump-incomplete", severity: .error, source: "input-formats.md §2.4, §2.6",
+             shows: "the dump is cut short or marked incomplete: ranges it lists are not in the file"),
         Rule(id: "walk-limit", severity: .error, source: "DEVELOPERS.md Standards",
              shows: "the walk stopped at its budget of bytes or rows: the tables are larger than any real ITS needs"),
     ]

@@ -61,7 +61,12 @@ struct Info: ParsableCommand {
                 if let st = d.stream { s += Self.streamText(st) }
                 if let k = d.kdump {
                     s += "  kdump: \(k.container.rawValue), header version \(k.headerVersion), \(k.compression.isEmpty ? "uncompressed" : k.compression) pages, block size \(k.blockSize), max_mapnr \(k.maxMapnr), \(k.dumpablePages) blocks dumped, phys_base \(hex(k.physBase)), nr_cpus \(k.nrCPUs)\n"
-                    if k.status & 0x8 != 0 { s += "  note: the dump is marked incomplete (DUMP_DH_COMPRESSED_INCOMPLETE)\n" }
+                    if let why = k.incompleteReason { s += "  note: the dump is incomplete: \(why)\n" }
+                    if !k.missingRanges.isEmpty {
+                        var m = TextTable(header: ["MISSING START", "END", "BYTES"], rightAligned: [2])
+                        for r in k.missingRanges { m.rows.append([r.start.description, hex(r.end - 1), String(r.length)]) }
+                        s += m.render(indent: "  ")
+                    }
                 }
                 if d.stream != nil {
                 } else if let v = d.vmcoreinfo {

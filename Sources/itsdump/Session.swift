@@ -73,6 +73,13 @@ struct Session {
             freshness.append(Freshness.assess(t, queue: q, guestWrittenDump: guestWritten))
             state += StateChecks.run(t, graph: g, redistributors: registers.redistributors, memory: memory, queue: q)
         }
+        // A kdump file cut short: its missing ranges are a finding, so that routes and check never
+        // read as "complete RAM, no routes, exit 0".
+        for d in dumps {
+            guard let k = d.kdump, let why = k.incompleteReason else { continue }
+            state.append(Finding("dump-incomplete", address: k.missingRanges.first?.start,
+                                 "\(TerminalText.cut(d.path)): the dump is incomplete: \(why)"))
+        }
         try MappedFile.checkAllUnchanged()
         return Analysis(registers: registers, tables: tables, graphs: graphs, queues: queues, freshness: freshness,
                         stateFindings: state)
@@ -85,6 +92,7 @@ struct Session {
             var s = "\(d.kind.rawValue) \(TerminalText.escape(d.path)): RAM \(ranges.isEmpty ? "none mapped" : ranges)"
             if let n = d.vcpuCount { s += ", \(n) vCPUs" }
             for note in d.stream?.notes ?? [] { s += "\n  note: \(TerminalText.escape(note))" }
+            if let why = d.kdump?.incompleteReason { s += "\n  note: the dump is incomplete: \(why)" }
             return s
         }
     }
