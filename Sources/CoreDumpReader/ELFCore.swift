@@ -65,6 +65,8 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
             throw .malformed(path: path, offset: ehdr.e_phoff, reason: "program headers: \(String(cString: elf_errmsg(-1)))")
         }
         // Each program header takes 56 bytes of the file: a table past its end was cut short.
+        // (elfutils clamps the count to what fits in the file: the header's own count is used.)
+        if ehdr.e_phnum != 0xFFFF { count = Int(ehdr.e_phnum) }
         let (tableBytes, o1) = UInt64(count).multipliedReportingOverflow(by: 56)
         let (need, o2) = ehdr.e_phoff.addingReportingOverflow(tableBytes)
         guard !o1, !o2, need <= file.size else {
