@@ -100,10 +100,11 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     static func truncation(_ e: OpaquePointer, fileSize: UInt64) -> String? {
         var ehdr = GElf_Ehdr()
         guard gelf_getehdr(e, &ehdr) != nil else { return "ELF header unreadable (\(String(cString: elf_errmsg(-1))))" }
-        var count = 0
-        guard elf_getshdrnum(e, &count) == 0 else { return "section headers unreadable (\(String(cString: elf_errmsg(-1))))" }
+        // The header's own count (elfutils reports 0 sections when their table is past the end);
+        // e_shnum 0 with a table means the count is in section header 0, at least one header.
+        let count = max(1, Int(ehdr.e_shnum))
         let (need, o) = ehdr.e_shoff.addingReportingOverflow(UInt64(count) &* UInt64(ehdr.e_shentsize))
-        if count > 0, o || need > fileSize {
+        if ehdr.e_shoff != 0, o || need > fileSize {
             return "the file ends at \(fileSize) bytes, its section headers need \(o ? "more than 2^64" : String(need))"
         }
         var scn: OpaquePointer? = elf_nextscn(e, nil)
