@@ -106,7 +106,7 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
         }
         // Notes are read once per byte range: a PT_NOTE over bytes another one covers (a
         // thousand headers over one note area) is skipped, so the cost is bounded by the file.
-        noteRanges.sort { ($0.offset, $0.size) < ($1.offset, $1.size) }
+        noteRanges.sort { $0.offset != $1.offset ? $0.offset < $1.offset : $0.size > $1.size }  // the longest first
         var readUpTo: UInt64 = 0
         for r in noteRanges where r.offset >= readUpTo {
             guard let blob = file.bytes(at: r.offset, count: Int(r.size)) else {
@@ -148,6 +148,8 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
         while p + 12 <= blob.count {
             let namesz = word(p), descsz = word(p + 4), type = word(p + 8)
             guard namesz <= blob.count, descsz <= blob.count else { break }
+            // An all-zero header is padding, not a note: the list ends there.
+            if namesz == 0, descsz == 0, type == 0 { break }
             let descAt = p + 12 + align4(namesz)
             let next = descAt + align4(descsz)
             guard next <= blob.count || descAt + descsz <= blob.count else { break }

@@ -11,7 +11,7 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
         case plain = "plain diskdump"
     }
 
-    public let file: MappedFile
+    public let file: any ByteSource
     public let container: Container
     public let headerVersion: UInt32
     /// Header `status`: the compression flag(s) and DUMP_DH_COMPRESSED_INCOMPLETE (0x8).
@@ -39,11 +39,11 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
     /// Bitmaps larger than this are not read into memory (a 16 TiB guest with 4 KiB blocks).
     static let maxBitmapBytes: UInt64 = 64 << 20
 
-    public static func matches(_ file: MappedFile) -> Bool {
+    public static func matches(_ file: any ByteSource) -> Bool {
         file.bytes(at: 0, count: 12) == flatSignature || file.bytes(at: 0, count: 8) == signature
     }
 
-    public init(file: MappedFile) throws(DumpError) {
+    public init(file: any ByteSource) throws(DumpError) {
         self.file = file
         let path = file.path
         let source: DiskDumpSource
@@ -90,13 +90,15 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
         // before it allocates), so a header claiming 16 MiB of notes in a tiny file costs nothing.
         if headerVersion >= 4 {
             let at = le(sub, 48, 8), size = le(sub, 56, 8)
-            if size > 0, size <= 16 << 20, size <= source.size, let blob = source.bytes(at: at, count: Int(size)) {
+            // Bounded by the file's own bytes, not the plain size: a flattened file's holes read
+            // as zeros, and 16 MiB of zeros would be 1.4 million empty notes (fuzz-kdump).
+            if size > 0, size <= 16 << 20, size <= file.size, let blob = source.bytes(at: at, count: Int(size)) {
                 notes = ELFCore.parseNotes(blob, fileOffset: at)
             }
         }
         if headerVersion >= 3 {
             let at = le(sub, 32, 8), size = le(sub, 40, 8)
-            if size > 0, size <= 1 << 20, size <= source.size, let text = source.bytes(at: at, count: Int(size)) {
+            if size > 0, size <= 1 << 20, size <= file.size, let text = source.bytes(at: at, count: Int(size)) {
                 vmcoreinfo = String(decoding: text.prefix { $0 != 0 }, as: UTF8.self)
             }
         }
@@ -291,7 +293,7 @@ protocol DiskDumpSource: Sendable {
 }
 
 struct PlainSource: DiskDumpSource {
-    let file: MappedFile
+    let file: any ByteSource
     var size: UInt64 { file.size }
     func bytes(at offset: UInt64, count: Int) -> [UInt8]? { file.bytes(at: offset, count: count) }
 }
@@ -301,14 +303,14 @@ struct PlainSource: DiskDumpSource {
 /// `makedumpfile -R` output. A later record wins where records overlap.
 struct FlattenedSource: DiskDumpSource {
     struct Record { var offset: UInt64; var size: UInt64; var fileOffset: UInt64; var sequence: Int }
-    let file: MappedFile
+    let file: any ByteSource
     let records: [Record]
     let size: UInt64
     let overlapping: Bool
     /// The end-of-records marker was seen (a file without it was cut short).
     let ended: Bool
 
-    init(file: MappedFile) throws(DumpError) {
+    init(file: any ByteSource) throws(DumpError) {
         self.file = file
         guard file.be64(16) == 1, file.be64(24) == 1 else {
             throw .malformed(path: file.path, offset: 16, reason: "flattened header type/version are not 1/1")

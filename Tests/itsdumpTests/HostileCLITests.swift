@@ -319,3 +319,21 @@ enum MeasuredRun {
         #expect(r.peakKiB < 128 << 10, "peak \(r.peakKiB) KiB")
     }
 }
+
+/// Inputs fuzz-stream, fuzz-kdump and fuzz-elf found (Fuzz/README.md), replayed.
+@Suite struct ParserFuzzReproducerTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Reproducers")
+
+    /// fuzz-kdump, 2026-12-07: a 21 KiB flattened file whose sub-header puts a 16 MiB note area
+    /// in a hole (read as zeros): 1.4 million empty notes, an 80 MiB array. The note area must
+    /// be bytes of the file, and an all-zero note header ends the list.
+    @Test func aNoteAreaInAFlattenedHoleCostsNothing() throws {
+        let path = Self.folder.appendingPathComponent("fuzz-kdump-oom-d3e0e061fcd6cf2d57ef8dba0eada573e2ff7e4d").path
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        let k = try KdumpFile(file: MappedFile(path: path))
+        #expect(k.notes.count <= size / 12)
+        let r = try MeasuredRun.run(["info", path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.peakKiB < 128 << 10, "peak \(r.peakKiB) KiB")
+    }
+}
