@@ -58,7 +58,7 @@ for t in "${targets[@]}"; do
   # -timeout is only the hard stop; a dictionary of each format's tokens.
   rss=2048 timeout=1 extra=()
   # ASAN's use-after-free quarantine (256 MiB by default) would fill the 256 MiB by itself.
-  case $t in fuzz-stream | fuzz-kdump | fuzz-elf) rss=256 timeout=10 extra=(-dict="dicts/$t.dict") asan=$asan:quarantine_size_mb=16 ;; esac
+  case $t in fuzz-stream | fuzz-kdump | fuzz-elf) rss=256 timeout=10 extra=(-dict="dicts/$t.dict") asan=$asan:quarantine_size_mb=16:malloc_context_size=0 ;; esac
   set +e
   rm -f "$work/$t".*.log
   pids=()

@@ -46,7 +46,12 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
         size = UInt64(max(0, st.size))
         modified = st.st_mtim
         identity = FileIdentity(device: UInt64(st.deviceID.rawValue), inode: UInt64(st.inode.rawValue))
-        Self.registry.with { Self.opened.append(Weak(self)) }
+        Self.registry.with {
+            // Closed files drop out now and then (amortised O(1)), so a long-lived process that
+            // opens many files (the fuzzers) keeps only the open ones.
+            if Self.opened.count >= 64, Self.opened.count & (Self.opened.count - 1) == 0 { Self.opened.removeAll { $0.file == nil } }
+            Self.opened.append(Weak(self))
+        }
     }
 
     deinit { try? fd.close() }
