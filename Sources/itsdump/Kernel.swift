@@ -110,7 +110,7 @@ struct Driver: ParsableCommand {
         }
         s += "LPI property table \(opt(v.propTable)); pending tables: " + v.pendingTables.map { "CPU \($0.cpu) \($0.address)" }.joined(separator: ", ") + "\n"
         s += "\(v.routes.count) mappings the driver holds\n"
-        for p in v.problems { s += "problem: \(p)\n" }
+        for p in v.problems { s += "problem: \(TerminalText.escape(p))\n" }
         emit(s)
     }
 }
