@@ -184,7 +184,9 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
 
     public func relinquish(_ range: GuestRange) {
         for s in segments {
-            let lo = max(s.physicalAddress, range.start.rawValue), hi = min(s.physicalAddress + s.fileSize, range.end)
+            // A segment may end exactly at 2^64 (p_paddr + p_memsz - 1 is checked): saturate.
+            let (segEnd, o) = s.physicalAddress.addingReportingOverflow(s.fileSize)
+            let lo = max(s.physicalAddress, range.start.rawValue), hi = min(o ? UInt64.max : segEnd, range.end)
             if lo < hi { file.release(s.fileOffset + (lo - s.physicalAddress), hi - lo) }
         }
     }
