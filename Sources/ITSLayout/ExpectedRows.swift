@@ -9,16 +9,11 @@ public struct ExpectedRow: Sendable, Hashable {
     public var vcpu: Int?
     public var priority: Int?
 
-    public init(deviceID: Int, eventID: Int, lpi: Int? = nil, icid: Int? = nil, vcpu: Int? = nil, priority: Int? = nil) {
-        self.deviceID = deviceID
-        self.eventID = eventID
-        self.lpi = lpi
-        self.icid = icid
-        self.vcpu = vcpu
-        self.priority = priority
-    }
+}
 
-    /// A row object's integer fields; nil without deviceID and eventID.
+extension ExpectedRow {
+    /// A row object's integer fields; nil without deviceID and eventID. (In an extension, so
+    /// that the struct keeps its memberwise initializer.)
     init?(_ o: [String: JSONValue]) {
         guard let d = o["deviceID"]?.intValue, let e = o["eventID"]?.intValue else { return nil }
         self.init(deviceID: d, eventID: e, lpi: o["lpi"]?.intValue, icid: o["icid"]?.intValue,

@@ -85,11 +85,17 @@ import Testing
         s.its(id: 12, ctlr: 1, iidr: 0, baser: [b0, b1, 0, 0, 0, 0, 0, 0])
     }
 
-    @Test func withoutTheDescriptionQEMU72sShiftBugSubsectionIsSkipped() throws {
+    /// Two RAM pages, then QEMU 7.2's arm_gicv3 (2 CPUs) and arm_gicv3_its; no EOF yet.
+    func qemu72() -> StreamBuilder {
         var s = StreamBuilder()
         s.header()
-        ramSection(&s, length: 4096, pages: [(0, 1)])
+        ramSection(&s, length: 8192, pages: [(0, 1)])
         gicAndITS(&s)
+        return s
+    }
+
+    @Test func withoutTheDescriptionQEMU72sShiftBugSubsectionIsSkipped() throws {
+        var s = qemu72()
         s.eof()
         let m = try open(s)
         #expect(!m.hasJSON && m.gicCPUs == 2)
@@ -97,10 +103,7 @@ import Testing
     }
 
     @Test func aDamagedDescriptionIsSaidWithItsOffsetAndTheFallbackReads() throws {
-        var s = StreamBuilder()
-        s.header()
-        ramSection(&s, length: 4096, pages: [(0, 1)])
-        gicAndITS(&s)
+        var s = qemu72()
         let eofAt = s.out.count
         s.eof(json: "{\"page_size\": 4096, \"devices\": [{\"name\": \"arm_gicv3\", \"fields\": []}]}")
         s.out.removeLast(10)  // the description is cut short: its length says more
@@ -137,10 +140,7 @@ import Testing
     }
 
     @Test func aRAMBlockThatWrapsPast2To64IsAnArgumentError() throws {
-        var s = StreamBuilder()
-        s.header()
-        ramSection(&s, length: 8192, pages: [(0, 1)])
-        gicAndITS(&s)
+        var s = qemu72()
         s.eof()
         #expect { _ = try open(s, blocks: ["mach-virt.ram": UInt64.max - 4095]) } throws: { e in
             guard case DumpError.badArgument(let m) = e else { return false }
