@@ -17,6 +17,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // Debian: libelf-dev. ELF cores are parsed through libelf (input-formats.md §1).
@@ -63,7 +64,8 @@ let package = Package(
         // Files -> guest-physical memory, notes and registers: one file per dump format.
         .target(
             name: "CoreDumpReader",
-            dependencies: ["ITSLayout", "TextFormats", "CLibElf", "CZlib", "CLZO", "CSnappy", "CZstd"]
+            dependencies: ["ITSLayout", "TextFormats", "CLibElf", "CZlib", "CLZO", "CSnappy", "CZstd",
+                           .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(
             name: "FuzzSupport",
@@ -81,7 +83,7 @@ let package = Package(
                     dependencies: ["ITSLayout", "ITSAnalysis", "GuestKernel", "TextFormats", "FuzzSupport"],
                     resources: [.copy("Reproducers")]),
         .testTarget(name: "CoreDumpReaderTests",
-                    dependencies: ["CoreDumpReader", "ITSLayout", "TextFormats", "CZlib", "CLZO", "CSnappy", "CZstd"]),
+                    dependencies: ["CoreDumpReader", "ITSLayout", "TextFormats", "GuestKernel", "CZlib", "CLZO", "CSnappy", "CZstd"]),
         .testTarget(
             name: "itsdumpTests",
             dependencies: ["CoreDumpReader", "ITSLayout", "ITSAnalysis", "GuestKernel", "KernelDWARF", "TextFormats", "FuzzSupport"],

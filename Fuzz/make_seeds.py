@@ -90,6 +90,153 @@ plain = h.ljust(bs, b"\0") + sub.ljust(bs, b"\0") + bitmaps[:2 * bs] + descs + z
 flat += be(0, 8) + be(len(plain), 8) + plain + be((1 << 64) - 1, 8) + be((1 << 64) - 1, 8)
 put("fuzz-kdump", "tiny-flat", flat)
 
+# --- Structure-aware seeds (issue 17): valid record framing that mutations then bend. ---
+
+def stream_head(caps=()):
+    h = be(0x5145564D, 4) + be(3, 4) + b"\x07" + be(8, 4) + b"virt-7.2" + b"\x05" + s8("configuration/target-page-bits") + be(1, 4) + be(12, 4)
+    if caps:
+        h += b"\x05" + s8("configuration/capabilities") + be(1, 4) + be(len(caps), 4) + b"".join(s8(c) for c in caps)
+    return h
+
+
+def gic_section(sid, cpus, shift_bug="arm_gicv3/gicd_no_migration_shift_bug"):
+    out = b"\x04" + be(sid, 4) + s8("arm_gicv3") + be(0, 4) + be(1, 4) + bytes(10344)
+    for c in range(cpus):
+        r = bytearray(272)
+        r[20:28] = be(0x4000078F, 8)
+        r[28:36] = be(0x40010780 + c * 0x10000, 8)
+        out += bytes(r)
+        if c == 0:
+            out += b"\x05" + s8("arm_gicv3_cpu/sre_el1") + be(1, 4) + be(7, 8)
+    return out + b"\x05" + s8(shift_bug) + be(1, 4) + b"\x01" + b"\x7e" + be(sid, 4)
+
+
+def its_section(sid, baser0=0xF907000040000600):
+    return (b"\x04" + be(sid, 4) + s8("arm_gicv3_its") + be(0, 4) + be(0, 4) + be(0x80000001, 4) + be(0x4B00043B, 4)
+            + bytes(24) + be(baser0, 8) + be(0xBC07000040010600, 8) + bytes(48) + b"\x7e" + be(sid, 4))
+
+
+def ram_section(pages):
+    out = b"\x01" + be(2, 4) + s8("ram") + be(0, 4) + be(4, 4) + be(0x4000 | 4, 8) + s8("mach-virt.ram") + be(0x4000, 8)
+    out += s8("pvtime") + be(0, 8) if False else b""
+    out += be(0x10, 8) + b"\x7e" + be(2, 4) + b"\x03" + be(2, 4)
+    for i, (addr, body) in enumerate(pages):
+        if body is None:
+            out += be(addr | 0x02 | (0x20 if i else 0), 8) + (b"" if i else s8("mach-virt.ram")) + b"\x00"
+        else:
+            out += be(addr | 0x08 | (0x20 if i else 0), 8) + (b"" if i else s8("mach-virt.ram")) + body
+    return out + be(0x10, 8) + b"\x7e" + be(2, 4)
+
+
+def description(cpus, indexed=True, array_len=True):
+    cpu = lambda i: ({"name": "cpu", "index": i} if indexed else {"name": "cpu"}) | {"type": "struct", "size": 272, "struct": {
+        "vmsd_name": "arm_gicv3_cpu", "version": 1,
+        "fields": [{"name": "a", "type": "buffer", "size": 20}, {"name": "gicr_propbaser", "type": "uint64", "size": 8},
+                   {"name": "gicr_pendbaser", "type": "uint64", "size": 8}, {"name": "b", "type": "buffer", "size": 236}],
+        "subsections": [{"vmsd_name": "arm_gicv3_cpu/sre_el1", "version": 1, "fields": [{"name": "icc_sre_el1", "type": "uint64", "size": 8}]}] if i == 0 else []}}
+    baser = {"name": "baser", "type": "uint64", "size": 8} | ({"array_len": 8} if array_len else {})
+    its_fields = [{"name": "ctlr", "type": "uint32", "size": 4}, {"name": "iidr", "type": "uint32", "size": 4},
+                  {"name": "cbaser", "type": "uint64", "size": 8}, {"name": "cwriter", "type": "uint64", "size": 8},
+                  {"name": "creadr", "type": "uint64", "size": 8}] + ([baser] if array_len else [dict(baser, name="baser") for _ in range(8)])
+    d = {"page_size": 4096, "devices": [
+        {"name": "arm_gicv3", "instance_id": 0, "vmsd_name": "arm_gicv3", "version": 1,
+         "fields": [{"name": "dist", "type": "buffer", "size": 10344}] + [cpu(i) for i in range(cpus)],
+         "subsections": [{"vmsd_name": "arm_gicv3/gicd_no_migration_shift_bug", "version": 1, "fields": [{"name": "x", "type": "bool", "size": 1}]}]},
+        {"name": "arm_gicv3_its", "instance_id": 0, "vmsd_name": "arm_gicv3_its", "version": 0, "fields": its_fields}]}
+    j = json.dumps(d, separators=(",", ":")).encode()
+    return b"\x06" + be(len(j), 4) + j
+
+
+table = page
+for cpus, indexed, name in [(1, False, "json-1cpu-no-index"), (2, True, "json-2cpu-index")]:
+    body = stream_head() + ram_section([(0, table), (0x1000, None), (0x2000, table)]) + gic_section(11, cpus) + its_section(12)
+    put("fuzz-stream", name, body + b"\x00" + description(cpus, indexed))
+put("fuzz-stream", "json-baser-no-array-len", stream_head() + ram_section([(0, table)]) + gic_section(11, 1) + its_section(12)
+    + b"\x00" + description(1, False, array_len=False))
+put("fuzz-stream", "no-json-qemu72", stream_head() + ram_section([(0, table), (0x3000, None)]) + gic_section(11, 2) + its_section(12) + b"\x00")
+put("fuzz-stream", "damaged-json", stream_head() + ram_section([(0, table)]) + gic_section(11, 2) + its_section(12) + b"\x00" + description(2)[:-40])
+put("fuzz-stream", "sections-repeated", stream_head() + ram_section([(0x2000, table), (0, table), (0x2000, None)]) + its_section(12, 0x1111)
+    + gic_section(11, 1) + its_section(12) + gic_section(11, 2) + b"\x00")
+# mapped-ram: block header with bitmap and page area at fixed offsets, the stream after the area.
+mr = stream_head(["mapped-ram"]) + b"\x01" + be(2, 4) + s8("ram") + be(0, 4) + be(4, 4) + be(0x2000 | 4, 8) + s8("mach-virt.ram") + be(0x2000, 8)
+bitmap_at, pages_at = 0x800, 0x1000
+mr += be(1, 4) + be(4096, 8) + be(bitmap_at, 8) + be(pages_at, 8)
+mr = bytearray(mr.ljust(pages_at + 0x2000, b"\0"))
+mr[bitmap_at] = 1
+mr[pages_at:pages_at + 4096] = table
+mr = bytes(mr) + be(0x10, 8) + b"\x7e" + be(2, 4) + gic_section(11, 1) + its_section(12) + b"\x00"
+put("fuzz-stream", "mapped-ram", mr)
+
+
+def kdump_plain(pages, comp=1, version=6, status=None, bitmap_blocks=2):
+    """pages: {pfn: 4096 bytes}; descriptors in PFN order, data after them."""
+    maxpfn = max(pages) + 1
+    hh = b"KDUMP   " + struct.pack("<I", version) + bytes(412) + struct.pack("<IIIIIIIIII", comp if status is None else status, bs, 1, bitmap_blocks, maxpfn, 0, 0, 0, 0, 2)
+    sb = struct.pack("<QIIQQQQQQQQQQQ", 0x100000, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, maxpfn, maxpfn)
+    bmp = bytearray(bitmap_blocks * bs // 2)
+    for pf in pages:
+        bmp[pf >> 3] |= 1 << (pf & 7)
+    at = (2 + bitmap_blocks) * bs + len(pages) * 24
+    ds, dt = b"", b""
+    for pf in sorted(pages):
+        d = zlib.compress(pages[pf]) if comp == 1 else pages[pf]
+        ds += struct.pack("<QIIQ", at + len(dt), len(d), comp if len(d) < bs else 0, 0)
+        dt += d
+    return hh.ljust(bs, b"\0") + sb.ljust(bs, b"\0") + bytes(bmp) + bytes(bmp) + ds + dt
+
+
+def flatten(plain, cuts, end=True):
+    f = b"makedumpfile".ljust(16, b"\0") + be(1, 8) + be(1, 8)
+    f = f.ljust(4096, b"\0")
+    for a, b_ in cuts:
+        f += be(a, 8) + be(b_ - a, 8) + plain[a:b_]
+    return f + (be((1 << 64) - 1, 8) * 2 if end else b"")
+
+
+kp = kdump_plain({256: table, 257: bytes(bs), 258: table, 300: table})
+put("fuzz-kdump", "plain-4pages", kp)
+put("fuzz-kdump", "plain-raw", kdump_plain({256: table, 260: table}, comp=0))
+put("fuzz-kdump", "plain-cut", kp[:len(kp) - 500])
+n = len(kp)
+put("fuzz-kdump", "flat-shuffled", flatten(kp, [(n // 2, n), (0, 464), (464, n // 2)]))
+put("fuzz-kdump", "flat-overlapping", flatten(kp, [(0, n), (4 * bs, 4 * bs + 48), (4 * bs + 24, 4 * bs + 96), (0, 16)]))
+put("fuzz-kdump", "flat-no-end", flatten(kp, [(0, n)], end=False)[:-500])
+put("fuzz-kdump", "incomplete-flag", kdump_plain({256: table, 257: table}, status=1 | 8))
+
+# ELF: many PT_NOTEs over one note area (and overlapping), PN_XNUM, a cut program-header table.
+def elf_core(notes_blob, loads_, note_headers=None, xnum=False):
+    phs = note_headers or [(0, len(notes_blob))]
+    phnum = len(phs) + len(loads_)
+    phoff = 64
+    shoff = phoff + phnum * 56 if xnum else 0
+    off = phoff + phnum * 56 + (64 if xnum else 0)
+    out = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8) + struct.pack("<HHIQQQIHHHHHH", 4, 183, 1, 0, phoff, shoff, 0, 64, 56,
+                                                                  0xFFFF if xnum else phnum, 64, 1 if xnum else 0, 0)
+    table_ = b""
+    notes_at = off
+    for a, l in phs:
+        table_ += struct.pack("<IIQQQQQQ", 4, 0, notes_at + a, 0, 0, l, l, 0)
+    data_at = notes_at + len(notes_blob)
+    body = b""
+    for paddr_, d in loads_:
+        table_ += struct.pack("<IIQQQQQQ", 1, 0, data_at + len(body), paddr_, paddr_, len(d), len(d), 0)
+        body += d
+    sh = (bytes(44) + struct.pack("<I", phnum) + bytes(16)) if xnum else b""
+    return out + table_ + sh + notes_blob + body
+
+
+def note(name, typ, desc):
+    nm = name.encode() + b"\0"
+    return struct.pack("<III", len(nm), len(desc), typ) + nm.ljust((len(nm) + 3) // 4 * 4, b"\0") + desc.ljust((len(desc) + 3) // 4 * 4, b"\0")
+
+
+nb = note("CORE", 1, bytes(392)) + note("CORE", 1, bytes(392)) + note("VMCOREINFO", 0, b"OSRELEASE=6.1.0\r\nPAGESIZE=4096\r\n")
+put("fuzz-elf", "notes-repeated", elf_core(nb, [(paddr, page)], note_headers=[(0, len(nb))] * 64))
+put("fuzz-elf", "notes-overlapping", elf_core(nb, [(paddr, page)], note_headers=[(0, len(nb)), (12, len(nb) - 12), (400, 200), (0, 24)]))
+put("fuzz-elf", "pn-xnum", elf_core(nb, [(paddr + i * 0x2000, page[:64]) for i in range(8)], xnum=True))
+full = elf_core(nb, [(paddr, page), (paddr + 0x10000, page)])
+put("fuzz-elf", "cut-in-program-headers", full[:64 + 56 + 30])
+
 # debugfs texts.
 for p in glob.glob(os.path.join(root, "../shared/fixtures/kvm-*/vgic-state.txt")):
     put("fuzz-debugfs", os.path.basename(os.path.dirname(p)), open(p, "rb").read()[-4096:])

@@ -67,7 +67,7 @@ public final class CloudHypervisorSnapshot: GuestMemory, @unchecked Sendable {
         if st.st_mode & S_IFMT == S_IFDIR {
             let state = spec.hasSuffix("/") ? spec + "state.json" : spec + "/state.json"
             guard FileOutput.exists(state) else {
-                throw .notADump(path: spec, reason: "a directory without state.json: a Cloud Hypervisor snapshot directory (ch-remote snapshot file://DIR) holds config.json, state.json and memory-ranges")
+                throw .notADump(path: spec, reason: "a directory, not a regular file, and not a Cloud Hypervisor snapshot directory: it has no state.json (ch-remote snapshot file://DIR writes config.json, state.json and memory-ranges)")
             }
             return try CloudHypervisorSnapshot(directory: spec, stateFile: state)
         }

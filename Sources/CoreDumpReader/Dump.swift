@@ -67,6 +67,10 @@ public protocol DumpFormat: AnyObject, Sendable {
     var readerNotes: [String] { get }
     /// Format-specific facts for `info`: text lines (indented two spaces) and a JSON member.
     var details: DumpDetails { get }
+    /// Why the dump is incomplete (cut short, or marked so by its writer), or nil.
+    var incompleteReason: String? { get }
+    /// The guest-physical ranges the dump lists but the file does not hold.
+    var missingRanges: [GuestRange] { get }
 }
 
 /// A format whose dump is one file read by an `init(file:options:)`: recognised by its first
@@ -96,6 +100,8 @@ extension DumpFormat {
     public var extractNotes: [ELFCore.Note] { [] }
     public var readerNotes: [String] { [] }
     public var details: DumpDetails { DumpDetails() }
+    public var incompleteReason: String? { nil }
+    public var missingRanges: [GuestRange] { [] }
 }
 
 /// What `info` shows of one format beyond RAM ranges, vCPUs and VMCOREINFO.
@@ -176,9 +182,19 @@ extension Dump {
     }
 }
 
+extension Dump {
+    /// What the input itself says is wrong with it, as findings: a dump cut short lists its
+    /// missing ranges, so that routes and check never read as "complete RAM, no routes, exit 0".
+    public var inputFindings: [Finding] {
+        guard let why = reader.incompleteReason else { return [] }
+        return [Finding(.dumpIncomplete, address: reader.missingRanges.first?.start,
+                        "\(TerminalText.cut(path)): the dump is incomplete: \(why)")]
+    }
+}
+
 /// `KEY=VALUE` lines (input-formats.md §6.1).
 public func parseVMCOREINFO(_ text: String) -> [(key: String, value: String)] {
-    text.split(separator: "\n").compactMap { line -> (key: String, value: String)? in
+    text.split(whereSeparator: \.isNewline).compactMap { line -> (key: String, value: String)? in
         let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2 else { return nil }
         return (key: String(parts[0]), value: String(parts[1]))

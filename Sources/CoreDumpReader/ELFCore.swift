@@ -1,6 +1,7 @@
 import CLibElf
 import Glibc
 import ITSLayout
+import TextFormats
 
 /// An ELF core as QEMU's `dump-guest-memory` / `virsh dump --memory-only` and Linux's
 /// /proc/vmcore write it (input-formats.md §1). Headers through libelf (which copes with
@@ -42,10 +43,12 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
             throw .notADump(path: path, reason: "ELF class \(file.u8(4) ?? 0): only 64-bit (ELFCLASS64) cores are read")
         }
         elf_version(UInt32(EV_CURRENT))
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
-        guard let elf = elf_begin(fd, ELF_C_READ_MMAP, nil) else {
+        // ELF_C_READ, not _MMAP: libelf then preads the headers it is asked for, and a core that
+        // shrinks while it is read is a short read, not SIGBUS.
+        guard let elf = elf_begin(fd, ELF_C_READ, nil) else {
             throw .malformed(path: path, offset: nil, reason: "libelf: \(String(cString: elf_errmsg(-1)))")
         }
         defer { elf_end(elf) }
@@ -62,12 +65,18 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
         guard elf_getphdrnum(elf, &count) == 0 else {
             throw .malformed(path: path, offset: ehdr.e_phoff, reason: "program headers: \(String(cString: elf_errmsg(-1)))")
         }
-        // Each program header takes 56 bytes of the file: a count beyond that is a lie.
-        guard UInt64(count) <= file.size / 56 else {
-            throw .malformed(path: path, offset: ehdr.e_phoff, reason: "\(count) program headers cannot fit in a \(file.size)-byte file")
+        // Each program header takes 56 bytes of the file: a table past its end was cut short.
+        // (elfutils clamps the count to what fits in the file: the header's own count is used.)
+        if ehdr.e_phnum != 0xFFFF { count = Int(ehdr.e_phnum) }
+        let (tableBytes, o1) = UInt64(count).multipliedReportingOverflow(by: 56)
+        let (need, o2) = ehdr.e_phoff.addingReportingOverflow(tableBytes)
+        guard !o1, !o2, need <= file.size else {
+            throw .malformed(path: path, offset: ehdr.e_phoff,
+                reason: "truncated program headers (file ends at \(file.size), headers need \(o1 || o2 ? "more than 2^64" : String(need))): \(count) headers of 56 bytes at offset \(ehdr.e_phoff)")
         }
         var segs: [Segment] = []
         var notes: [Note] = []
+        var noteRanges: [(offset: UInt64, size: UInt64)] = []
         for i in 0..<count {
             var ph = GElf_Phdr()
             guard gelf_getphdr(elf, Int32(i), &ph) != nil else {
@@ -90,11 +99,22 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
                                     fileSize: filesz, memorySize: ph.p_memsz))
             } else if ph.p_type == UInt32(PT_NOTE) {
                 let (end, o) = ph.p_offset.addingReportingOverflow(ph.p_filesz)
-                guard !o, end <= file.size, let blob = file.bytes(at: ph.p_offset, count: Int(ph.p_filesz)) else {
+                guard !o, end <= file.size else {
                     throw .malformed(path: path, offset: ph.p_offset, reason: "PT_NOTE of \(ph.p_filesz) bytes runs past the end of the file")
                 }
-                notes += Self.parseNotes(blob, fileOffset: ph.p_offset, bigEndian: file.u8(5) == 2)
+                if ph.p_filesz > 0 { noteRanges.append((ph.p_offset, ph.p_filesz)) }
             }
+        }
+        // Notes are read once per byte range: a PT_NOTE over bytes another one covers (a
+        // thousand headers over one note area) is skipped, so the cost is bounded by the file.
+        noteRanges.sort { $0.offset != $1.offset ? $0.offset < $1.offset : $0.size > $1.size }  // the longest first
+        var readUpTo: UInt64 = 0
+        for r in noteRanges where r.offset >= readUpTo {
+            guard let blob = file.bytes(at: r.offset, count: Int(r.size)) else {
+                throw .malformed(path: path, offset: r.offset, reason: "PT_NOTE of \(r.size) bytes cannot be read")
+            }
+            notes += Self.parseNotes(blob, fileOffset: r.offset, bigEndian: file.u8(5) == 2)
+            readUpTo = r.offset + r.size
         }
         segs.sort { $0.physicalAddress < $1.physicalAddress }
         for (a, b) in zip(segs, segs.dropFirst()) where a.memorySize > b.physicalAddress - a.physicalAddress {
@@ -129,6 +149,8 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
         while p + 12 <= blob.count {
             let namesz = word(p), descsz = word(p + 4), type = word(p + 8)
             guard namesz <= blob.count, descsz <= blob.count else { break }
+            // An all-zero header is padding, not a note: the list ends there.
+            if namesz == 0, descsz == 0, type == 0 { break }
             let descAt = p + 12 + align4(namesz)
             let next = descAt + align4(descsz)
             guard next <= blob.count || descAt + descsz <= blob.count else { break }
@@ -163,7 +185,9 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
 
     public func relinquish(_ range: GuestRange) {
         for s in segments {
-            let lo = max(s.physicalAddress, range.start.rawValue), hi = min(s.physicalAddress + s.fileSize, range.end)
+            // A segment may end exactly at 2^64 (p_paddr + p_memsz - 1 is checked): saturate.
+            let (segEnd, o) = s.physicalAddress.addingReportingOverflow(s.fileSize)
+            let lo = max(s.physicalAddress, range.start.rawValue), hi = min(o ? UInt64.max : segEnd, range.end)
             if lo < hi { file.release(s.fileOffset + (lo - s.physicalAddress), hi - lo) }
         }
     }
@@ -190,7 +214,7 @@ extension ELFCore: FileDumpFormat {
     public var vmcoreinfo: [(key: String, value: String)]? { vmcoreinfoText.map(parseVMCOREINFO) }
     public var extractNotes: [ELFCore.Note] { notes }
     public var details: DumpDetails {
-        let counts = Dictionary(grouping: notes, by: { "\($0.name)/\($0.type)" }).mapValues(\.count)
+        let counts = Dictionary(grouping: notes, by: { "\(TerminalText.cut($0.name))/\($0.type)" }).mapValues(\.count)
         return DumpDetails(
             text: "  notes: " + counts.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + "\n",
             json: ["notes": .array(notes.map { .object(["name": .string($0.name), "type": .uint(UInt64($0.type)),

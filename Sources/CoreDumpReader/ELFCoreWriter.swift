@@ -22,11 +22,17 @@ public enum ELFCoreWriter {
         }
         let phnum = ranges.count + 1
         let phoff: UInt64 = 64
-        var offset = phoff + UInt64(phnum) * 56
+        // 65,535 or more program headers: e_phnum = PN_XNUM (0xffff) and the real count in
+        // section header 0's sh_info (gABI "Extended numbering"; QEMU's dump.c writes the same,
+        // input-formats.md §1.5). That one section header follows the program headers.
+        let extended = phnum >= 0xFFFF
+        let shoff: UInt64 = extended ? phoff + UInt64(phnum) * 56 : 0
+        var offset = phoff + UInt64(phnum) * 56 + (extended ? 64 : 0)
         var out: [UInt8] = [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0] + [UInt8](repeating: 0, count: 8)
         out += le(4, 2) + le(UInt64(machine), 2) + le(1, 4)  // ET_CORE, machine, EV_CURRENT
-        out += le(0, 8) + le(phoff, 8) + le(0, 8)  // e_entry, e_phoff, e_shoff
-        out += le(0, 4) + le(64, 2) + le(56, 2) + le(UInt64(phnum), 2) + le(64, 2) + le(0, 2) + le(0, 2)
+        out += le(0, 8) + le(phoff, 8) + le(shoff, 8)  // e_entry, e_phoff, e_shoff
+        out += le(0, 4) + le(64, 2) + le(56, 2) + le(extended ? 0xFFFF : UInt64(phnum), 2)
+            + le(64, 2) + le(extended ? 1 : 0, 2) + le(0, 2)
         // PT_NOTE
         out += le(4, 4) + le(0, 4) + le(offset, 8) + le(0, 8) + le(0, 8)
             + le(UInt64(noteBytes.count), 8) + le(UInt64(noteBytes.count), 8) + le(0, 8)
@@ -36,6 +42,9 @@ public enum ELFCoreWriter {
             out += le(1, 4) + le(0, 4) + le(offset, 8) + le(r.address.rawValue, 8) + le(r.address.rawValue, 8)
                 + le(n, 8) + le(n, 8) + le(0, 8)
             offset += n
+        }
+        if extended {  // section header 0: SHT_NULL, sh_info = the program header count
+            out += [UInt8](repeating: 0, count: 44) + le(UInt64(phnum), 4) + [UInt8](repeating: 0, count: 16)
         }
         out += noteBytes
         for r in ranges { out += r.bytes }

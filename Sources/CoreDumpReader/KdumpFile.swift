@@ -13,7 +13,7 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
         case plain = "plain diskdump"
     }
 
-    public let file: MappedFile
+    public let file: any ByteSource
     public let container: Container
     public let headerVersion: UInt32
     /// Header `status`: the compression flag(s) and DUMP_DH_COMPRESSED_INCOMPLETE (0x8).
@@ -41,11 +41,11 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
     /// Bitmaps larger than this are not read into memory (a 16 TiB guest with 4 KiB blocks).
     static let maxBitmapBytes: UInt64 = 64 << 20
 
-    public static func matches(_ file: MappedFile) -> Bool {
+    public static func matches(_ file: any ByteSource) -> Bool {
         file.bytes(at: 0, count: 12) == flatSignature || file.bytes(at: 0, count: 8) == signature
     }
 
-    public init(file: MappedFile) throws(DumpError) {
+    public init(file: any ByteSource) throws(DumpError) {
         self.file = file
         let path = file.path
         let source: DiskDumpSource
@@ -59,7 +59,11 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
         self.source = source
         func bad(_ offset: UInt64?, _ reason: String) -> DumpError { .malformed(path: path, offset: offset, reason: reason) }
         // disk_dump_header (§2.4): little-endian, 464 bytes.
-        guard let h = source.bytes(at: 0, count: 464) else { throw bad(0, "disk_dump_header (464 bytes) is not in the file") }
+        let cutShort = (source as? FlattenedSource)?.ended == false
+        guard let h = source.bytes(at: 0, count: 464), !cutShort || Array(h[0..<8]) == Self.signature else {
+            throw bad(0, cutShort ? "the flattened file is cut short (no end marker) before its disk_dump_header was written"
+                                  : "disk_dump_header (464 bytes) is not in the file")
+        }
         guard Array(h[0..<8]) == Self.signature else {
             throw .notADump(path: path, reason: "not a kdump file: the diskdump header does not start with \"KDUMP   \"")
         }
@@ -84,15 +88,19 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
         maxMapnr = headerVersion >= 6 ? le(sub, 96, 8) : maxMapnr32
         var notes: [ELFCore.Note] = []
         var vmcoreinfo: String?
+        // Note area and VMCOREINFO: read only when they lie inside the file (bytes(at:) checks
+        // before it allocates), so a header claiming 16 MiB of notes in a tiny file costs nothing.
         if headerVersion >= 4 {
             let at = le(sub, 48, 8), size = le(sub, 56, 8)
-            if size > 0, size <= 16 << 20, let blob = source.bytes(at: at, count: Int(size)) {
+            // Bounded by the file's own bytes, not the plain size: a flattened file's holes read
+            // as zeros, and 16 MiB of zeros would be 1.4 million empty notes (fuzz-kdump).
+            if size > 0, size <= 16 << 20, size <= file.size, let blob = source.bytes(at: at, count: Int(size)) {
                 notes = ELFCore.parseNotes(blob, fileOffset: at)
             }
         }
         if headerVersion >= 3 {
             let at = le(sub, 32, 8), size = le(sub, 40, 8)
-            if size > 0, size <= 1 << 20, let text = source.bytes(at: at, count: Int(size)) {
+            if size > 0, size <= 1 << 20, size <= file.size, let text = source.bytes(at: at, count: Int(size)) {
                 vmcoreinfo = String(decoding: text.prefix { $0 != 0 }, as: UTF8.self)
             }
         }
@@ -104,7 +112,9 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
         let (bitmapBytes, o1) = bitmapBlocks.multipliedReportingOverflow(by: blockSize)
         let half = bitmapBytes / 2
         let bitmapAt = (1 + subHeaderBlocks) * blockSize
-        guard !o1, half <= Self.maxBitmapBytes, bitmapAt + bitmapBytes <= source.size else {
+        // The bitmaps must be bytes of the file itself (a flattened file's holes read as zeros,
+        // so its plain size alone would let a tiny file claim 64 MiB of bitmap).
+        guard !o1, half <= Self.maxBitmapBytes, bitmapAt + bitmapBytes <= source.size, bitmapBytes <= file.size else {
             throw bad(bitmapAt, "the bitmaps (\(bitmapBlocks) blocks of \(blockSize) bytes) do not fit in the \(source.size)-byte dump: truncated or corrupt")
         }
         guard maxMapnr <= half * 8 else {
@@ -126,10 +136,10 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
         rankBefore = rank
         dumpablePages = Int(total)
         descriptorsAt = bitmapAt + bitmapBytes
-        let (descEnd, o2) = descriptorsAt.addingReportingOverflow(UInt64(total) * 24)
-        guard !o2, descEnd <= source.size else {
-            throw bad(descriptorsAt, "\(total) page descriptors do not fit in the \(source.size)-byte dump: truncated")
-        }
+        // A file cut short (a dump still being written, a copy interrupted) keeps the pages
+        // whose descriptor and data are there; the rest are "missing" ranges, said by `info`
+        // and as a `dump-incomplete` finding, never silently absent.
+        let descriptorsPresent = min(UInt64(total), (source.size - min(source.size, descriptorsAt)) / 24)
         // Present ranges: runs of dumpable PFNs.
         var ranges: [GuestRange] = []
         var pfn: UInt64 = 0
@@ -146,6 +156,55 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
             }
         }
         presentRanges = ranges
+        // Dumpable PFNs whose descriptor or data lies past the end: one pass over the
+        // descriptors the file holds (cost bounded by the file), runs of PFNs by rank.
+        var missing: [GuestRange] = []
+        var index: UInt64 = 0
+        var cutPFN: UInt64?
+        for r in ranges {
+            var pfn = r.start.rawValue / blockSize
+            let endPFN = r.end / blockSize
+            while pfn < endPFN {
+                var gone = index >= descriptorsPresent
+                if !gone, let d = source.bytes(at: descriptorsAt + index * 24, count: 24) {
+                    // Data offset 0: never written (a hole of a cut flattened file reads as zeros).
+                    let at = d.loadLE(at: 0, count: 8)
+                    let (e, o) = at.addingReportingOverflow(d.loadLE(at: 8, count: 4))
+                    gone = at == 0 || o || e > source.size
+                }
+                if gone {
+                    if cutPFN == nil { cutPFN = pfn }
+                } else if let c = cutPFN {
+                    missing.append(GuestRange(start: GuestPhysicalAddress(c * blockSize), length: (pfn - c) * blockSize))
+                    cutPFN = nil
+                }
+                index += 1
+                pfn += 1
+            }
+            if let c = cutPFN {
+                missing.append(GuestRange(start: GuestPhysicalAddress(c * blockSize), length: (endPFN - c) * blockSize))
+                cutPFN = nil
+            }
+        }
+        missingRanges = missing
+        endMarker = (source as? FlattenedSource)?.ended ?? true
+    }
+
+    /// Ranges the dump says it holds whose bytes are not in the file (cut short).
+    public let missingRanges: [GuestRange]
+    /// False when a flattened file has no end-of-records marker (cut short).
+    public let endMarker: Bool
+
+    /// Why the dump is incomplete, or nil: cut short, or marked incomplete by the dumper.
+    public var incompleteReason: String? {
+        var why: [String] = []
+        if !missingRanges.isEmpty {
+            let bytes = missingRanges.reduce(UInt64(0)) { $0 &+ $1.length }
+            why.append("\(missingRanges.count) range(s), \(bytes) bytes, that the dump lists have no data in the \(file.size)-byte file")
+        }
+        if !endMarker { why.append("the flattened file has no end marker (cut short)") }
+        if status & 0x8 != 0 { why.append("the dumper marked it incomplete (DUMP_DH_COMPRESSED_INCOMPLETE)") }
+        return why.isEmpty ? nil : why.joined(separator: "; ")
     }
 
     public var compression: String {
@@ -163,27 +222,42 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
         return UInt64(rankBefore[Int(word)]) + UInt64(below)
     }
 
-    /// The decompressed block of `pfn`, or why it cannot be had.
+    /// The decompressed block of `pfn`, or why it cannot be had: not dumped (excluded by the
+    /// dumper), or damaged — the dump says it holds the page but its descriptor or data is
+    /// unusable (§2.6), said with the file offset.
     func block(_ pfn: UInt64) -> Result<[UInt8], KdumpPageError> {
         if let b = cache.get(pfn) { return .success(b) }
         guard let index = descriptorIndex(pfn) else { return .failure(.notDumped) }
-        guard let d = source.bytes(at: descriptorsAt + index * 24, count: 24) else { return .failure(.corrupt("descriptor unreadable")) }
+        let at = descriptorsAt + index * 24
+        guard let d = source.bytes(at: at, count: 24) else {
+            return .failure(.damaged(offset: at, "its page descriptor (number \(index)) is past the end of the \(source.size)-byte file"))
+        }
         let offset = d.loadLE(at: 0, count: 8), size = d.loadLE(at: 8, count: 4), flags = UInt32(d.loadLE(at: 12, count: 4))
-        if offset == 0 { return .failure(.notDumped) }  // DUMP_DH_COMPRESSED_INCOMPLETE leaves these
-        guard size <= blockSize * 2, let data = source.bytes(at: offset, count: Int(size)) else {
-            return .failure(.corrupt("descriptor \(index) points at \(size) bytes at offset \(offset), past the end of the dump"))
+        if offset == 0 {  // DUMP_DH_COMPRESSED_INCOMPLETE leaves these: the page was never written
+            return .failure(.damaged(offset: at, "its page descriptor has data offset 0 (never written)"))
         }
-        let out: [UInt8]?
-        if flags & 0x27 == 0 {
-            out = size == blockSize ? data : nil
-        } else if let c = PageCompression.allCases.first(where: { flags & $0.rawValue != 0 }) {
-            out = c.decompress(data, size: Int(blockSize))
-        } else {
-            out = nil
+        guard size > 0, size <= blockSize else {
+            return .failure(.damaged(offset: at, "its page descriptor says \(size) bytes of data for a \(blockSize)-byte block"))
         }
-        guard let out else { return .failure(.corrupt("block of PFN \(pfn) (flags 0x\(String(flags, radix: 16))) does not decompress to \(blockSize) bytes")) }
+        guard let data = source.bytes(at: offset, count: Int(size)) else {
+            return .failure(.damaged(offset: offset, "its \(size) bytes of data run past the end of the \(source.size)-byte file"))
+        }
+        let compression = PageCompression.allCases.filter { flags & $0.rawValue != 0 }
+        guard flags & ~0x27 == 0, compression.count <= 1 else {
+            return .failure(.damaged(offset: at, "its page descriptor has \(compression.count > 1 ? "conflicting" : "unknown") compression flags 0x\(String(flags, radix: 16))"))
+        }
+        let out = compression.first.map { $0.decompress(data, size: Int(blockSize)) } ?? (size == blockSize ? data : nil)
+        guard let out else {
+            return .failure(.damaged(offset: offset, "its data (\(size) bytes, \(compression.first?.name ?? "uncompressed")) does not decompress to exactly one \(blockSize)-byte block"))
+        }
         cache.put(pfn, out)
         return .success(out)
+    }
+
+    /// Why the page at `address` is damaged, or nil (present and readable, or not dumped).
+    public func damage(at address: GuestPhysicalAddress) -> String? {
+        guard case .failure(.damaged(let offset, let why)) = block(address.rawValue / blockSize) else { return nil }
+        return "damaged at file offset 0x\(String(offset, radix: 16)): \(why)"
     }
 
     public func read(_ address: GuestPhysicalAddress, count: Int) -> MemoryRead {
@@ -198,7 +272,7 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
 
 enum KdumpPageError: Error {
     case notDumped
-    case corrupt(String)
+    case damaged(offset: UInt64, String)
 }
 
 /// A few recently decompressed blocks: the walk reads many entries of the same table page.
@@ -221,7 +295,7 @@ protocol DiskDumpSource: Sendable {
 }
 
 struct PlainSource: DiskDumpSource {
-    let file: MappedFile
+    let file: any ByteSource
     var size: UInt64 { file.size }
     func bytes(at offset: UInt64, count: Int) -> [UInt8]? { file.bytes(at: offset, count: count) }
 }
@@ -231,12 +305,14 @@ struct PlainSource: DiskDumpSource {
 /// `makedumpfile -R` output. A later record wins where records overlap.
 struct FlattenedSource: DiskDumpSource {
     struct Record { var offset: UInt64; var size: UInt64; var fileOffset: UInt64; var sequence: Int }
-    let file: MappedFile
+    let file: any ByteSource
     let records: [Record]
     let size: UInt64
     let overlapping: Bool
+    /// The end-of-records marker was seen (a file without it was cut short).
+    let ended: Bool
 
-    init(file: MappedFile) throws(DumpError) {
+    init(file: any ByteSource) throws(DumpError) {
         self.file = file
         guard file.be64(16) == 1, file.be64(24) == 1 else {
             throw .malformed(path: file.path, offset: 16, reason: "flattened header type/version are not 1/1")
@@ -244,25 +320,85 @@ struct FlattenedSource: DiskDumpSource {
         var records: [Record] = []
         var p: UInt64 = 4096
         var end: UInt64 = 0
+        var ended = false
+        // Each record consumes its 16-byte header and its data: the loop moves forward.
         while true {
             guard let off = file.be64(p), let size = file.be64(p + 8) else {
-                if p == file.size { break }  // no end marker: an incomplete dump, read what is there
-                throw .malformed(path: file.path, offset: p, reason: "flattened record header cut short")
+                break  // no end marker: cut short; what is there is read, the rest is missing
             }
-            if off == UInt64.max && size == UInt64.max { break }
+            if off == UInt64.max && size == UInt64.max { ended = true; break }
             let (dataEnd, o1) = (p + 16).addingReportingOverflow(size)
             let (rawEnd, o2) = off.addingReportingOverflow(size)
-            guard !o1, !o2, dataEnd <= file.size else {
-                throw .malformed(path: file.path, offset: p, reason: "flattened record of \(size) bytes for offset \(off) runs past the end of the file (truncated)")
+            guard !o2 else {
+                throw .malformed(path: file.path, offset: p, reason: "flattened record of \(size) bytes for offset \(off) runs past 2^64")
+            }
+            if o1 || dataEnd > file.size {
+                // The last record cut short: keep the bytes that are there.
+                let kept = file.size - min(file.size, p + 16)
+                if kept > 0 { records.append(Record(offset: off, size: kept, fileOffset: p + 16, sequence: records.count)) }
+                end = max(end, off + kept)
+                break
             }
             records.append(Record(offset: off, size: size, fileOffset: p + 16, sequence: records.count))
             end = max(end, rawEnd)
             p = dataEnd
         }
+        self.ended = ended
         records.sort { ($0.offset, $0.sequence) < ($1.offset, $1.sequence) }
         overlapping = zip(records, records.dropFirst()).contains { $0.offset + $0.size > $1.offset }
-        self.records = records
+        self.records = overlapping ? Self.resolve(records) : records
         self.size = end
+    }
+
+    /// Overlapping records made disjoint, the later record winning each byte: a sweep over the
+    /// records' boundaries with the covering records in a heap by sequence (O(n log n)), so a
+    /// lookup stays a binary search whatever the file stacks on one offset.
+    static func resolve(_ sorted: [Record]) -> [Record] {
+        var bounds = Set<UInt64>()
+        for r in sorted { bounds.insert(r.offset); bounds.insert(r.offset + r.size) }
+        let points = bounds.sorted()
+        var heap = MaxHeap()
+        var out: [Record] = []
+        var next = 0
+        for (a, b) in zip(points, points.dropFirst()) {
+            while next < sorted.count, sorted[next].offset <= a { heap.push(sorted[next]); next += 1 }
+            while let top = heap.top, top.offset + top.size <= a { _ = heap.pop() }
+            guard let top = heap.top else { continue }
+            let piece = Record(offset: a, size: b - a, fileOffset: top.fileOffset + (a - top.offset), sequence: top.sequence)
+            if let last = out.last, last.sequence == piece.sequence, last.offset + last.size == a {
+                out[out.count - 1].size += piece.size
+            } else {
+                out.append(piece)
+            }
+        }
+        return out
+    }
+
+    /// Records by sequence, the latest on top.
+    struct MaxHeap {
+        private var items: [Record] = []
+        var top: Record? { items.first }
+        mutating func push(_ r: Record) {
+            items.append(r)
+            var i = items.count - 1
+            while i > 0, items[(i - 1) / 2].sequence < items[i].sequence { items.swapAt(i, (i - 1) / 2); i = (i - 1) / 2 }
+        }
+        mutating func pop() -> Record? {
+            guard let first = items.first else { return nil }
+            items.swapAt(0, items.count - 1)
+            items.removeLast()
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < items.count, items[l].sequence > items[m].sequence { m = l }
+                if r < items.count, items[r].sequence > items[m].sequence { m = r }
+                if m == i { break }
+                items.swapAt(i, m)
+                i = m
+            }
+            return first
+        }
     }
 
     func bytes(at offset: UInt64, count: Int) -> [UInt8]? {
@@ -273,10 +409,10 @@ struct FlattenedSource: DiskDumpSource {
         var lo = 0, hi = records.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if records[mid].offset + records[mid].size <= offset && !overlapping { lo = mid + 1 } else { hi = mid }
+            if records[mid].offset + records[mid].size <= offset { lo = mid + 1 } else { hi = mid }
         }
         var covering: [Record] = []
-        var i = overlapping ? 0 : lo
+        var i = lo
         while i < records.count, records[i].offset < end {
             if records[i].offset + records[i].size > offset { covering.append(records[i]) }
             i += 1
@@ -294,8 +430,9 @@ extension KdumpFile: FileDumpFormat {
     public static let kind = DumpKind(id: "kdump", name: "kdump-compressed dump")
     public static let infoKey: String? = "kdump"
     public convenience init(file: MappedFile, options: DumpOptions) throws(DumpError) {
-        try self.init(file: file)
+        try self.init(file: file as any ByteSource)
     }
+    public static func matches(_ file: MappedFile) -> Bool { matches(file as any ByteSource) }
     /// NT_PRSTATUS notes of the sub-header, else its nr_cpus.
     public var vcpuCount: Int? {
         let prstatus = notes.filter { $0.name == "CORE" && $0.type == 1 }.count
@@ -305,7 +442,12 @@ extension KdumpFile: FileDumpFormat {
     public var extractNotes: [ELFCore.Note] { notes }
     public var details: DumpDetails {
         var text = "  kdump: \(container.rawValue), header version \(headerVersion), \(compression.isEmpty ? "uncompressed" : compression) pages, block size \(blockSize), max_mapnr \(maxMapnr), \(dumpablePages) blocks dumped, phys_base \(hex(physBase)), nr_cpus \(nrCPUs)\n"
-        if status & 0x8 != 0 { text += "  note: the dump is marked incomplete (DUMP_DH_COMPRESSED_INCOMPLETE)\n" }
+        if let why = incompleteReason { text += "  note: the dump is incomplete: \(why)\n" }
+        if !missingRanges.isEmpty {
+            var m = TextTable(header: ["MISSING START", "END", "BYTES"], rightAligned: [2])
+            for r in missingRanges { m.rows.append([r.start.description, hex(r.end - 1), String(r.length)]) }
+            text += m.render(indent: "  ")
+        }
         return DumpDetails(text: text, json: ["kdump": .object([
             "container": .string(container.rawValue), "headerVersion": .uint(UInt64(headerVersion)),
             "compression": .string(compression), "blockSize": .uint(blockSize),

@@ -1,106 +1,221 @@
 import Glibc
+import SystemPackage
+import Synchronization
+import TextFormats
 
-/// A read-only memory map of a whole file: the only place unsafe pointers live. Dumps are
-/// never read into memory; pages are faulted in as the walk touches them.
+/// One input file, read with `pread` (swift-system's `FileDescriptor`, retried on EINTR) into
+/// bounded buffers: nothing is mapped, so a file that shrinks while it is read (a dump still
+/// being written, a stream copied in place) gives short reads, never SIGBUS. A short read
+/// inside the size seen at open, or a size or mtime that differs later, makes
+/// `checkUnchanged()` throw; the CLI calls `MappedFile.checkAllUnchanged()` before it prints a
+/// result. (The name stays from when the file was mapped; the readers only see `ByteSource`.)
 public final class MappedFile: ByteSource, @unchecked Sendable {
     public let path: String
     public let size: UInt64
-    private let base: UnsafeRawPointer?
-    /// Kept open for `pread`: a sequential pass copies through a window instead of faulting
-    /// in the mapping page by page.
-    private let fd: Int32
+    /// Device and inode at open: `extract` refuses an output that is one of its inputs.
+    public let identity: FileIdentity
+    private let fd: FileDescriptor
+    private let modified: timespec
+    /// A small read-through window: the walkers read many 8-byte entries of the same page.
+    private let lock = Mutex(())
+    private var window: [UInt8] = []
+    private var windowStart: UInt64 = 0
+    private var windowCount = 0
+    /// The first read that ended before `size` (the file shrank), or nil.
+    private var shortRead: UInt64?
+    static let windowBytes = 64 << 10
 
+    /// Opens `path` without blocking (a FIFO or a device would block or never end), then
+    /// refuses anything that is not a regular file before reading a byte.
     public init(path: String) throws(DumpError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            close(fd)
-            throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(path, .readOnly, options: [.nonBlocking, .closeOnExec], retryOnInterrupt: true)
+        } catch {
+            throw .cannotOpen(path: path, reason: Self.reason(error))
         }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            close(fd)
-            throw .cannotOpen(path: path, reason: "not a regular file")
+        let st: Stat
+        do { st = try fd.stat() } catch {
+            try? fd.close()
+            throw .cannotOpen(path: path, reason: Self.reason(error))
+        }
+        guard st.type == .regular else {
+            try? fd.close()
+            throw .cannotOpen(path: path, reason: "\(Self.kindName(st.type)), not a regular file")
         }
         self.fd = fd
-        size = UInt64(st.st_size)
-        if size == 0 {
-            base = nil
-            return
+        size = UInt64(max(0, st.size))
+        modified = st.st_mtim
+        identity = FileIdentity(device: UInt64(st.deviceID.rawValue), inode: UInt64(st.inode.rawValue))
+        Self.registry.withLock { _ in
+            // Closed files drop out now and then (amortised O(1)), so a long-lived process that
+            // opens many files (the fuzzers) keeps only the open ones.
+            if Self.opened.count >= 64, Self.opened.count & (Self.opened.count - 1) == 0 { Self.opened.removeAll { $0.file == nil } }
+            Self.opened.append(Weak(self))
         }
-        guard let p = mmap(nil, Int(size), PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
-            close(fd)
-            throw .cannotOpen(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
-        }
-        base = UnsafeRawPointer(p)
     }
 
-    deinit {
-        if let base { munmap(UnsafeMutableRawPointer(mutating: base), Int(size)) }
-        close(fd)
+    deinit { try? fd.close() }
+
+    static func reason(_ error: any Error) -> String {
+        (error as? Errno).map { String(cString: strerror($0.rawValue)) } ?? "\(error)"
     }
 
-    /// Fills `buffer` from `offset` with pread; returns the bytes read (short at the end).
-    public func read(into buffer: inout [UInt8], at offset: UInt64) -> Int {
-        guard offset < size else { return 0 }
-        let want = min(buffer.count, Int(size - offset))
+    static func kindName(_ t: FileType) -> String {
+        switch t {
+        case .directory: return "a directory"
+        case .fifo: return "a FIFO (named pipe)"
+        case .socket: return "a socket"
+        case .characterSpecial: return "a character device"
+        case .blockSpecial: return "a block device"
+        default: return "not a regular file"
+        }
+    }
+
+    /// pread until `count` bytes or the end; EINTR is retried by swift-system.
+    private func pread(_ dst: UnsafeMutableRawBufferPointer, at offset: UInt64) -> Int {
         var done = 0
-        buffer.withUnsafeMutableBytes { raw in
-            guard let start = raw.baseAddress else { return }
-            while done < want {
-                let n = pread(fd, start + done, want - done, off_t(offset) + off_t(done))
-                if n <= 0 { break }
-                done += n
-            }
+        while done < dst.count {
+            let part = UnsafeMutableRawBufferPointer(rebasing: dst[done...])
+            guard let n = try? fd.read(fromAbsoluteOffset: Int64(offset) + Int64(done), into: part), n > 0 else { break }
+            done += n
         }
         return done
     }
 
+    /// Reads [offset, offset + dst.count) that lies inside `size`; false when the file gave fewer
+    /// bytes than its size promised (it shrank), which is remembered for `checkUnchanged`.
+    private func readInside(_ dst: UnsafeMutableRawBufferPointer, at offset: UInt64) -> Bool {
+        if dst.count <= 64 {
+            let hit: Bool = lock.withLock { _ in
+                if offset < windowStart || offset - windowStart + UInt64(dst.count) > UInt64(windowCount) {
+                    if window.isEmpty { window = [UInt8](repeating: 0, count: Int(min(UInt64(Self.windowBytes), size))) }
+                    windowStart = offset & ~UInt64(4095)
+                    let want = Int(min(UInt64(Self.windowBytes), size - windowStart))
+                    windowCount = window.withUnsafeMutableBytes { pread(UnsafeMutableRawBufferPointer(rebasing: $0[..<want]), at: windowStart) }
+                    if windowCount < want, shortRead == nil { shortRead = windowStart + UInt64(windowCount) }
+                    guard offset - windowStart + UInt64(dst.count) <= UInt64(windowCount) else { return false }
+                }
+                let o = Int(offset - windowStart)
+                window.withUnsafeBytes { dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[o..<(o + dst.count)])) }
+                return true
+            }
+            return hit
+        }
+        let n = pread(dst, at: offset)
+        if n < dst.count {
+            lock.withLock { _ in if shortRead == nil { shortRead = offset + UInt64(n) } }
+            return false
+        }
+        return true
+    }
+
+    /// Fills `buffer` from `offset`; returns the bytes read (short only at the end).
+    public func read(into buffer: inout [UInt8], at offset: UInt64) -> Int {
+        guard offset < size else { return 0 }
+        let want = Int(min(UInt64(buffer.count), size - offset))
+        let n = buffer.withUnsafeMutableBytes { pread(UnsafeMutableRawBufferPointer(rebasing: $0[..<want]), at: offset) }
+        if n < want { lock.withLock { _ in if shortRead == nil { shortRead = offset + UInt64(n) } } }
+        return n
+    }
+
     /// Bytes [offset, offset + count), or nil when the range is not inside the file.
     public func bytes(at offset: UInt64, count: Int) -> [UInt8]? {
-        guard count >= 0, let base else { return count == 0 ? [] : nil }
+        guard count >= 0 else { return nil }
         let (end, o) = offset.addingReportingOverflow(UInt64(count))
         guard !o, end <= size else { return nil }
-        return [UInt8](UnsafeRawBufferPointer(start: base + Int(offset), count: count))
+        if count == 0 { return [] }
+        var out = [UInt8](repeating: 0, count: count)
+        let ok = out.withUnsafeMutableBytes { readInside($0, at: offset) }
+        return ok ? out : nil
     }
 
-    public func u8(_ offset: UInt64) -> UInt8? {
-        guard let base, offset < size else { return nil }
-        return base.load(fromByteOffset: Int(offset), as: UInt8.self)
+    private func load<T: FixedWidthInteger>(_ offset: UInt64, as: T.Type) -> T? {
+        let n = UInt64(MemoryLayout<T>.size)
+        guard offset <= size, size - offset >= n else { return nil }
+        var v: T = 0
+        let ok = withUnsafeMutableBytes(of: &v) { readInside($0, at: offset) }
+        return ok ? v : nil
     }
 
-    /// Big-endian 32-bit load without an intermediate array (the stream index reads millions).
-    public func be32(_ offset: UInt64) -> UInt32? {
-        guard let base, offset <= size, size - offset >= 4 else { return nil }
-        return UInt32(bigEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: UInt32.self))
+    public func u8(_ offset: UInt64) -> UInt8? { load(offset, as: UInt8.self) }
+    public func be16(_ offset: UInt64) -> UInt16? { load(offset, as: UInt16.self).map { UInt16(bigEndian: $0) } }
+    public func be32(_ offset: UInt64) -> UInt32? { load(offset, as: UInt32.self).map { UInt32(bigEndian: $0) } }
+    public func be64(_ offset: UInt64) -> UInt64? { load(offset, as: UInt64.self).map { UInt64(bigEndian: $0) } }
+
+    /// Throws when the file shrank or was rewritten since it was opened: what was read from it
+    /// cannot be trusted to be one snapshot.
+    public func checkUnchanged() throws(DumpError) {
+        let short = lock.withLock { _ in shortRead }
+        let now = try? fd.stat()
+        let nowSize = now.map { UInt64(max(0, $0.size)) }
+        if let short {
+            throw .malformed(path: path, offset: short,
+                reason: "the file changed while it was read: it ended at \(short) bytes, \(size) were there when it was opened\(nowSize.map { " (now \($0))" } ?? "")")
+        }
+        if let now, nowSize != size || now.st_mtim.tv_sec != modified.tv_sec || now.st_mtim.tv_nsec != modified.tv_nsec {
+            throw .malformed(path: path, offset: nil,
+                reason: "the file changed while it was read (\(size) bytes when opened, now \(nowSize ?? 0), modified since): read a copy that is not being written")
+        }
     }
 
-    public func be64(_ offset: UInt64) -> UInt64? {
-        guard let base, offset <= size, size - offset >= 8 else { return nil }
-        return UInt64(bigEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: UInt64.self))
+    // Every file opened in this process, for one check before the CLI prints.
+    private struct Weak { weak var file: MappedFile?; init(_ f: MappedFile) { file = f } }
+    nonisolated(unsafe) private static var opened: [Weak] = []
+    private static let registry = Mutex(())
+
+    /// `checkUnchanged()` on every input still open.
+    public static func checkAllUnchanged() throws(DumpError) {
+        let files = registry.withLock { _ -> [MappedFile] in
+            opened.removeAll { $0.file == nil }
+            return opened.compactMap(\.file)
+        }
+        for f in files { try f.checkUnchanged() }
     }
 
-    public func be16(_ offset: UInt64) -> UInt16? {
-        guard let base, offset <= size, size - offset >= 2 else { return nil }
-        return UInt16(bigEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: UInt16.self))
+    /// A small text input (`--regs`, `--expected`, `--vmcoreinfo`): a regular file, or `-` for
+    /// standard input when `allowStandardInput`; at most `maxBytes` + 1 bytes are read, so
+    /// the caller can tell "over the cap" from "exactly the cap".
+    public static func readSmall(path: String, maxBytes: Int, allowStandardInput: Bool) throws(DumpError) -> [UInt8] {
+        if path == "-" && allowStandardInput {
+            var out: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 64 << 10)
+            let stdin = FileDescriptor.standardInput
+            while out.count <= maxBytes {
+                let n: Int
+                do { n = try chunk.withUnsafeMutableBytes { try stdin.read(into: $0) } } catch {
+                    throw .cannotOpen(path: "standard input", reason: reason(error))
+                }
+                if n == 0 { break }
+                out += chunk[..<min(n, maxBytes + 1 - out.count)]
+            }
+            return out
+        }
+        let file = try MappedFile(path: path)
+        let n = Int(min(file.size, UInt64(maxBytes) + 1))
+        guard let b = file.bytes(at: 0, count: n) else {
+            try file.checkUnchanged()
+            throw .cannotOpen(path: path, reason: "cannot read")
+        }
+        return b
+    }
+}
+
+/// A file's device and inode: two paths (symlinks, hard links) name the same file when equal.
+public struct FileIdentity: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+
+    /// The identity of the file `path` names, through symlinks; nil when there is none.
+    public init?(path: String) {
+        guard let st = try? FilePath(path).stat() else { return nil }
+        device = UInt64(st.deviceID.rawValue)
+        inode = UInt64(st.inode.rawValue)
     }
 
-    /// Drops the whole pages inside [offset, offset + count) from this process's mapping.
-    public func release(_ offset: UInt64, _ count: UInt64) {
-        guard let base else { return }
-        let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))
-        let start = (offset + page - 1) / page * page
-        let end = min(offset &+ count, size) / page * page
-        if end > start { madvise(UnsafeMutableRawPointer(mutating: base + Int(start)), Int(end - start), MADV_DONTNEED) }
-    }
-
-    /// Drops the pages of [0, offset) from this process's mapping (they stay in the page cache):
-    /// a one-pass index of a huge stream then does not keep the whole file resident.
-    public func release(below offset: UInt64) {
-        guard let base else { return }
-        let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))
-        let n = min(offset, size) / page * page
-        if n > 0 { madvise(UnsafeMutableRawPointer(mutating: base), Int(n), MADV_DONTNEED) }
+    init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
     }
 }

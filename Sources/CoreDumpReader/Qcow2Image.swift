@@ -637,11 +637,11 @@ public final class Qcow2Snapshot: DumpFormat, @unchecked Sendable {
         var s = "  qcow2 version \(img.version), cluster size \(img.clusterSize), virtual disk \(img.size) bytes, compression \(img.compression.name), extended L2: \(img.extendedL2 ? "yes" : "no")\n"
         var t = TextTable(header: ["", "ID", "NAME", "DATE (UTC)", "VM CLOCK", "VM STATE BYTES"], rightAligned: [5])
         for sn in img.snapshots {
-            t.rows.append([sn == v.snapshot ? "*" : "", escapedText(sn.id), escapedText(sn.name),
+            t.rows.append([sn == v.snapshot ? "*" : "", TerminalText.escape(sn.id), TerminalText.escape(sn.name),
                            utcDateText(UInt64(sn.dateSeconds)), vmClockText(sn.vmClockNanoseconds), String(sn.vmStateSize)])
         }
         s += t.render(indent: "  ")
-        s += "  VM state read (*): \(v.size) bytes at virtual offset \(hex(v.virtualOffset)) of snapshot \(escapedText(v.snapshot.id)): \(v.dataClusters) data, \(v.compressedClusters) compressed, \(v.zeroClusters) zero, \(v.unallocatedClusters) unallocated clusters\n"
+        s += "  VM state read (*): \(v.size) bytes at virtual offset \(hex(v.virtualOffset)) of snapshot \(TerminalText.escape(v.snapshot.id)): \(v.dataClusters) data, \(v.compressedClusters) compressed, \(v.zeroClusters) zero, \(v.unallocatedClusters) unallocated clusters\n"
         for n in v.notes { s += "  note: \(n)\n" }
         let json: JSONValue = .object([
             "version": .uint(UInt64(img.version)), "clusterSize": .uint(img.clusterSize), "virtualSize": .uint(img.size),
@@ -670,11 +670,4 @@ extension DumpKind {
 extension Dump {
     /// The VM state read, when the input is a qcow2 image.
     public var qcow2: Qcow2VMState? { (reader as? Qcow2Snapshot)?.vmState }
-}
-
-/// Names from a file, with control characters escaped for a terminal.
-func escapedText(_ s: String) -> String {
-    String(s.unicodeScalars.flatMap { c -> [Character] in
-        c.value >= 0x20 && !(0x7F...0x9F).contains(c.value) ? [Character(c)] : Array("\\u{\(String(c.value, radix: 16))}")
-    })
 }

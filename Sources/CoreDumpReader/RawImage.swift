@@ -18,7 +18,8 @@ public final class RawImage: GuestMemory, @unchecked Sendable {
     }
 
     public func relinquish(_ range: GuestRange) {
-        let lo = max(base.rawValue, range.start.rawValue), hi = min(base.rawValue + file.size, range.end)
+        let (imageEnd, o) = base.rawValue.addingReportingOverflow(file.size)  // may end exactly at 2^64
+        let lo = max(base.rawValue, range.start.rawValue), hi = min(o ? UInt64.max : imageEnd, range.end)
         if lo < hi { file.release(lo - base.rawValue, hi - lo) }
     }
 
@@ -29,8 +30,8 @@ public final class RawImage: GuestMemory, @unchecked Sendable {
         }
         let off = address.rawValue - base.rawValue
         guard let b = file.bytes(at: off, count: count) else {
-            return .absent(GuestRange(start: GuestPhysicalAddress(base.rawValue + file.size),
-                                      length: UInt64(count) - (file.size - off)))
+            return .absent(GuestRange(start: GuestPhysicalAddress(base.rawValue &+ file.size),
+                                      length: UInt64(max(0, count)) &- (file.size - off)))
         }
         return .bytes(b)
     }
@@ -48,6 +49,10 @@ public struct CompositeMemory: GuestMemory {
             throw .badArgument("two inputs both hold guest memory at \(b.start): ranges \(a) and \(b) overlap")
         }
         presentRanges = all
+    }
+
+    public func damage(at address: GuestPhysicalAddress) -> String? {
+        parts.lazy.compactMap { $0.damage(at: address) }.first
     }
 
     public func relinquish(_ range: GuestRange) {

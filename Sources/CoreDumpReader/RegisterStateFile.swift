@@ -9,12 +9,17 @@ public enum RegisterStateFile {
     /// Files larger than this are not state files.
     static let maxBytes: UInt64 = 4 << 20
 
+    /// At most this many ITSes and redistributors (a GIC has at most 2^16 redistributors).
+    public static let maxITSes = 256
+    public static let maxRedistributors = 65536
+
+    /// `path` may be `-` (standard input), read with the same cap.
     public static func load(path: String) throws(DumpError) -> RegisterState {
-        let file = try MappedFile(path: path)
-        guard file.size <= maxBytes else {
-            throw .stateFile(path: path, reason: "\(file.size) bytes is too large for a register state file")
+        let bytes = try MappedFile.readSmall(path: path, maxBytes: Int(maxBytes), allowStandardInput: true)
+        guard bytes.count <= maxBytes else {
+            throw .stateFile(path: path, reason: "more than \(maxBytes) bytes is too large for a register state file")
         }
-        return try parse(file.bytes(at: 0, count: Int(file.size)) ?? [], path: path)
+        return try parse(bytes, path: path == "-" ? "standard input" : path)
     }
 
     public static func parse(_ bytes: [UInt8], path: String) throws(DumpError) -> RegisterState {
@@ -28,10 +33,17 @@ public enum RegisterStateFile {
             throw .stateFile(path: path, reason: "expected a JSON object with \"its\" and \"redistributors\"")
         }
         if let v = top["schemaVersion"], v.intValue != 1 {
-            throw .stateFile(path: path, reason: "schemaVersion \(v) is not supported (1 is)")
+            throw .stateFile(path: path, reason: "schemaVersion \(TerminalText.cut(v.description)) is not supported (1 is)")
         }
         let file = path.split(separator: "/").last.map(String.init) ?? path
         var state = RegisterState()
+        if let n = top["its"]?.arrayValue?.count, n > maxITSes {
+            throw .stateFile(path: path, reason: "\(n) ITS entries: at most \(maxITSes) are read")
+        }
+        if let n = top["redistributors"]?.arrayValue?.count, n > maxRedistributors {
+            throw .stateFile(path: path, reason: "\(n) redistributor entries: at most \(maxRedistributors) are read")
+        }
+        var cpusSeen: [UInt64: Int] = [:]
         for (i, entry) in (top["its"]?.arrayValue ?? []).enumerated() {
             guard let o = entry.objectValue else {
                 throw .stateFile(path: path, reason: "its[\(i)] is not an object")
@@ -39,7 +51,7 @@ public enum RegisterStateFile {
             func value(_ key: String) throws(DumpError) -> (UInt64, Provenance)? {
                 guard let raw = o[key], !raw.isNull else { return nil }
                 guard let v = integer(raw) else {
-                    throw .stateFile(path: path, reason: "its[\(i)].\(key): \(raw) is not a \"0x…\" value")
+                    throw .stateFile(path: path, reason: "its[\(i)].\(TerminalText.cut(key)): \(TerminalText.cut(raw.description)) is not a \"0x…\" value")
                 }
                 return (v, Provenance(.stateFile, "\(file) its[\(i)].\(key)"))
             }
@@ -56,7 +68,7 @@ public enum RegisterStateFile {
             }
             for (n, b) in basers.enumerated() where !b.isNull {
                 guard let v = integer(b) else {
-                    throw .stateFile(path: path, reason: "its[\(i)].baser[\(n)]: \(b) is not a \"0x…\" value")
+                    throw .stateFile(path: path, reason: "its[\(i)].baser[\(n)]: \(TerminalText.cut(b.description)) is not a \"0x…\" value")
                 }
                 its[.baser(n)] = Sourced(v, Provenance(.stateFile, "\(file) its[\(i)].baser[\(n)]"))
             }
@@ -66,17 +78,28 @@ public enum RegisterStateFile {
             guard let o = entry.objectValue else {
                 throw .stateFile(path: path, reason: "redistributors[\(i)] is not an object")
             }
-            let cpu = o["cpu"].flatMap(integer) ?? UInt64(i)
-            guard cpu <= UInt64(UInt32.max) else {
-                throw .stateFile(path: path, reason: "redistributors[\(i)].cpu \(cpu) is out of range")
+            // cpu: a non-negative JSON integer (or "0x…"/decimal string); absent means the index.
+            var cpu = UInt64(i)
+            if let raw = o["cpu"], !raw.isNull {
+                guard let v = integer(raw) else {
+                    throw .stateFile(path: path, reason: "redistributors[\(i)].cpu: \(TerminalText.cut(raw.description)) is not a non-negative integer")
+                }
+                cpu = v
             }
+            guard cpu < UInt64(maxRedistributors) else {
+                throw .stateFile(path: path, reason: "redistributors[\(i)].cpu \(cpu) is out of range (0 to \(maxRedistributors - 1))")
+            }
+            if let first = cpusSeen[cpu] {
+                throw .stateFile(path: path, reason: "redistributors[\(i)].cpu \(cpu) is given twice (redistributors[\(first)] has it too)")
+            }
+            cpusSeen[cpu] = i
             var rd = RedistributorState(cpu: UInt32(cpu))
             let p = { (k: String) in Provenance(.stateFile, "\(file) redistributors[\(i)].\(k)") }
             for reg in RedistributorRegister.allCases {
                 let key = reg.jsonKey
                 guard let raw = o[key], !raw.isNull else { continue }
                 guard let v = integer(raw) else {
-                    throw .stateFile(path: path, reason: "redistributors[\(i)].\(key): \(raw) is not a \"0x…\" value")
+                    throw .stateFile(path: path, reason: "redistributors[\(i)].\(key): \(TerminalText.cut(raw.description)) is not a \"0x…\" value")
                 }
                 rd[reg] = Sourced(v, p(key))
             }

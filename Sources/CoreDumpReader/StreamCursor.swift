@@ -19,7 +19,7 @@ struct StreamCursor {
     @inline(__always)
     private mutating func load(_ count: Int) -> UInt64? {
         if offset < windowStart || offset - windowStart + UInt64(count) > UInt64(windowCount) {
-            if window.isEmpty { window = [UInt8](repeating: 0, count: Self.windowBytes) }
+            if window.isEmpty { window = [UInt8](repeating: 0, count: Int(min(UInt64(Self.windowBytes), max(file.size, 64)))) }
             windowStart = offset
             windowCount = file.read(into: &window, at: offset)
             guard windowCount >= count else { return nil }

@@ -9,7 +9,9 @@ public struct VMCOREINFO: Sendable {
 
     public init(text: String, source: String) {
         self.source = source
-        pairs = text.split(separator: "\n").compactMap { line -> (key: String, value: String)? in
+        // isNewline: "\r\n" is one Character in Swift, so split(separator: "\n") left a CRLF
+        // text as one line.
+        pairs = text.split(whereSeparator: \.isNewline).compactMap { line -> (key: String, value: String)? in
             let p = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             return p.count == 2 ? (String(p[0]), String(p[1])) : nil
         }

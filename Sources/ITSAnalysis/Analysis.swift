@@ -30,17 +30,19 @@ public struct Analysis: Sendable {
     ///   - guestWritten: the dump was written by the guest itself (a kdump vmcore after a
     ///     panic), not by the VMM on a stop: the freshness caveats differ.
     ///   - limits: the walk's budget (the fuzzers lower it).
+    ///   - inputFindings: what the inputs themselves say is wrong with them (a dump cut short),
+    ///     listed with the state checks.
     /// - Throws: `ITSLayoutError` when there are no registers, or an ITS's cannot be walked.
     public static func run(memory: any GuestMemory, registers: RegisterState, format: ITSFormat? = nil,
                            vcpus: Int?, guestWritten: Bool = false,
-                           limits: WalkLimits = WalkLimits()) throws(ITSLayoutError) -> Analysis
+                           limits: WalkLimits = WalkLimits(), inputFindings: [Finding] = []) throws(ITSLayoutError) -> Analysis
     {
         guard !registers.its.isEmpty else { throw .noRegisters }
         var tables: [ITSTables] = []
         var graphs: [RoutingGraph] = []
         var queues: [CommandQueue?] = []
         var freshness: [Freshness] = []
-        var state: [Finding] = []
+        var state: [Finding] = inputFindings
         for (i, its) in registers.its.enumerated() {
             let t = try ITSWalker.walk(memory: memory, registers: its, itsIndex: i, format: format, limits: limits)
             let g = RoutingGraph.build(t, redistributors: registers.redistributors, memory: memory, vcpuCount: vcpus)

@@ -37,7 +37,8 @@ public struct VGICState: Sendable {
         var rows = 0
         var repeatCount = 0
         var last: Substring = ""
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+        // Line by line: a 64 MiB text is not first made an array of every line.
+        for line in Lines(text) where !line.isEmpty {
             rows += 1
             if rows > maxRows {
                 s.notes.append("stopped after \(maxRows) lines")
@@ -104,7 +105,7 @@ public struct VGICITSState: Sendable {
     public static func parse(_ text: String) -> VGICITSState {
         var s = VGICITSState()
         var device: DeviceID?
-        for line in text.split(separator: "\n") {
+        for line in Lines(text) where !line.isEmpty {
             if s.rows.count >= VGICState.maxRows {
                 s.notes.append("stopped after \(VGICState.maxRows) rows")
                 break
@@ -121,6 +122,23 @@ public struct VGICITSState: Sendable {
                               icid: ICID(col), hw: hwFlag != 0))
         }
         return s
+    }
+}
+
+/// The lines of a text, one at a time (no array of them all).
+struct Lines: Sequence, IteratorProtocol {
+    private var rest: Substring
+    private var done = false
+    init(_ text: String) { rest = text[...] }
+    mutating func next() -> Substring? {
+        guard !done else { return nil }
+        if let nl = rest.firstIndex(where: \.isNewline) {  // "\r\n" is one Character
+            let line = rest[..<nl]
+            rest = rest[rest.index(after: nl)...]
+            return line
+        }
+        done = true
+        return rest
     }
 }
 

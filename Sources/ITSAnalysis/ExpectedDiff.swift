@@ -30,8 +30,9 @@ public struct ExpectedDiff: Sendable {
         for r in routes { byLPI[r.lpi.rawValue] = r }
         var seen: Set<UInt32> = []
         var out: [Difference] = []
+        var duplicates = Duplicates()
         for row in v.lpis {
-            seen.insert(row.intid)
+            guard seen.insert(row.intid).inserted else { duplicates.add("LPI \(row.intid)"); continue }
             guard let r = byLPI[row.intid] else {
                 out.append(Difference(kind: .onlyInExpected, lpi: LPI(row.intid), field: nil, tables: nil,
                                       expected: "LPI \(row.intid) → vCPU \(row.targetVCPU)"))
@@ -54,14 +55,18 @@ public struct ExpectedDiff: Sendable {
         }
         fields.removeAll { $0 == "lpi" }
         return ExpectedDiff(source: "KVM debugfs vgic-state (\(v.lpis.count) LPIs)", comparedFields: ["lpi (presence)"] + fields,
-                            differences: out, notes: v.notes + (v.freed.isEmpty ? [] : ["\(v.freed.count) LPI(s) printed as freed: not compared"]))
+                            differences: out, notes: v.notes + duplicates.notes + (v.freed.isEmpty ? [] : ["\(v.freed.count) LPI(s) printed as freed: not compared"]))
     }
 
     /// By (DeviceID, EventID): the tables' live routes against vgic-its-state rows.
     public static func against(_ v: VGICITSState, routes: [RoutingGraph.Route], ignoring: Set<RouteDiff.Field>) -> ExpectedDiff {
         let fields = ["lpi", "icid", "vcpu"].filter { f in !ignoring.contains { $0.rawValue == f } }
         var expected: [[UInt32]: VGICITSState.Row] = [:]
-        for r in v.rows { expected[[r.deviceID.rawValue, r.eventID.rawValue]] = r }
+        var duplicates = Duplicates()
+        for r in v.rows {
+            let k = [r.deviceID.rawValue, r.eventID.rawValue]
+            if expected[k] == nil { expected[k] = r } else { duplicates.add("DeviceID \(r.deviceID.rawValue) EventID \(r.eventID.rawValue)") }
+        }
         var out: [Difference] = []
         var seen: Set<[UInt32]> = []
         for r in routes {
@@ -79,12 +84,12 @@ public struct ExpectedDiff: Sendable {
                                       address: r.iteAddress))
             }
         }
-        for e in v.rows where !seen.contains([e.deviceID.rawValue, e.eventID.rawValue]) {
+        for e in v.rows where seen.insert([e.deviceID.rawValue, e.eventID.rawValue]).inserted {
             out.append(Difference(kind: .onlyInExpected, deviceID: e.deviceID, eventID: e.eventID, lpi: e.lpi,
                                   expected: "LPI \(e.lpi), ICID \(e.icid), target \(e.target)"))
         }
         return ExpectedDiff(source: "KVM debugfs vgic-its-state (\(v.rows.count) ITEs)", comparedFields: ["presence"] + fields,
-                            differences: out, notes: v.notes)
+                            differences: out, notes: v.notes + duplicates.notes)
     }
 
     /// By (DeviceID, EventID): against the mappings the guest's ITS driver holds; the driver
@@ -104,14 +109,30 @@ public struct ExpectedDiff: Sendable {
     public static func against(rows: [[String: Int]], source: String, routes: [RoutingGraph.Route],
                                ignoring: Set<RouteDiff.Field>) -> ExpectedDiff
     {
+        against(expectedRows: ExpectedRow.rows(rows), source: source, routes: routes, ignoring: ignoring)
+    }
+
+    /// The same on rows read by `ExpectedRow.stream`. A key given twice is compared once (its
+    /// first row) and reported once, as a note.
+    public static func against(expectedRows rows: [ExpectedRow], source: String, routes: [RoutingGraph.Route],
+                               ignoring: Set<RouteDiff.Field>) -> ExpectedDiff
+    {
+        struct Key: Hashable, Comparable {
+            var d: Int, e: Int
+            static func < (a: Key, b: Key) -> Bool { (a.d, a.e) < (b.d, b.e) }
+        }
         let candidates = ["lpi", "icid", "vcpu", "priority"].filter { f in !ignoring.contains { $0.rawValue == f } }
-        let fields = candidates.filter { f in rows.contains { $0[f] != nil } }
-        var expected: [[Int]: [String: Int]] = [:]
-        for r in rows { if let d = r["deviceID"], let e = r["eventID"] { expected[[d, e]] = r } }
+        let fields = candidates.filter { f in rows.contains { $0[field: f] != nil } }
+        var expected: [Key: ExpectedRow] = [:]
+        var duplicates = Duplicates()
+        for r in rows {
+            let k = Key(d: r.deviceID, e: r.eventID)
+            if expected[k] == nil { expected[k] = r } else { duplicates.add("DeviceID \(r.deviceID) EventID \(r.eventID)") }
+        }
         var out: [Difference] = []
-        var seen: Set<[Int]> = []
+        var seen: Set<Key> = []
         for r in routes {
-            let k = [Int(r.deviceID.rawValue), Int(r.eventID.rawValue)]
+            let k = Key(d: Int(r.deviceID.rawValue), e: Int(r.eventID.rawValue))
             guard let e = expected[k] else {
                 out.append(Difference(kind: .onlyInTables, deviceID: r.deviceID, eventID: r.eventID, lpi: r.lpi,
                                       tables: "LPI \(r.lpi), vCPU \(text(r.vcpu))", address: r.iteAddress))
@@ -121,7 +142,7 @@ public struct ExpectedDiff: Sendable {
             let mine: [String: Int?] = ["lpi": Int(r.lpi.rawValue), "icid": Int(r.icid.rawValue), "vcpu": r.vcpu.map(Int.init),
                                         "priority": r.priority.map(Int.init)]
             for f in fields {
-                guard let x = e[f] else { continue }
+                guard let x = e[field: f] else { continue }
                 let t = mine[f] ?? nil
                 if t != x {
                     out.append(Difference(kind: .changed, deviceID: r.deviceID, eventID: r.eventID, lpi: r.lpi, field: f,
@@ -129,12 +150,30 @@ public struct ExpectedDiff: Sendable {
                 }
             }
         }
-        for (k, e) in expected.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) where !seen.contains(k) {
-            out.append(Difference(kind: .onlyInExpected, deviceID: DeviceID(UInt32(truncatingIfNeeded: k[0])),
-                                  eventID: EventID(UInt32(truncatingIfNeeded: k[1])), lpi: e["lpi"].map { LPI(UInt32(truncatingIfNeeded: $0)) },
-                                  expected: "LPI \(text(e["lpi"])), vCPU \(text(e["vcpu"]))"))
+        for (k, e) in expected.sorted(by: { $0.key < $1.key }) where !seen.contains(k) {
+            out.append(Difference(kind: .onlyInExpected, deviceID: DeviceID(UInt32(truncatingIfNeeded: k.d)),
+                                  eventID: EventID(UInt32(truncatingIfNeeded: k.e)), lpi: e.lpi.map { LPI(UInt32(truncatingIfNeeded: $0)) },
+                                  expected: "LPI \(text(e.lpi)), vCPU \(text(e.vcpu))"))
         }
-        return ExpectedDiff(source: source, comparedFields: ["presence"] + fields, differences: out, notes: [])
+        return ExpectedDiff(source: source, comparedFields: ["presence"] + fields, differences: out, notes: duplicates.notes)
+    }
+}
+
+/// Keys an expected side gives more than once: one note per key (the first 100, then a count).
+struct Duplicates {
+    static let listed = 100
+    private(set) var keys: [String] = []
+    private var seen: Set<String> = []
+    private var more = 0
+
+    mutating func add(_ key: String) {
+        guard seen.insert(key).inserted else { return }
+        if keys.count < Self.listed { keys.append(key) } else { more += 1 }
+    }
+
+    var notes: [String] {
+        keys.map { "\($0) appears more than once in the expected side: its first row is compared, the others ignored" }
+            + (more > 0 ? ["\(more) more keys appear more than once"] : [])
     }
 }
 

@@ -135,7 +135,7 @@ public struct CommandQueue: Sendable {
         case .bytes(let b): ring = b
         case .absent(let range):
             findings.add(.tableAbsent, address: cb.physicalAddress,
-                "command queue: guest page \(range.start) is not in the dump")
+                "command queue: guest page \(range.start) \(memory.absenceText(range.start))")
             return CommandQueue(base: cb.physicalAddress, slots: slots, readSlot: readSlot, writeSlot: writeSlot,
                                 pending: [], history: [], findings: findings.all)
         }

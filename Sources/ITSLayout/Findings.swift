@@ -46,6 +46,7 @@ public enum RuleID: String, CaseIterable, Sendable, Comparable {
     case entryAtTableLimit = "entry-at-table-limit"
     case unmappedButLive = "unmapped-but-live"
     case findingsCapped = "findings-capped"
+    case dumpIncomplete = "dump-incomplete"
     case walkLimit = "walk-limit"
 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
@@ -86,6 +87,7 @@ public enum RuleID: String, CaseIterable, Sendable, Comparable {
         case .entryAtTableLimit: .note
         case .unmappedButLive: .error
         case .findingsCapped: .note
+        case .dumpIncomplete: .error
         case .walkLimit: .error
         }
     }
@@ -127,6 +129,7 @@ public enum RuleID: String, CaseIterable, Sendable, Comparable {
         case .entryAtTableLimit: "its-formats.md §1.7, §6.1 (e)"
         case .unmappedButLive: "its-formats.md §6.1 (a), (b); Linux e9649129d33d, 7602ffd1d5e8"
         case .findingsCapped: "DEVELOPERS.md Standards"
+        case .dumpIncomplete: "input-formats.md §2.4, §2.6"
         case .walkLimit: "DEVELOPERS.md Standards"
         }
     }
@@ -202,6 +205,8 @@ public enum RuleID: String, CaseIterable, Sendable, Comparable {
             "a live DTE or ITE that the command history unmapped (MAPD V=0) or discarded (DISCARD) later: a stale entry restore would resurrect"
         case .findingsCapped:
             "more findings of one rule than are listed: the first ones are kept, the count of the rest is given"
+        case .dumpIncomplete:
+            "the dump is cut short or marked incomplete: ranges it lists are not in the file"
         case .walkLimit:
             "the walk stopped at its budget of bytes or rows: the tables are larger than any real ITS needs"
         }

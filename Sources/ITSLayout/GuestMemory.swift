@@ -14,12 +14,23 @@ public protocol GuestMemory: Sendable {
     /// `count` bytes from `address`. `count` is small (callers read at most a page at a time).
     func read(_ address: GuestPhysicalAddress, count: Int) -> MemoryRead
     func relinquish(_ range: GuestRange)
+    /// Why the page at `address` is damaged — the dump says it holds it, but its bytes cannot
+    /// be had (a kdump descriptor past the end, data that does not decompress) — or nil.
+    /// Distinct from absent, which means the dumper left the page out.
+    func damage(at address: GuestPhysicalAddress) -> String?
 }
 
 extension GuestMemory {
     /// A hint that a long pass (the VMCOREINFO scan) is done with `range`: a mapped reader may
     /// drop those pages from its resident set. Reading them again still works.
     public func relinquish(_ range: GuestRange) {}
+
+    public func damage(at address: GuestPhysicalAddress) -> String? { nil }
+
+    /// "is not in the dump", or "is damaged in the dump (…)" for a page the dump claims.
+    public func absenceText(_ address: GuestPhysicalAddress) -> String {
+        damage(at: address).map { "is \($0)" } ?? "is not in the dump"
+    }
 
     public func contains(_ range: GuestRange) -> Bool {
         var cursor = range.start.rawValue

@@ -60,8 +60,9 @@ struct TableReader {
         case .absent(let r):
             let page = r.start.rawValue / Self.touchGranule * Self.touchGranule
             if reportedAbsent.insert(page).inserted, reportAbsent {
+                let absence = memory.absenceText(r.start)
                 findings.add(.tableAbsent, address: address, deviceID: deviceID,
-                    "\(what()): guest page \(GuestPhysicalAddress(page)) is not in the dump")
+                    "\(what()): guest page \(GuestPhysicalAddress(page)) \(absence)")
             }
             return nil
         }

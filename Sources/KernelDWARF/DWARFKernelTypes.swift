@@ -29,11 +29,31 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     public init(path: String) throws(DWARFError) {
         self.path = path
         elf_version(UInt32(EV_CURRENT))
-        fd = open(path, O_RDONLY | O_CLOEXEC)
+        // A FIFO or device is refused before libelf could block on it: opened non-blocking,
+        // then fstat must say a regular file.
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            let kind = switch st.st_mode & S_IFMT {
+            case S_IFIFO: "a FIFO (named pipe)"
+            case S_IFDIR: "a directory"
+            case S_IFCHR: "a character device"
+            case S_IFBLK: "a block device"
+            case S_IFSOCK: "a socket"
+            default: "something"
+            }
+            throw .cannotOpen(path: path, reason: "\(kind), not a regular file")
+        }
         guard let e = elf_begin(fd, ELF_C_READ_MMAP, nil), elf_kind(e) == ELF_K_ELF else {
             close(fd)
             throw .notDebugInfo(path: path, reason: "not an ELF file: --vmlinux takes the kernel's debug vmlinux (e.g. /usr/lib/debug/boot/vmlinux-RELEASE from linux-image-RELEASE-dbg)")
+        }
+        if let damage = Self.truncation(e, fileSize: UInt64(st.st_size)) {
+            elf_end(e)
+            close(fd)
+            throw .notDebugInfo(path: path, reason: "truncated or damaged vmlinux: \(damage)")
         }
         elf = e
         var syms: [String: [(value: UInt64, file: String?)]] = [:]
@@ -87,6 +107,31 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         guard foundSymtab else {
             throw .notDebugInfo(path: path, reason: "no symbol table (.symtab): pass the debug vmlinux")
         }
+    }
+
+    /// What is wrong with the section headers of `e` as a file of `fileSize` bytes, or nil: a
+    /// vmlinux cut short (a copy interrupted) is said to be cut, not "no DWARF".
+    static func truncation(_ e: OpaquePointer, fileSize: UInt64) -> String? {
+        var ehdr = GElf_Ehdr()
+        guard gelf_getehdr(e, &ehdr) != nil else { return "ELF header unreadable (\(String(cString: elf_errmsg(-1))))" }
+        // The header's own count (elfutils reports 0 sections when their table is past the end);
+        // e_shnum 0 with a table means the count is in section header 0, at least one header.
+        let count = max(1, Int(ehdr.e_shnum))
+        let (need, o) = ehdr.e_shoff.addingReportingOverflow(UInt64(count) &* UInt64(ehdr.e_shentsize))
+        if ehdr.e_shoff != 0, o || need > fileSize {
+            return "the file ends at \(fileSize) bytes, its section headers need \(o ? "more than 2^64" : String(need))"
+        }
+        var scn: OpaquePointer? = elf_nextscn(e, nil)
+        while let s = scn {
+            var sh = GElf_Shdr()
+            guard gelf_getshdr(s, &sh) != nil else { return "section header \(elf_ndxscn(s)) unreadable" }
+            let (end, o2) = sh.sh_offset.addingReportingOverflow(sh.sh_size)
+            if sh.sh_type != UInt32(SHT_NOBITS), sh.sh_size > 0, o2 || end > fileSize {
+                return "section \(elf_ndxscn(s)) needs bytes up to \(o2 ? "past 2^64" : String(end)), the file ends at \(fileSize)"
+            }
+            scn = elf_nextscn(e, s)
+        }
+        return nil
     }
 
     deinit {

@@ -12,6 +12,8 @@ public struct TextTable: Sendable {
     }
 
     public func render(indent: String = "") -> String {
+        // Cells can hold guest strings (RAM block, section and device names): one line each.
+        let rows = rows.map { $0.map { TerminalText.escape($0) } }
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         func line(_ cells: [String]) -> String {

@@ -103,29 +103,35 @@ struct Diff: ParsableCommand {
             try report(d, session: session, a: a, path: "guest-kernel")
             return
         }
-        let file = try MappedFile(path: path)
-        let text = String(decoding: file.bytes(at: 0, count: Int(min(file.size, 64 << 20))) ?? [], as: UTF8.self)
-        let trimmed = text.drop { $0 == " " || $0 == "\n" || $0 == "\t" }
+        // `-` is standard input; at most 64 MiB are read either way, and memory stays a small
+        // multiple of that: JSON rows are read one element at a time (ExpectedRow.stream).
+        let cap = 64 << 20
+        var bytes = try MappedFile.readSmall(path: path, maxBytes: cap, allowStandardInput: true)
+        let cut = bytes.count > cap
+        if cut { bytes.removeLast(bytes.count - cap) }
+        let name = path == "-" ? "standard input" : path
+        let first = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
         let d: ExpectedDiff
-        if trimmed.hasPrefix("{") {
-            let top: JSONValue
-            do { top = try JSONValue.parse(Array(text.utf8)) } catch {
-                throw DumpError.notADump(path: path, reason: "not JSON: \(error)")
+        if first == UInt8(ascii: "{") {
+            let rows: [ExpectedRow]
+            do { rows = try ExpectedRow.stream(bytes) } catch {
+                throw DumpError.notADump(path: name, reason: "not JSON: \(error)")
             }
-            guard let rows = (top["routes"] ?? top["interrupts"])?.arrayValue?.compactMap(\.objectValue) else {
-                throw DumpError.notADump(path: path, reason: "JSON without a \"routes\" (or \"interrupts\") array of route rows")
-            }
-            let ints = rows.map { r in r.compactMapValues(\.intValue) }
-            d = ExpectedDiff.against(rows: ints, source: "route rows of \(path)", routes: a.routes, ignoring: ignored)
-        } else if VGICITSState.looksLike(text) {
-            d = ExpectedDiff.against(VGICITSState.parse(text), routes: a.routes, ignoring: ignored)
-        } else if VGICState.looksLike(text) {
-            d = ExpectedDiff.against(VGICState.parse(text), routes: a.routes, ignoring: ignored)
+            bytes = []
+            d = ExpectedDiff.against(expectedRows: rows, source: "route rows of \(TerminalText.cut(name))", routes: a.routes, ignoring: ignored)
         } else {
-            throw DumpError.notADump(path: path, reason: "not a KVM debugfs vgic-state or vgic-its-state text, nor route JSON")
+            let text = String(decoding: bytes, as: UTF8.self)
+            bytes = []
+            if VGICITSState.looksLike(text) {
+                d = ExpectedDiff.against(VGICITSState.parse(text), routes: a.routes, ignoring: ignored)
+            } else if VGICState.looksLike(text) {
+                d = ExpectedDiff.against(VGICState.parse(text), routes: a.routes, ignoring: ignored)
+            } else {
+                throw DumpError.notADump(path: name, reason: "not a KVM debugfs vgic-state or vgic-its-state text, nor route JSON")
+            }
         }
-        if file.size > 64 << 20 {
-            FileOutput.write("itsdump: \(path): read the first 64 MiB only\n", to: 2)
+        if cut {
+            FileOutput.write("itsdump: \(TerminalText.cut(name)): read the first 64 MiB only\n", to: 2)
         }
         try report(d, session: session, a: a, path: path)
     }

@@ -24,9 +24,11 @@ struct ITSDump: ParsableCommand {
         subcommands: [Info.self, Regs.self, Tables.self, Routes.self, Check.self, Diff.self, Explain.self, Queue.self, Driver.self, Extract.self])
 }
 
-/// Prints to standard output, unbuffered: each call is one or more write(2)s.
+/// Prints to standard output, unbuffered: each call is one or more write(2)s. Every output
+/// goes through TerminalText.escape (lines and tabs kept): no guest control character reaches
+/// the terminal; guest strings that could break a line are escaped where they are inserted.
 func emit(_ s: String) {
-    FileOutput.write(s, to: 1)
+    FileOutput.write(TerminalText.escape(s, keepLayout: true), to: 1)
 }
 
 @main
@@ -35,19 +37,26 @@ enum Main {
         do {
             var command = try ITSDump.parseAsRoot()
             try command.run()
+            // A dump that shrank or was rewritten while it was read: what was printed is not
+            // one snapshot (Session.analyse checks before printing too).
+            try MappedFile.checkAllUnchanged()
         } catch let e as any ToolError {
             fail(e.description, status: e.exitStatus)
+        } catch let e as ExitCode {
+            // exit 1 (problems found) still checks that the inputs did not change under us.
+            do { try MappedFile.checkAllUnchanged() } catch { fail(error.description) }
+            ITSDump.exit(withError: e)
         } catch {
             let code = ITSDump.exitCode(for: error)
             if code == .success || error is ExitCode { ITSDump.exit(withError: error) }
             // Argument errors exit 2, like unusable input (ArgumentParser's default is 64).
-            FileOutput.write(ITSDump.fullMessage(for: error) + "\n", to: 2)
+            FileOutput.write(TerminalText.escape(ITSDump.fullMessage(for: error), keepLayout: true) + "\n", to: 2)
             exit(2)
         }
     }
 
     static func fail(_ message: String, status: Int32 = 2) -> Never {
-        FileOutput.write("itsdump: \(message)\n", to: 2)
+        FileOutput.write("itsdump: \(TerminalText.escape(message))\n", to: 2)
         exit(status)
     }
 }

@@ -17,9 +17,9 @@ struct KernelView {
         let types = try DWARFKernelTypes(path: vmlinux)
         var info: VMCOREINFO?
         if let f = vmcoreinfoFile {
-            let file = try MappedFile(path: f)
-            guard file.size < 1 << 20 else { throw DumpError.notADump(path: f, reason: "too large for a VMCOREINFO text") }
-            info = VMCOREINFO(text: String(decoding: file.bytes(at: 0, count: Int(file.size)) ?? [], as: UTF8.self), source: "--vmcoreinfo \(f)")
+            let bytes = try MappedFile.readSmall(path: f, maxBytes: 1 << 20, allowStandardInput: false)
+            guard bytes.count < 1 << 20 else { throw DumpError.notADump(path: f, reason: "too large for a VMCOREINFO text") }
+            info = VMCOREINFO(text: String(decoding: bytes, as: UTF8.self), source: "--vmcoreinfo \(f)")
         } else if let d = session.dumps.first(where: { $0.vmcoreinfo != nil }), let pairs = d.vmcoreinfo {
             info = VMCOREINFO(text: pairs.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"),
                               source: d.kind == .kdump ? "kdump sub-header of \(d.path)" : "ELF note of \(d.path)")

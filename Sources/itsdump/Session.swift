@@ -54,17 +54,22 @@ struct Session {
     }
 
     func analyse(registers: RegisterState, format: ITSFormat?) throws -> Analysis {
-        try Analysis.run(memory: memory, registers: registers, format: format, vcpus: vcpuCount,
-                         guestWritten: guestWritten)
+        // A dump cut short: its missing ranges are a finding, so that routes and check never
+        // read as "complete RAM, no routes, exit 0".
+        let a = try Analysis.run(memory: memory, registers: registers, format: format, vcpus: vcpuCount,
+                                 guestWritten: guestWritten, inputFindings: dumps.flatMap(\.inputFindings))
+        try MappedFile.checkAllUnchanged()
+        return a
     }
 
     /// One line per input: what was read.
     var inputLines: [String] {
         dumps.map { d in
             let ranges = d.memory.presentRanges.map(\.description).joined(separator: ", ")
-            var s = "\(d.kind.rawValue) \(d.path): RAM \(ranges.isEmpty ? "none mapped" : ranges)"
+            var s = "\(d.kind.rawValue) \(TerminalText.escape(d.path)): RAM \(ranges.isEmpty ? "none mapped" : ranges)"
             if let n = d.vcpuCount { s += ", \(n) vCPUs" }
-            for note in d.reader.readerNotes { s += "\n  note: \(note)" }
+            for note in d.reader.readerNotes { s += "\n  note: \(TerminalText.escape(note))" }
+            if let why = d.reader.incompleteReason { s += "\n  note: the dump is incomplete: \(why)" }
             return s
         }
     }
@@ -85,6 +90,6 @@ final class Progress: @unchecked Sendable {
         }
         guard ContinuousClock.now - start > .milliseconds(500) else { return }
         shown = true
-        FileOutput.write("\rindexing \(name): \(done * 100 / total)%", to: 2)
+        FileOutput.write("\rindexing \(TerminalText.cut(name)): \(done * 100 / total)%", to: 2)
     }
 }

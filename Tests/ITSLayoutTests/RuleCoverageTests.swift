@@ -55,8 +55,18 @@ enum RuleCatalogue {
 }
 
 @Suite struct RuleCoverageTests {
+    /// Rules about the dump file itself, not the guest's tables: they fire on files built by the
+    /// reader tests, named here (a rule in neither list fails below).
+    static let testedOnFiles: [RuleID: String] = [
+        .dumpIncomplete: "HostileKdumpTests.aFileCutShortListsItsMissingRanges (a kdump cut short, plain and flattened)",
+    ]
+
     @Test(arguments: RuleID.allCases)
     func everyRuleFiresOnItsImage(rule: RuleID) throws {
+        if Self.testedOnFiles[rule] != nil {
+            #expect(RuleCatalogue.cases[rule] == nil, "\(rule.rawValue) is listed twice")
+            return
+        }
         let build = try #require(RuleCatalogue.cases[rule], "no image in RuleCatalogue fires \(rule.rawValue)")
         let fired = try build().filter { $0.ruleID == rule }
         #expect(!fired.isEmpty, "\(rule.rawValue) does not fire on its image")

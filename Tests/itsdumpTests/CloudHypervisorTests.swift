@@ -180,7 +180,7 @@ import Testing
         let empty = try Self.directory("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         let r = try CLI.run(["routes", empty.path])
-        #expect(r.status == 2 && r.stderr.contains("a directory without state.json"))
+        #expect(r.status == 2 && r.stderr.contains("not a Cloud Hypervisor snapshot directory: it has no state.json"))
         // v29–v38 memory manager bytes that claim more items than they hold.
         var v = b
         v.generation = .byteArray

@@ -307,7 +307,7 @@ struct TextRenderer: Renderer {
 
     func driver(_ session: Session, _ k: KernelView) -> String? {
         let v = k.view
-        var s = "input: \(session.inputLines.joined(separator: "; "))\nVMCOREINFO: \(v.vmcoreinfoSource) (OSRELEASE \(k.vmcoreinfo["OSRELEASE"] ?? "?"))\n"
+        var s = "input: \(session.inputLines.joined(separator: "; "))\nVMCOREINFO: \(v.vmcoreinfoSource) (OSRELEASE \(TerminalText.cut(k.vmcoreinfo["OSRELEASE"] ?? "?")))\n"
         s += "debug info: \(k.types.path) (build ID \(k.types.buildID ?? "unknown"))\n"
         for (i, n) in v.its.enumerated() {
             s += "ITS \(i) at \(hex(n.physBase)) (its_node \(hex(n.nodeAddress))), GITS_TYPER \(hex(n.typer)), command queue \(opt(n.commandQueue))\n"
@@ -322,14 +322,14 @@ struct TextRenderer: Renderer {
         }
         s += "LPI property table \(opt(v.propTable)); pending tables: " + v.pendingTables.map { "CPU \($0.cpu) \($0.address)" }.joined(separator: ", ") + "\n"
         s += "\(v.routes.count) mappings the driver holds\n"
-        for p in v.problems { s += "problem: \(p)\n" }
+        for p in v.problems { s += "problem: \(TerminalText.escape(p))\n" }
         return s
     }
 
     func info(_ session: Session) -> String? {
         var s = ""
         for d in session.dumps {
-            s += "\(d.path): \(d.kind.rawValue)\n"
+            s += "\(TerminalText.escape(d.path)): \(d.kind.rawValue)\n"
             var t = TextTable(header: ["GUEST PA START", "END", "BYTES"], rightAligned: [2])
             for r in d.memory.presentRanges { t.rows.append([r.start.description, hex(r.end - 1), String(r.length)]) }
             s += t.render(indent: "  ")
@@ -339,7 +339,7 @@ struct TextRenderer: Renderer {
             if !details.listsVMCOREINFO {
             } else if let v = d.vmcoreinfo {
                 s += "  VMCOREINFO (\(v.count) keys):\n"
-                for kv in v { s += "    \(kv.key)=\(kv.value)\n" }
+                for kv in v { s += "    \(TerminalText.escape(kv.key))=\(TerminalText.escape(kv.value))\n" }
             } else {
                 s += "  VMCOREINFO: none\n"
             }
