@@ -8,10 +8,35 @@ import ITSLayout
 struct KernelView {
     let vmcoreinfo: VMCOREINFO
     let view: DriverView
-    let types: DWARFKernelTypes
+    /// Where the types and symbols came from: "FILE (build ID …)", or the zero-config summary.
+    let typeSource: String
 
     static func load(session: Session, vmlinux: String, vmcoreinfoFile: String?) throws -> KernelView {
         let types = try DWARFKernelTypes(path: vmlinux)
+        let info = try vmcoreinfo(session: session, file: vmcoreinfoFile)
+        // The debug info must be this kernel's: build ID first, release otherwise.
+        if let want = info["BUILD-ID"], let have = types.buildID, want != have {
+            throw DumpError.badArgument("\(vmlinux) is another build: its build ID \(have) is not the guest's \(want) (VMCOREINFO BUILD-ID); pass the debug vmlinux of release \(info["OSRELEASE"] ?? "?")")
+        }
+        if info["BUILD-ID"] == nil || types.buildID == nil, let want = info["OSRELEASE"], let have = types.release, want != have {
+            throw DumpError.badArgument("\(vmlinux) is release \(have), the guest runs \(want) (VMCOREINFO OSRELEASE)")
+        }
+        let space = try addressSpace(info, session: session)
+        var view = try DriverWalker.walk(types: types, space: space, memory: session.memory, cpus: session.vcpuCount)
+        view.vmcoreinfoSource = info.source
+        return KernelView(vmcoreinfo: info, view: view, typeSource: "debug info: \(types.path) (build ID \(types.buildID ?? "unknown"))")
+    }
+
+    static func addressSpace(_ info: VMCOREINFO, session: Session) throws -> KernelAddressSpace {
+        do {
+            return try KernelAddressSpace(info, memory: session.memory)
+        } catch {
+            throw DumpError.badArgument("VMCOREINFO (\(info.source)): \(error); pass --vmcoreinfo FILE with the guest's full VMCOREINFO")
+        }
+    }
+
+    /// VMCOREINFO from --vmcoreinfo, the dump's note or sub-header, or found in guest RAM.
+    static func vmcoreinfo(session: Session, file vmcoreinfoFile: String?) throws -> VMCOREINFO {
         var info: VMCOREINFO?
         if let f = vmcoreinfoFile {
             let file = try MappedFile(path: f)
@@ -26,22 +51,7 @@ struct KernelView {
         guard let info else {
             throw DumpError.badArgument("no VMCOREINFO: the dump has no VMCOREINFO note and none was found in guest RAM; pass --vmcoreinfo FILE (the guest's /sys/kernel/vmcoreinfo text, or the VMCOREINFO of another dump of the same boot)")
         }
-        // The debug info must be this kernel's: build ID first, release otherwise.
-        if let want = info["BUILD-ID"], let have = types.buildID, want != have {
-            throw DumpError.badArgument("\(vmlinux) is another build: its build ID \(have) is not the guest's \(want) (VMCOREINFO BUILD-ID); pass the debug vmlinux of release \(info["OSRELEASE"] ?? "?")")
-        }
-        if info["BUILD-ID"] == nil || types.buildID == nil, let want = info["OSRELEASE"], let have = types.release, want != have {
-            throw DumpError.badArgument("\(vmlinux) is release \(have), the guest runs \(want) (VMCOREINFO OSRELEASE)")
-        }
-        let space: KernelAddressSpace
-        do {
-            space = try KernelAddressSpace(info, memory: session.memory)
-        } catch {
-            throw DumpError.badArgument("VMCOREINFO (\(info.source)): \(error); pass --vmcoreinfo FILE with the guest's full VMCOREINFO")
-        }
-        var view = try DriverWalker.walk(types: types, space: space, memory: session.memory, cpus: session.vcpuCount)
-        view.vmcoreinfoSource = info.source
-        return KernelView(vmcoreinfo: info, view: view, types: types)
+        return info
     }
 }
 
@@ -59,13 +69,12 @@ struct Driver: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard input.vmlinux != nil else { throw ValidationError("driver needs --vmlinux FILE (the guest kernel's debug vmlinux)") }
         guard output.output != .dot else { throw ValidationError("driver has no dot output; use text or json") }
     }
 
     func run() throws {
         let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
-        let k = try KernelView.load(session: session, vmlinux: input.vmlinux ?? "", vmcoreinfoFile: input.vmcoreinfo)
+        let k = try KernelView.load(session: session, input: input)
         let v = k.view
         if output.output == .json {
             emit(JSONValue.object([
@@ -96,7 +105,7 @@ struct Driver: ParsableCommand {
             return
         }
         var s = "input: \(session.inputLines.joined(separator: "; "))\nVMCOREINFO: \(v.vmcoreinfoSource) (OSRELEASE \(k.vmcoreinfo["OSRELEASE"] ?? "?"))\n"
-        s += "debug info: \(k.types.path) (build ID \(k.types.buildID ?? "unknown"))\n"
+        s += "\(k.typeSource)\n"
         for (i, n) in v.its.enumerated() {
             s += "ITS \(i) at \(hex(n.physBase)) (its_node \(hex(n.nodeAddress))), GITS_TYPER \(hex(n.typer)), command queue \(opt(n.commandQueue))\n"
             for (b, val) in n.basers.enumerated() where val != 0 { s += "  tables[\(b)].val = GITS_BASER\(b) \(hex64(val))\n" }
