@@ -25,6 +25,9 @@ public struct DriverView: Sendable {
         public var typer: UInt64
         public var commandQueue: GuestPhysicalAddress?
         public var commandWriteOffset: UInt64?
+        /// `its_node.flags`: ITS_FLAGS_CMDQ_NEEDS_FLUSHING (bit 0) when the ITS refused an
+        /// inner-shareable command queue.
+        public var flags: UInt64?
         public var devices: [Device]
         public var collections: [Collection]
     }
@@ -41,6 +44,9 @@ public struct DriverView: Sendable {
     public var propTable: GuestPhysicalAddress?
     /// `lpi_id_bits`, when it is a number of LPI ID bits (14–32).
     public var lpiIDBits: UInt64?
+    /// `gic_rdists->flags`: RDIST_FLAGS_PROPBASE_NEEDS_FLUSHING (bit 0) when the
+    /// redistributors refused inner-shareable LPI tables.
+    public var rdistFlags: UInt64?
     public var pendingTables: [(cpu: UInt32, address: GuestPhysicalAddress)] = []
     public var cpus: Int = 0
     /// Pointers that led outside the dump, lists cut at their bound: reported, not fatal.
@@ -72,24 +78,30 @@ public struct DriverView: Sendable {
             r.typer = Sourced(GITSTyper(rawValue: n.typer), p("typer"))
             for (i, v) in n.basers.prefix(8).enumerated() { r.baser[i] = Sourced(GITSBaser(rawValue: v), p("tables[\(i)].val")) }
             if let q = n.commandQueue {
-                // The driver allocates a 64 KiB queue (ITS_CMD_QUEUE_SZ): Valid | PA[51:12] | Size 15.
-                r.cbaser = Sourced(GITSCBaser(rawValue: 1 << 63 | q.rawValue & 0x000F_FFFF_FFFF_F000 | 15), p("cmd_base"))
+                // The driver allocates a 64 KiB queue (ITS_CMD_QUEUE_SZ): Valid | PA[51:12] | Size 15,
+                // RaWaWb inner shareable, or non-shareable nC where the ITS refused that and the
+                // driver set ITS_FLAGS_CMDQ_NEEDS_FLUSHING (its_probe_one, Linux 6.1).
+                let attributes: UInt64 = n.flags.map { $0 & 1 == 1 ? 1 << 59 : 7 << 59 | 1 << 10 } ?? 0
+                r.cbaser = Sourced(GITSCBaser(rawValue: 1 << 63 | attributes | q.rawValue & 0x000F_FFFF_FFFF_F000 | 15), p("cmd_base"))
                 if let w = n.commandWriteOffset {
                     r.cwriter = Sourced(GITSCommandOffset(rawValue: w), p("cmd_write"))
                 }
             }
             state.its.append(r)
         }
+        // its_cpu_init_lpis writes both RaWaWb inner shareable, or non-shareable nC after the
+        // redistributor refused (RDIST_FLAGS_PROPBASE_NEEDS_FLUSHING): bits [11:10] and [9:7].
+        let tableAttributes: UInt64 = rdistFlags.map { $0 & 1 == 1 ? 1 << 7 : 7 << 7 | 1 << 10 } ?? 0
         for c in 0..<cpus {
             var rd = RedistributorState(cpu: UInt32(c))
             if let prop = propTable {
                 // IDbits is the number of ID bits − 1; PA[51:12] (its-formats.md, GICR_PROPBASER).
                 let idBits = (lpiIDBits ?? 16) &- 1 & 0x1F
-                rd.propbaser = Sourced(GICRPropBaser(rawValue: prop.rawValue & 0x000F_FFFF_FFFF_F000 | idBits),
+                rd.propbaser = Sourced(GICRPropBaser(rawValue: prop.rawValue & 0x000F_FFFF_FFFF_F000 | tableAttributes | idBits),
                                        Provenance(.guestKernel, "gic_rdists->prop_table_pa"))
             }
             if let pend = pendingTables.first(where: { $0.cpu == UInt32(c) }) {
-                rd.pendbaser = Sourced(GICRPendBaser(rawValue: pend.address.rawValue), Provenance(.guestKernel, "rdist[\(c)].pend_page"))
+                rd.pendbaser = Sourced(GICRPendBaser(rawValue: pend.address.rawValue | tableAttributes), Provenance(.guestKernel, "rdist[\(c)].pend_page"))
             }
             state.redistributors.append(rd)
         }
@@ -157,6 +169,7 @@ public enum DriverWalker {
             let tables = try off(node, "tables"), valOff = try off(baser, "val")
             // Sizes and offsets come from the debug info, a file the user gave: wrapping arithmetic.
             for i in 0..<UInt64(8) { its.basers.append(r.u64(n &+ tables &+ i &* baser.size &+ valOff) ?? 0) }
+            its.flags = node.offset("flags").flatMap { r.u64(n &+ $0) }
             if let cmd = r.u64(n &+ (try off(node, "cmd_base"))), let pa = space.physical(cmd) {
                 its.commandQueue = pa
                 if let w = r.u64(n &+ (try off(node, "cmd_write"))), w >= cmd, w - cmd < 65536 { its.commandWriteOffset = w - cmd }
@@ -250,6 +263,7 @@ public enum DriverWalker {
            let rdPtr = r.u64(space.image(space.runtime(rdLink))), rdPtr != 0
         {
             if let o = rdists.offset("prop_table_pa"), let pa = r.u64(rdPtr &+ o) { view.propTable = GuestPhysicalAddress(pa) }
+            view.rdistFlags = rdists.offset("flags").flatMap { r.u64(rdPtr &+ $0) }
             if let o = rdists.offset("rdist"), let percpu = r.u64(rdPtr &+ o),
                let per = types.memberStructure(rdists, "rdist", inUnitOf: "gic_rdists"),
                let offsets = types.symbol("__per_cpu_offset", near: nil)

@@ -26,7 +26,9 @@ public struct Provenance: Hashable, Sendable, CustomStringConvertible {
         case .migrationStream: "\(kind.rawValue) \(detail.split(separator: ".").first.map(String.init) ?? "")"
         // "its_node@0x….tables[0].val", "gic_rdists->prop_table_pa", "rdist[2].pend_page": the
         // structure, without the member.
+        // "… via BTF in guest RAM and kallsyms" (the zero-configuration path) is kept.
         case .guestKernel: "\(kind.rawValue) \(detail.prefix { $0 != "." && $0 != "-" && $0 != "[" })"
+            + (detail.firstRange(of: " via ").map { String(detail[$0.lowerBound...]) } ?? "")
         default: description
         }
     }

@@ -77,7 +77,7 @@ struct Queue: ParsableCommand {
 
     func run() throws {
         let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
-        let regs = try input.registerState(vcpuCount: session.vcpuCount, carried: session.carriedRegisters)
+        let regs = try session.registers(input)
         guard !regs.its.isEmpty else { throw ITSLayoutError.noRegisters }
         var json: [JSONValue] = []
         var s = ""

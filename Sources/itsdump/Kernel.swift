@@ -10,6 +10,22 @@ struct KernelView {
     let view: DriverView
     /// Where the types and symbols came from: "FILE (build ID …)", or the zero-config summary.
     let typeSource: String
+    /// The zero-configuration path: how types and symbols were found, for every provenance.
+    var via: String? = nil
+
+    /// The registers the driver programmed; on the zero-configuration path each provenance
+    /// also says "via BTF in guest RAM and kallsyms" (or --btf's file).
+    var registers: RegisterState {
+        var state = view.registers
+        guard let via else { return state }
+        func mark<V>(_ v: inout Sourced<V>?) { v?.provenance.detail += " via \(via)" }
+        for i in state.its.indices {
+            mark(&state.its[i].base); mark(&state.its[i].typer); mark(&state.its[i].cbaser); mark(&state.its[i].cwriter)
+            for b in 0..<8 { mark(&state.its[i].baser[b]) }
+        }
+        for i in state.redistributors.indices { mark(&state.redistributors[i].propbaser); mark(&state.redistributors[i].pendbaser) }
+        return state
+    }
 
     static func load(session: Session, vmlinux: String, vmcoreinfoFile: String?) throws -> KernelView {
         let types = try DWARFKernelTypes(path: vmlinux)

@@ -19,7 +19,7 @@ struct Regs: ParsableCommand {
 
     func run() throws {
         let session = try Session(input.dumps, ramBlocks: input.ramBlocks)
-        let state = try input.registerState(vcpuCount: session.vcpuCount, carried: session.dumps.compactMap(\.registers).first)
+        let state = try session.registers(input)
         guard !state.its.isEmpty || !state.redistributors.isEmpty else { throw ITSLayoutError.noRegisters }
         if output.output == .json {
             emit(Self.stateFile(state).render())

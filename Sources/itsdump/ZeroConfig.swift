@@ -49,6 +49,7 @@ extension KernelView {
         }
         if view.lpiIDBits == nil { view.lpiIDBits = kernel.lpiIDBits(space: space, memory: session.memory) }
         view.vmcoreinfoSource = info.source
-        return KernelView(vmcoreinfo: info, view: view, typeSource: "guest kernel: \(kernel.summary)")
+        let via = kernel.btfSource.hasPrefix("BTF in guest RAM") ? "BTF in guest RAM and kallsyms" : "\(kernel.btfSource) and kallsyms"
+        return KernelView(vmcoreinfo: info, view: view, typeSource: "guest kernel: \(kernel.summary)", via: via)
     }
 }
