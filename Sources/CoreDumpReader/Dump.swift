@@ -22,8 +22,9 @@ public struct Dump: Sendable {
     public var stream: MigrationStream? = nil
     /// The kdump file.
     public var kdump: KdumpFile? = nil
-    /// Registers the input itself carries (a migration stream), or nil.
-    public var registers: RegisterState? { stream?.registers }
+    /// Registers the input itself carries (a migration stream, or an extract's `ITSDUMP` note), or nil.
+    public var registers: RegisterState? { stream?.registers ?? noteRegisters }
+    public var noteRegisters: RegisterState? = nil
 
     /// Opens `spec`: `FILE@GPA` (hex or decimal) is a raw image; anything else is recognised
     /// by content, never by extension.
@@ -41,9 +42,11 @@ public struct Dump: Sendable {
         let file = try MappedFile(path: spec)
         if ELFCore.matches(file) {
             let core = try ELFCore(file: file)
-            return Dump(kind: .elfCore, path: spec, memory: core,
-                        vcpuCount: core.vcpuCount > 0 ? core.vcpuCount : nil,
-                        vmcoreinfo: core.vmcoreinfo.map(parseVMCOREINFO), elf: core)
+            var d = Dump(kind: .elfCore, path: spec, memory: core,
+                         vcpuCount: core.vcpuCount > 0 ? core.vcpuCount : nil,
+                         vmcoreinfo: core.vmcoreinfo.map(parseVMCOREINFO), elf: core)
+            d.noteRegisters = try RegistersNote.registers(in: core.notes, path: spec)
+            return d
         }
         if KdumpFile.matches(file) {
             let k = try KdumpFile(file: file)

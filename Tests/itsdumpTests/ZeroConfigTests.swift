@@ -99,4 +99,34 @@ import Testing
         #expect(k.btfSource == "BTF in guest RAM at \(hex(0xffff_8000_091b_075c &+ 0x39cf_dde0_0000))")
         #expect(k.cpus == 4)
     }
+
+    /// The bundled extracts carry their registers (ITSDUMP note): `routes` with no flags gives
+    /// the ground truth, and the note's values are its-regs.json's.
+    @Test(arguments: Fixtures.stops)
+    func bundledExtractsNeedNoFlags(stop: String) throws {
+        let dir = Fixtures.bundled.appendingPathComponent(stop)
+        let extract = dir.appendingPathComponent("core.extract.elf").path
+        let r = try CLI.run(["routes", extract, "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try routeRows(r.stdout) == (try Fixtures.groundTruth(dir)))
+        #expect(r.stdout.contains("extract note core.extract.elf its[0].baser[0]: state file its-regs.json"))
+        let regs = try CLI.run(["regs", extract, "-o", "json"])
+        try expectRegisters(regs.stdout, stop: stop, input: extract)
+    }
+
+    /// extract after the zero-configuration path: the note keeps the guest-kernel provenance and
+    /// `routes small.elf` with no flags equals `routes` on the full dump.
+    @Test func extractOfAZeroConfigRunReadsBackAlone() throws {
+        let core = try Fixtures.member("kvm-sparse", "core.elf")
+        let out = URL(fileURLWithPath: core).deletingLastPathComponent().appendingPathComponent("zero.extract.elf").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let w = try CLI.run(["extract", core, "-o", out])
+        #expect(w.status == 0, "\(w.stderr)")
+        let full = try CLI.run(["routes", core, "-o", "json"]), small = try CLI.run(["routes", out, "-o", "json"])
+        let smallRows = try routeRows(small.stdout), fullRows = try routeRows(full.stdout)
+        #expect(small.status == 0 && smallRows == fullRows, "\(small.stderr)")
+        #expect(small.stdout.contains("via BTF in guest RAM and kallsyms") && small.stdout.contains("extract note zero.extract.elf"))
+        let notes = try #require(try Dump.open(out).elf).notes.filter { $0.name == RegistersNote.name }
+        #expect(notes.count == 1 && notes.first?.type == 1)
+    }
 }
