@@ -32,6 +32,7 @@ public struct BTF: Sendable {
         case cyclicTypeChain(id: UInt32)
         case memberPastSize(structure: String, member: String, end: UInt64, size: UInt64)
         case tooManyTypes(Int)
+        case tooManyMembers(id: UInt32)
 
         public var description: String {
             switch self {
@@ -43,28 +44,35 @@ public struct BTF: Sendable {
             case .cyclicTypeChain(let id): "BTF: the type chain from id \(id) does not end (a cycle)"
             case .memberPastSize(let s, let m, let e, let z): "BTF: struct \(s)'s member \(m) ends at byte \(e), past the struct's size \(z)"
             case .tooManyTypes(let n): "BTF: more than \(n) types (a bound of itsdump)"
+            case .tooManyMembers(let id): "BTF: struct \(id) has more than \(BTF.maxMembers) members, nested ones included (a bound of itsdump)"
             }
         }
     }
 
     public static let magic: UInt16 = 0xEB9F
-    /// A vmlinux has about 130,000 types; a bound far above, below which the index stays small.
-    public static let maxTypes = 1 << 21
+    /// A vmlinux has about 130,000 types; a bound far above, below which the index stays
+    /// within 16 MiB.
+    public static let maxTypes = 1 << 20
+    /// A BTF larger than this is not a kernel's (6.1 arm64: 4.6 MiB).
+    public static let maxBytes: UInt64 = 64 << 20
     /// Type chains (typedef → const → pointer …) are a handful long; beyond this, a cycle.
     static let maxChain = 64
 
+    /// 16 bytes per type: the index of a vmlinux's ~130,000 types stays near 2 MiB.
     public struct TypeEntry: Sendable {
         public var kind: Kind
-        public var nameOffset: UInt32
-        public var vlen: Int
         public var kindFlag: Bool
+        var vlen16: UInt16
+        public var nameOffset: UInt32
         /// `size` for INT, STRUCT, UNION, ENUM, DATASEC, FLOAT; `type` for the others.
         public var sizeOrType: UInt32
+        var extra32: UInt32
+        public var vlen: Int { Int(vlen16) }
         /// Offset of the extra data in `bytes`.
-        public var extra: Int
+        public var extra: Int { Int(extra32) }
     }
 
-    let bytes: [UInt8]
+    public let bytes: [UInt8]
     let stringsStart: Int
     let stringsLength: Int
     /// types[i] is type id i + 1.
@@ -73,6 +81,7 @@ public struct BTF: Sendable {
     /// Parses the header and indexes every type; names and references are checked when used.
     public init(bytes: [UInt8]) throws(Problem) {
         self.bytes = bytes
+        guard UInt64(bytes.count) <= Self.maxBytes else { throw .badHeader("\(bytes.count) bytes, more than a kernel's BTF (\(Self.maxBytes >> 20) MiB)") }
         guard bytes.count >= 24 else { throw .truncated(what: "the header", need: 24, have: UInt64(bytes.count)) }
         guard bytes.loadLE(at: 0, count: 2) == UInt64(Self.magic) else { throw .badHeader("magic is not 0xEB9F") }
         guard bytes[2] == 1 else { throw .badHeader("version \(bytes[2]), not 1") }
@@ -100,8 +109,9 @@ public struct BTF: Sendable {
             guard end - p - 12 >= extra else {
                 throw .truncated(what: "type \(types.count + 1)", need: UInt64(12 + extra), have: UInt64(end - p))
             }
-            types.append(TypeEntry(kind: kind, nameOffset: UInt32(bytes.loadLE(at: p, count: 4)), vlen: vlen,
-                                   kindFlag: info >> 31 != 0, sizeOrType: UInt32(bytes.loadLE(at: p + 8, count: 4)), extra: p + 12))
+            types.append(TypeEntry(kind: kind, kindFlag: info >> 31 != 0, vlen16: UInt16(vlen),
+                                   nameOffset: UInt32(bytes.loadLE(at: p, count: 4)),
+                                   sizeOrType: UInt32(bytes.loadLE(at: p + 8, count: 4)), extra32: UInt32(p + 12)))
             p += 12 + extra
         }
         self.types = types
@@ -169,13 +179,22 @@ public struct BTF: Sendable {
     }
 
     /// The members of a struct or union; anonymous struct/union members are flattened into
-    /// their parent, at their offset, as C lets them be named.
-    public func members(of id: UInt32, depth: Int = 0) throws(Problem) -> [Member] {
+    /// their parent, at their offset, as C lets them be named. At most `maxMembers` in all,
+    /// nested anonymous members included (a guest's BTF could nest 65,535 × 65,535 …).
+    public func members(of id: UInt32) throws(Problem) -> [Member] {
+        var budget = Self.maxMembers
+        return try members(of: id, depth: 0, budget: &budget)
+    }
+    static let maxMembers = 1 << 16
+
+    func members(of id: UInt32, depth: Int, budget: inout Int) throws(Problem) -> [Member] {
         guard depth < 8 else { throw .cyclicTypeChain(id: id) }
         let t = try entry(id)
         guard t.kind == .structure || t.kind == .union else { return [] }
         var out: [Member] = []
         for i in 0..<t.vlen {
+            budget -= 1
+            guard budget >= 0 else { throw .tooManyMembers(id: id) }
             let m = t.extra + i * 12
             let nameOff = UInt32(bytes.loadLE(at: m, count: 4))
             let type = UInt32(bytes.loadLE(at: m + 4, count: 4))
@@ -185,7 +204,7 @@ public struct BTF: Sendable {
             let bits = t.kindFlag && raw >> 24 != 0 ? raw >> 24 : nil
             let name = try string(nameOff, of: Int(id))
             if name.isEmpty, let inner = try? resolve(type), [.structure, .union].contains(try entry(inner).kind) {
-                for var sub in try members(of: inner, depth: depth + 1) {
+                for var sub in try members(of: inner, depth: depth + 1, budget: &budget) {
                     sub.bitOffset &+= bitOffset
                     out.append(sub)
                 }
@@ -269,7 +288,7 @@ extension BTF {
                 {
                     let total = 24 + chunk.loadLE(at: i + 16, count: 4) + chunk.loadLE(at: i + 20, count: 4)
                     let typesEnd = 24 + chunk.loadLE(at: i + 8, count: 4) + chunk.loadLE(at: i + 12, count: 4)
-                    if total <= 256 << 20, typesEnd <= total, total > 24, let all = read(at &+ UInt64(i), Int(total)),
+                    if total <= maxBytes, typesEnd <= total, total > 24, let all = read(at &+ UInt64(i), Int(total)),
                        let btf = try? BTF(bytes: all), btf.types.count > 0
                     {
                         return (at &+ UInt64(i), btf)

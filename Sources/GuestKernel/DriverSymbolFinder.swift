@@ -35,6 +35,8 @@ public struct DriverSymbolFinder {
     public static let dataSymbols = ["its_nodes", "gic_rdists", "__per_cpu_offset"]
     /// At most this many bytes of one function are decoded.
     static let maxFunctionBytes = 16384
+    /// The driver's functions reference a few hundred addresses (6.1: 83); each is validated.
+    static let maxCandidates = 4096
 
     public struct Found: Sendable {
         public var address: UInt64
@@ -186,6 +188,7 @@ public struct DriverSymbolFinder {
             let length = Int(min(end &- f.address, UInt64(maxFunctionBytes)))
             guard let code = read(f.address, length) else { continue }
             for t in adrpTargets(code, at: f.address).sorted() where seen.insert(t).inserted {
+                guard out.count < maxCandidates else { return out }
                 out.append((t, f.name))
             }
         }

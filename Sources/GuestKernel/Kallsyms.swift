@@ -68,7 +68,7 @@ public struct Kallsyms {
             case .unreadable(let what, let va): "kallsyms: \(what) at \(hex(va)) is not in the dump"
             case .countBeyondBound(let n): "kallsyms: kallsyms_num_syms is \(n), beyond itsdump's bound of \(Kallsyms.maxSymbols) symbols"
             case .tokenIndexOutsideTable(let t, let o): "kallsyms: kallsyms_token_index[\(t)] = \(o) points outside kallsyms_token_table"
-            case .nameTooLong(let s, let n): "kallsyms: symbol \(s) has a name of \(n) tokens, beyond KSYM_NAME_LEN"
+            case .nameTooLong(let s, let n): "kallsyms: symbol \(s) has a name of \(n) tokens or bytes, beyond KSYM_NAME_LEN (512)"
             case .anchorNotFound(let s): "kallsyms: no kallsyms_relative_base and no \(s) in the table to anchor the offsets"
             }
         }
@@ -136,9 +136,12 @@ public struct Kallsyms {
         count = Int(num)
         guard let index = read(addresses.tokenIndex, 512) else { throw .unreadable("kallsyms_token_index", addresses.tokenIndex) }
         let starts = (0..<256).map { index.loadLE(at: $0 * 2, count: 2) }
-        // The table ends with the longest start's token: read up to it plus a token's bound.
-        let tableBytes = Int(starts.max() ?? 0) + 256
-        guard let table = read(addresses.tokenTable, tableBytes) ?? read(addresses.tokenTable, Int(starts.max() ?? 0) + 1) else {
+        // scripts/kallsyms.c emits kallsyms_token_index right after kallsyms_token_table: that
+        // is where the table ends (6.1: 840 bytes). Otherwise it ends with its last token, at
+        // most 64 KiB (u16 offsets) plus a token's bound.
+        let follows = addresses.tokenIndex > addresses.tokenTable && addresses.tokenIndex - addresses.tokenTable <= 65536
+        let tableBytes = follows ? Int(addresses.tokenIndex - addresses.tokenTable) : min(Int(starts.max() ?? 0), 65535) + 256
+        guard let table = read(addresses.tokenTable, tableBytes) else {
             throw .unreadable("kallsyms_token_table", addresses.tokenTable)
         }
         var tokens: [[UInt8]] = []
@@ -218,7 +221,11 @@ public struct Kallsyms {
             if length & 0x80 != 0 { length = length & 0x7F | Int(try names.next()) << 7 }
             guard length <= Self.maxNameTokens else { throw .nameTooLong(symbol: i, length: length) }
             name.removeAll(keepingCapacity: true)
-            for _ in 0..<length { name += tokens[Int(try names.next())] }
+            for _ in 0..<length {
+                name += tokens[Int(try names.next())]
+                // KSYM_NAME_LEN bounds the expanded name too.
+                guard name.count <= Self.maxNameTokens + 1 else { throw .nameTooLong(symbol: i, length: name.count) }
+            }
             var raw: UInt64 = 0
             for b in 0..<width { raw |= UInt64(try offsets.next()) << (8 * UInt64(b)) }
             let address = width == 8 ? raw : (base ?? 0) &+ raw

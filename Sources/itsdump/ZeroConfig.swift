@@ -30,8 +30,8 @@ extension KernelView {
         var file: (bytes: [UInt8], path: String)?
         if let btf {
             let f = try MappedFile(path: btf)
-            guard f.size <= 256 << 20, let bytes = f.bytes(at: 0, count: Int(f.size)) else {
-                throw DumpError.notADump(path: btf, reason: "not a BTF file of a kernel (more than 256 MiB, or unreadable)")
+            guard f.size <= BTF.maxBytes, let bytes = f.bytes(at: 0, count: Int(f.size)) else {
+                throw DumpError.notADump(path: btf, reason: "not a BTF file of a kernel (more than \(BTF.maxBytes >> 20) MiB, or unreadable)")
             }
             file = (bytes, btf)
         }
