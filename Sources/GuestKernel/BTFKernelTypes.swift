@@ -10,7 +10,11 @@ import ITSLayout
 public struct BTFKernelTypes: KernelTypes {
     public let btf: BTF
     /// Link-time addresses (runtime − KERNELOFFSET), as a vmlinux's symbol table has them.
-    public let symbols: [String: UInt64]
+    public private(set) var symbols: [String: UInt64]
+    /// The walk's structs and the structs their members lead to, resolved once (each lookup by
+    /// name is a pass over ~130,000 types).
+    private var structs: [String: StructLayout] = [:]
+    private var memberStructs: [String: StructLayout] = [:]
     public let source: String
     public var buildID: String? { nil }
     public var release: String? { nil }
@@ -28,7 +32,21 @@ public struct BTFKernelTypes: KernelTypes {
         self.btf = btf
         self.symbols = symbols
         self.source = source
-        for name in ["its_node", "its_device", "rdists"] { _ = try resolveStructure(name) }
+        for name in ["its_node", "its_device", "rdists"] {
+            guard let l = try resolveStructure(name) else { continue }
+            structs[name] = l
+            for m in try btf.members(of: UInt32(truncatingIfNeeded: l.token)) {
+                guard let target = try btf.pointee(m.type) else { continue }
+                memberStructs["\(l.token).\(m.name)"] = try btf.layout(target)
+            }
+        }
+    }
+
+    /// The same types with the symbols the finder found.
+    public func with(symbols: [String: UInt64]) -> BTFKernelTypes {
+        var copy = self
+        copy.symbols = symbols
+        return copy
     }
 
     public func resolveStructure(_ name: String) throws(BTF.Problem) -> StructLayout? {
@@ -50,10 +68,11 @@ public struct BTFKernelTypes: KernelTypes {
     public func symbol(_ name: String, near: String?) -> UInt64? { symbols[name] }
 
     public func structure(_ name: String, inUnitOf variable: String) -> StructLayout? {
-        (try? resolveStructure(name)) ?? nil
+        structs[name] ?? (try? resolveStructure(name)) ?? nil
     }
 
     public func memberStructure(_ layout: StructLayout, _ member: String, inUnitOf variable: String) -> StructLayout? {
+        if let cached = memberStructs["\(layout.token).\(member)"] { return cached }
         guard let members = try? btf.members(of: UInt32(truncatingIfNeeded: layout.token)),
               let m = members.first(where: { $0.name == member }),
               let target = (try? btf.pointee(m.type)) ?? nil else { return nil }

@@ -166,33 +166,27 @@ public struct DriverSymbolFinder {
     // MARK: the search
 
     /// Candidate addresses: ADRP targets in the driver's functions (with the function each
-    /// came from), inside the kernel image's data.
-    public static func candidates(kallsyms: Kallsyms, read: KernelBytes) throws(Kallsyms.Problem) -> [(address: UInt64, function: String)] {
-        let wanted = Set(driverFunctions)
-        var starts: [(Kallsyms.Symbol, UInt64)] = []
-        var previous: Kallsyms.Symbol?
-        var pendingEnd: [Kallsyms.Symbol] = []
-        try kallsyms.forEach { s throws(Kallsyms.Problem) in
-            // A function ends where the next symbol at a higher address starts.
-            if let p = previous, s.address > p.address {
-                for f in pendingEnd { starts.append((f, s.address)) }
-                pendingEnd.removeAll()
-            }
-            if wanted.contains(s.name), "tT".contains(s.type) { pendingEnd.append(s) }
-            previous = s
-            return true
-        }
+    /// came from). `functions`: the driver's text symbols with their ends, from one kallsyms pass.
+    public static func candidates(functions: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]],
+                                  read: KernelBytes) -> [(address: UInt64, function: String)] {
         var out: [(address: UInt64, function: String)] = []
         var seen: Set<UInt64> = []
-        for (f, end) in starts {
-            let length = Int(min(end &- f.address, UInt64(maxFunctionBytes)))
-            guard let code = read(f.address, length) else { continue }
-            for t in adrpTargets(code, at: f.address).sorted() where seen.insert(t).inserted {
-                guard out.count < maxCandidates else { return out }
-                out.append((t, f.name))
+        for name in driverFunctions {
+            for (f, end) in functions[name] ?? [] where "tT".contains(f.type) {
+                guard let end, end > f.address else { continue }
+                let length = Int(min(end - f.address, UInt64(maxFunctionBytes)))
+                guard let code = read(f.address, length) else { continue }
+                for t in adrpTargets(code, at: f.address).sorted() where seen.insert(t).inserted {
+                    guard out.count < maxCandidates else { return out }
+                    out.append((t, f.name))
+                }
             }
         }
         return out
+    }
+
+    public static func candidates(kallsyms: Kallsyms, read: KernelBytes) throws(Kallsyms.Problem) -> [(address: UInt64, function: String)] {
+        candidates(functions: try kallsyms.lookupWithEnds(Set(driverFunctions)), read: read)
     }
 }
 

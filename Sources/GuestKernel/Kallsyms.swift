@@ -6,7 +6,10 @@ import ITSLayout
 public typealias KernelBytes = (_ va: UInt64, _ count: Int) -> [UInt8]?
 
 /// Reads kernel-image addresses of a dump: PA = VA − kimage_voffset (input-formats.md §6.3),
-/// in pieces of at most 64 KiB (the `GuestMemory` protocol reads small pieces).
+/// the image being contiguous in physical memory; in pieces of 64 KiB (below malloc's mmap
+/// threshold: the pieces reuse one heap block instead of a fresh mapping each), each dropped from
+/// a mapped dump's resident pages once copied (`relinquish`): the kernel image's megabytes of
+/// kallsyms and BTF are read once and need not stay resident twice.
 public struct KernelImageMemory: Sendable {
     public let space: KernelAddressSpace
     public let memory: any GuestMemory
@@ -17,17 +20,21 @@ public struct KernelImageMemory: Sendable {
 
     public func read(_ va: UInt64, _ count: Int) -> [UInt8]? {
         guard count >= 0, count <= 64 << 20 else { return nil }
+        let start = space.image(va).rawValue
+        if count <= 65536 {
+            guard case .bytes(let b) = memory.read(GuestPhysicalAddress(start), count: count) else { return nil }
+            return b
+        }
         var out: [UInt8] = []
         out.reserveCapacity(count)
-        var a = space.image(va).rawValue
-        var left = count
-        while left > 0 {
-            let piece = min(left, 65536)
-            guard case .bytes(let b) = memory.read(GuestPhysicalAddress(a), count: piece) else { return nil }
+        var done = 0
+        while done < count {
+            let piece = min(count - done, 65536)
+            let a = GuestPhysicalAddress(start &+ UInt64(done))
+            guard case .bytes(let b) = memory.read(a, count: piece) else { return nil }
             out += b
-            left -= piece
-            guard case (let next, false) = a.addingReportingOverflow(UInt64(piece)) else { return left == 0 ? out : nil }
-            a = next
+            memory.relinquish(GuestRange(start: a, length: UInt64(piece)))
+            done += piece
         }
         return out
     }
@@ -121,7 +128,10 @@ public struct Kallsyms {
     }
 
     public let count: Int
-    let tokens: [[UInt8]]
+    /// The 256 tokens, flat: token t is tokenBytes[tokenStart[t]..<tokenStart[t] + tokenLength[t]].
+    let tokenBytes: [UInt8]
+    let tokenStart: [Int]
+    let tokenLength: [Int]
     let addresses: Addresses
     let read: KernelBytes
     /// base for kallsyms_offsets (nil with absolute addresses).
@@ -144,14 +154,17 @@ public struct Kallsyms {
         guard let table = read(addresses.tokenTable, tableBytes) else {
             throw .unreadable("kallsyms_token_table", addresses.tokenTable)
         }
-        var tokens: [[UInt8]] = []
+        var tokenStart: [Int] = [], tokenLength: [Int] = []
         for (t, s) in starts.enumerated() {
             guard Int(s) < table.count, let end = table[Int(s)...].firstIndex(of: 0) else {
                 throw .tokenIndexOutsideTable(token: t, offset: s)
             }
-            tokens.append(Array(table[Int(s)..<end]))
+            tokenStart.append(Int(s))
+            tokenLength.append(end - Int(s))
         }
-        self.tokens = tokens
+        self.tokenBytes = table
+        self.tokenStart = tokenStart
+        self.tokenLength = tokenLength
         if addresses.offsets != nil {
             if let rb = addresses.relativeBase {
                 guard let b = read(rb, 8) else { throw .unreadable("kallsyms_relative_base", rb) }
@@ -181,17 +194,33 @@ public struct Kallsyms {
             self.what = what
             self.address = address
         }
+        @inline(__always)
         mutating func next() throws(Problem) -> UInt8 {
-            if position == buffer.count {
-                guard let b = read(address, 65536) ?? read(address, 4096 - Int(address % 4096)), !b.isEmpty else {
-                    throw .unreadable(what, address)
-                }
-                buffer = b
-                position = 0
-                address &+= UInt64(b.count)
+            if position == buffer.count { try refill() }
+            let b = buffer[position]
+            position += 1
+            return b
+        }
+
+        /// Skips `n` bytes.
+        mutating func skip(_ n: Int) throws(Problem) {
+            var left = n
+            while left > 0 {
+                if position == buffer.count { try refill() }
+                let step = min(left, buffer.count - position)
+                position += step
+                left -= step
             }
-            defer { position += 1 }
-            return buffer[position]
+        }
+
+        @inline(never)
+        mutating func refill() throws(Problem) {
+            guard let b = read(address, 65536) ?? read(address, 4096 - Int(address % 4096)), !b.isEmpty else {
+                throw .unreadable(what, address)
+            }
+            buffer = b
+            position = 0
+            address &+= UInt64(b.count)
         }
     }
 
@@ -211,6 +240,16 @@ public struct Kallsyms {
     /// Every symbol in table order (sorted by address) until `body` returns false. Addresses are
     /// read in pieces alongside the names.
     public func forEach(_ body: (Symbol) throws(Problem) -> Bool) throws(Problem) {
+        try forEachRaw { i, name, address throws(Problem) in
+            guard let type = name.first else { return true }
+            return try body(Symbol(index: i, name: String(decoding: name.dropFirst(), as: UTF8.self),
+                                   type: Character(Unicode.Scalar(type)), address: address))
+        }
+    }
+
+    /// The same pass with the expanded name as bytes (type character first): no String per
+    /// symbol, for the one pass over ~100,000 symbols that looks for a few names.
+    public func forEachRaw(_ body: (Int, [UInt8], UInt64) throws(Problem) -> Bool) throws(Problem) {
         var names = Cursor(read: read, what: "kallsyms_names", address: addresses.names)
         let offsetsAt = addresses.absoluteAddresses ?? addresses.offsets ?? 0
         let width = addresses.absoluteAddresses == nil ? 4 : 8
@@ -222,27 +261,73 @@ public struct Kallsyms {
             guard length <= Self.maxNameTokens else { throw .nameTooLong(symbol: i, length: length) }
             name.removeAll(keepingCapacity: true)
             for _ in 0..<length {
-                name += tokens[Int(try names.next())]
+                let t = Int(try names.next())
+                let s = tokenStart[t], n = tokenLength[t]
                 // KSYM_NAME_LEN bounds the expanded name too.
-                guard name.count <= Self.maxNameTokens + 1 else { throw .nameTooLong(symbol: i, length: name.count) }
+                guard name.count + n <= Self.maxNameTokens + 1 else { throw .nameTooLong(symbol: i, length: name.count + n) }
+                for k in s..<s + n { name.append(tokenBytes[k]) }
             }
             var raw: UInt64 = 0
             for b in 0..<width { raw |= UInt64(try offsets.next()) << (8 * UInt64(b)) }
             let address = width == 8 ? raw : (base ?? 0) &+ raw
-            guard let type = name.first else { continue }
-            let s = Symbol(index: i, name: String(decoding: name.dropFirst(), as: UTF8.self),
-                           type: Character(Unicode.Scalar(type)), address: address)
-            guard try body(s) else { return }
+            guard try body(i, name, address) else { return }
         }
     }
 
-    /// The symbols with these names (statics can share a name), one pass over the table.
+    /// The symbols with these names (statics can share a name), one pass over the table; with
+    /// `ends`, each found symbol's end too (where the next higher address starts: a function's
+    /// extent, as kallsyms_lookup_size_offset takes it).
     public func lookup(_ wanted: Set<String>) throws(Problem) -> [String: [Symbol]] {
-        var out: [String: [Symbol]] = [:]
-        try forEach { s throws(Problem) in
-            if wanted.contains(s.name) { out[s.name, default: []].append(s) }
-            return true
+        try lookupWithEnds(wanted).mapValues { $0.map(\.symbol) }
+    }
+
+    public func lookupWithEnds(_ wanted: Set<String>) throws(Problem) -> [String: [(symbol: Symbol, end: UInt64?)]] {
+        // Wanted names by first character: a name whose first token starts otherwise is skipped
+        // without expanding the rest (most of the ~50,000), and no address is read for it.
+        var byFirst = [[[UInt8]]](repeating: [], count: 256)
+        for w in wanted where !w.isEmpty { byFirst[Int(w.utf8.first ?? 0)].append(Array(w.utf8)) }
+        var names = Cursor(read: read, what: "kallsyms_names", address: addresses.names)
+        var out: [String: [(symbol: Symbol, end: UInt64?)]] = [:]
+        var name: [UInt8] = []
+        for i in 0..<count {
+            var length = Int(try names.next())
+            if length & 0x80 != 0 { length = length & 0x7F | Int(try names.next()) << 7 }
+            guard length <= Self.maxNameTokens else { throw .nameTooLong(symbol: i, length: length) }
+            name.removeAll(keepingCapacity: true)
+            var used = 0
+            while used < length, name.count < 2 {
+                let t = Int(try names.next())
+                used += 1
+                let s = tokenStart[t], n = tokenLength[t]
+                for k in s..<s + n { name.append(tokenBytes[k]) }
+            }
+            guard name.count >= 2, !byFirst[Int(name[1])].isEmpty else {
+                try names.skip(length - used)
+                continue
+            }
+            while used < length {
+                let t = Int(try names.next())
+                used += 1
+                let s = tokenStart[t], n = tokenLength[t]
+                guard name.count + n <= Self.maxNameTokens + 1 else { throw .nameTooLong(symbol: i, length: name.count + n) }
+                for k in s..<s + n { name.append(tokenBytes[k]) }
+            }
+            let key = name.dropFirst()
+            guard byFirst[Int(name[1])].contains(where: { $0.elementsEqual(key) }) else { continue }
+            let address = try self.address(at: i)
+            // The symbol ends where the next higher address starts (kallsyms_lookup_size_offset);
+            // aliases share an address, so look a bounded way ahead.
+            var end: UInt64?
+            var j = i + 1
+            while end == nil, j < count, j <= i + 64 {
+                let a = try self.address(at: j)
+                if a > address { end = a }
+                j += 1
+            }
+            let symbol = Symbol(index: i, name: String(decoding: key, as: UTF8.self), type: Character(Unicode.Scalar(name[0])), address: address)
+            out[symbol.name, default: []].append((symbol, end))
         }
         return out
     }
+
 }

@@ -30,9 +30,12 @@ public struct ZeroConfigKernel: Sendable {
         } catch {
             throw .step("kallsyms", error.description)
         }
-        let wanted: Set<String> = Set(DriverSymbolFinder.dataSymbols + ["_etext", "__start_BTF", "__stop_BTF"])
-        let named: [String: [Kallsyms.Symbol]]
-        do { named = try kallsyms.lookup(wanted) } catch { throw .step("kallsyms", error.description) }
+        // One pass over kallsyms for everything: the data symbols (KALLSYMS_ALL), the BTF
+        // markers and the driver's functions with their extents.
+        let wanted: Set<String> = Set(DriverSymbolFinder.dataSymbols + DriverSymbolFinder.driverFunctions + ["_etext", "__start_BTF"])
+        let withEnds: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]]
+        do { withEnds = try kallsyms.lookupWithEnds(wanted) } catch { throw .step("kallsyms", error.description) }
+        let named = withEnds.mapValues { $0.map(\.symbol) }
 
         // BTF: a file wins; else `__start_BTF` (KALLSYMS_ALL), else the scan of the image's
         // read-only data from `_etext` (or `_stext`).
@@ -41,9 +44,22 @@ public struct ZeroConfigKernel: Sendable {
             do { btf = try BTF(bytes: f.bytes) } catch { throw .step("--btf \(f.path)", error.description) }
             btfSource = "BTF of --btf \(f.path)"
         } else {
-            let from = named["__start_BTF"]?.first?.address ?? named["_etext"]?.first?.address ?? info.number("SYMBOL(_stext)")
-            guard let from else { throw .step("BTF in guest RAM", "neither kallsyms nor VMCOREINFO gives _etext or _stext to start from") }
-            guard let located = BTF.locate(start: from, length: imageBound, read: image.read) else {
+            // RO_DATA (include/asm-generic/vmlinux.lds.h) puts .rodata, where kallsyms' tables
+            // are, before .BTF: the scan starts past them, and from _etext when that fails.
+            let a = kallsyms.addresses
+            let pastTables = max(a.names, a.tokenTable, a.tokenIndex &+ 512, a.offsets ?? 0)
+            let etext = named["_etext"]?.first?.address ?? info.number("SYMBOL(_stext)")
+            let starts = named["__start_BTF"].map { $0.map(\.address) } ?? [pastTables] + (etext.map { [$0] } ?? [])
+            guard !starts.isEmpty else { throw .step("BTF in guest RAM", "neither kallsyms nor VMCOREINFO gives _etext or _stext to start from") }
+            let from = starts.last ?? 0
+            var hit: (address: UInt64, btf: BTF)?
+            for s in starts where hit == nil {
+                hit = BTF.locate(start: s, length: imageBound, read: image.read)
+                // The scanned pages are done with: a mapped dump may drop them from memory.
+                let end = hit.map { $0.address &+ UInt64($0.btf.bytes.count) } ?? s &+ imageBound
+                memory.relinquish(GuestRange(start: space.image(s), length: end &- s))
+            }
+            guard let located = hit else {
                 throw .step("BTF in guest RAM", "no valid .BTF header (magic 0xEB9F) in the \(imageBound >> 20) MiB of the kernel image from \(hex(from)); the kernel may lack CONFIG_DEBUG_INFO_BTF: pass --btf FILE (a copy of its /sys/kernel/btf/vmlinux) or --vmlinux")
             }
             btf = located.btf
@@ -57,11 +73,9 @@ public struct ZeroConfigKernel: Sendable {
         for s in DriverSymbolFinder.dataSymbols {
             for sym in named[s] ?? [] { candidates.append((sym.address, "kallsyms")) }
         }
-        do {
-            for c in try DriverSymbolFinder.candidates(kallsyms: kallsyms, read: image.read) {
-                candidates.append((c.address, "ADRP in \(c.function)"))
-            }
-        } catch { throw .step("kallsyms", error.description) }
+        for c in DriverSymbolFinder.candidates(functions: withEnds, read: image.read) {
+            candidates.append((c.address, "ADRP in \(c.function)"))
+        }
 
         func unique(_ what: String, _ pass: (UInt64) -> Bool) throws(ZeroConfigError) -> DriverSymbolFinder.Found {
             var hits: [UInt64: String] = [:]
@@ -90,8 +104,7 @@ public struct ZeroConfigKernel: Sendable {
         }
         var symbols: [String: UInt64] = [:]
         for (k, v) in found { symbols[k] = v.address &- space.kernelOffset }
-        let types: BTFKernelTypes
-        do { types = try BTFKernelTypes(btf: btf, symbols: symbols, source: btfSource) } catch { throw .step(btfSource, error.description) }
+        let types = probe.with(symbols: symbols)
         return ZeroConfigKernel(types: types, cpus: cpus, found: found, btfSource: btfSource)
     }
 
