@@ -83,6 +83,7 @@ public struct Kallsyms {
 
     /// Far above any kernel (a 6.1 arm64 KALLSYMS_ALL build has about 200,000).
     public static let maxSymbols: UInt64 = 1 << 21
+    static let maxNamesakes = 16
     /// KSYM_NAME_LEN is 512 since 6.1; a name is at most that many tokens.
     static let maxNameTokens = 512
 
@@ -314,6 +315,10 @@ public struct Kallsyms {
             }
             let key = name.dropFirst()
             guard byFirst[Int(name[1])].contains(where: { $0.elementsEqual(key) }) else { continue }
+            let text = String(decoding: key, as: UTF8.self)
+            // Statics share a name (two gic_data); a table where thousands do is not trusted
+            // further than that, and each match costs reads.
+            guard out[text, default: []].count < Self.maxNamesakes else { continue }
             let address = try self.address(at: i)
             // The symbol ends where the next higher address starts (kallsyms_lookup_size_offset);
             // aliases share an address, so look a bounded way ahead.
@@ -324,7 +329,7 @@ public struct Kallsyms {
                 if a > address { end = a }
                 j += 1
             }
-            let symbol = Symbol(index: i, name: String(decoding: key, as: UTF8.self), type: Character(Unicode.Scalar(name[0])), address: address)
+            let symbol = Symbol(index: i, name: text, type: Character(Unicode.Scalar(name[0])), address: address)
             out[symbol.name, default: []].append((symbol, end))
         }
         return out
