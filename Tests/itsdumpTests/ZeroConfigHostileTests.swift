@@ -205,4 +205,35 @@ import Testing
         #expect(good.status == 0 && good.stdout.contains("via BTF of --btf \(file.path) and kallsyms"), "\(good.stderr)")
         #expect(good.stdout.split(separator: "\n").filter { $0.hasPrefix("  0  0x") }.count == 31)
     }
+
+    /// fuzz-btf's first finding (a timeout on the first version of the decoder): a kallsyms
+    /// image of 8 KiB whose names are made of 256-byte tokens, each name up to 512 of them —
+    /// gigabytes of expansion. KSYM_NAME_LEN now bounds the expanded name: a named problem,
+    /// in milliseconds. The input format is Fuzz/Sources/DriverTarget/KernelTablesTarget.swift's.
+    @Test func fuzzBTFTimeoutEndsWithTheProblemNamed() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Reproducers/fuzz-btf-timeout-447c277a29c3fac4e8c14e2687469c1b71ddce81").path
+        let input = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(input.first == 1)  // the kallsyms mode
+        let bytes = Array(input.dropFirst())
+        let base: UInt64 = 0xffff_8000_0800_0000
+        let at = (0..<6).map { base &+ bytes.loadLE(at: $0 * 4, count: 4) }
+        let read: KernelBytes = { va, n in
+            guard va >= base, n >= 0, va - base <= UInt64(bytes.count), UInt64(bytes.count) - (va - base) >= UInt64(n) else { return nil }
+            return Array(bytes[Int(va - base)..<Int(va - base) + n])
+        }
+        let a = Kallsyms.Addresses(names: at[0], numSyms: at[1], tokenTable: at[2], tokenIndex: at[3], offsets: at[4],
+                                   relativeBase: at[5], absoluteAddresses: nil, stext: nil)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let k = try Kallsyms(a, read: read)
+        var problem: Kallsyms.Problem?
+        do { _ = try k.lookup(["_etext", "its_nodes", "its_save_disable"]) } catch { problem = error }
+        do { _ = try DriverSymbolFinder.candidates(kallsyms: k, read: read) } catch { problem = problem ?? error }
+        #expect(clock.now - start < .seconds(1))
+        guard case .nameTooLong = problem else {
+            Issue.record("\(String(describing: problem))")
+            return
+        }
+    }
 }
