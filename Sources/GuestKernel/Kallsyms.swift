@@ -21,7 +21,7 @@ public struct KernelImageMemory: Sendable {
     public func read(_ va: UInt64, _ count: Int) -> [UInt8]? {
         guard count >= 0, count <= 64 << 20 else { return nil }
         let start = space.image(va).rawValue
-        if count <= 65536 {
+        if count < 4096 {
             guard case .bytes(let b) = memory.read(GuestPhysicalAddress(start), count: count) else { return nil }
             return b
         }
@@ -203,6 +203,14 @@ public struct Kallsyms {
             return b
         }
 
+        /// A symbol's length prefix: one byte, or two for 0x80 and more (6.1's big symbols).
+        mutating func nameLength(symbol i: Int) throws(Problem) -> Int {
+            var length = Int(try next())
+            if length & 0x80 != 0 { length = length & 0x7F | Int(try next()) << 7 }
+            guard length <= Kallsyms.maxNameTokens else { throw .nameTooLong(symbol: i, length: length) }
+            return length
+        }
+
         /// Skips `n` bytes.
         mutating func skip(_ n: Int) throws(Problem) {
             var left = n
@@ -223,6 +231,14 @@ public struct Kallsyms {
             position = 0
             address &+= UInt64(b.count)
         }
+    }
+
+    /// Appends token `t`; KSYM_NAME_LEN bounds the expanded name too.
+    @inline(__always)
+    func expand(_ t: Int, into name: inout [UInt8], symbol i: Int) throws(Problem) {
+        let s = tokenStart[t], n = tokenLength[t]
+        guard name.count + n <= Self.maxNameTokens + 1 else { throw .nameTooLong(symbol: i, length: name.count + n) }
+        for k in s..<s + n { name.append(tokenBytes[k]) }
     }
 
     /// The address of symbol `i` (0 ≤ i < count).
@@ -257,17 +273,9 @@ public struct Kallsyms {
         var offsets = Cursor(read: read, what: addresses.absoluteAddresses == nil ? "kallsyms_offsets" : "kallsyms_addresses", address: offsetsAt)
         var name: [UInt8] = []
         for i in 0..<count {
-            var length = Int(try names.next())
-            if length & 0x80 != 0 { length = length & 0x7F | Int(try names.next()) << 7 }
-            guard length <= Self.maxNameTokens else { throw .nameTooLong(symbol: i, length: length) }
+            let length = try names.nameLength(symbol: i)
             name.removeAll(keepingCapacity: true)
-            for _ in 0..<length {
-                let t = Int(try names.next())
-                let s = tokenStart[t], n = tokenLength[t]
-                // KSYM_NAME_LEN bounds the expanded name too.
-                guard name.count + n <= Self.maxNameTokens + 1 else { throw .nameTooLong(symbol: i, length: name.count + n) }
-                for k in s..<s + n { name.append(tokenBytes[k]) }
-            }
+            for _ in 0..<length { try expand(Int(try names.next()), into: &name, symbol: i) }
             var raw: UInt64 = 0
             for b in 0..<width { raw |= UInt64(try offsets.next()) << (8 * UInt64(b)) }
             let address = width == 8 ? raw : (base ?? 0) &+ raw
@@ -291,27 +299,20 @@ public struct Kallsyms {
         var out: [String: [(symbol: Symbol, end: UInt64?)]] = [:]
         var name: [UInt8] = []
         for i in 0..<count {
-            var length = Int(try names.next())
-            if length & 0x80 != 0 { length = length & 0x7F | Int(try names.next()) << 7 }
-            guard length <= Self.maxNameTokens else { throw .nameTooLong(symbol: i, length: length) }
+            let length = try names.nameLength(symbol: i)
             name.removeAll(keepingCapacity: true)
             var used = 0
             while used < length, name.count < 2 {
-                let t = Int(try names.next())
+                try expand(Int(try names.next()), into: &name, symbol: i)
                 used += 1
-                let s = tokenStart[t], n = tokenLength[t]
-                for k in s..<s + n { name.append(tokenBytes[k]) }
             }
             guard name.count >= 2, !byFirst[Int(name[1])].isEmpty else {
                 try names.skip(length - used)
                 continue
             }
             while used < length {
-                let t = Int(try names.next())
+                try expand(Int(try names.next()), into: &name, symbol: i)
                 used += 1
-                let s = tokenStart[t], n = tokenLength[t]
-                guard name.count + n <= Self.maxNameTokens + 1 else { throw .nameTooLong(symbol: i, length: name.count + n) }
-                for k in s..<s + n { name.append(tokenBytes[k]) }
             }
             let key = name.dropFirst()
             guard byFirst[Int(name[1])].contains(where: { $0.elementsEqual(key) }) else { continue }
