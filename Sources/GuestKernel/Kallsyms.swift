@@ -21,8 +21,9 @@ public struct KernelImageMemory: Sendable {
     public func read(_ va: UInt64, _ count: Int) -> [UInt8]? {
         guard count >= 0, count <= 64 << 20 else { return nil }
         let start = space.image(va).rawValue
-        if count < 4096 {
+        if count <= 65536 {
             guard case .bytes(let b) = memory.read(GuestPhysicalAddress(start), count: count) else { return nil }
+            if count >= 4096 { memory.relinquish(GuestRange(start: GuestPhysicalAddress(start), length: UInt64(count))) }
             return b
         }
         var out: [UInt8] = []
@@ -295,6 +296,7 @@ public struct Kallsyms {
         // without expanding the rest (most of the ~50,000), and no address is read for it.
         var byFirst = [[[UInt8]]](repeating: [], count: 256)
         for w in wanted where !w.isEmpty { byFirst[Int(w.utf8.first ?? 0)].append(Array(w.utf8)) }
+        let firstWanted = byFirst.map { !$0.isEmpty }
         var names = Cursor(read: read, what: "kallsyms_names", address: addresses.names)
         var out: [String: [(symbol: Symbol, end: UInt64?)]] = [:]
         var name: [UInt8] = []
@@ -306,7 +308,7 @@ public struct Kallsyms {
                 try expand(Int(try names.next()), into: &name, symbol: i)
                 used += 1
             }
-            guard name.count >= 2, !byFirst[Int(name[1])].isEmpty else {
+            guard name.count >= 2, firstWanted[Int(name[1])] else {
                 try names.skip(length - used)
                 continue
             }
