@@ -225,9 +225,11 @@ public struct Kallsyms {
 
         @inline(never)
         mutating func refill() throws(Problem) {
-            guard let b = read(address, 65536) ?? read(address, 4096 - Int(address % 4096)), !b.isEmpty else {
-                throw .unreadable(what, address)
-            }
+            // 64 KiB, else what is left of the page, else smaller pieces: a table can end
+            // where the memory given ends.
+            var got: [UInt8]?
+            for size in [65536, 4096 - Int(address % 4096), 512, 64, 8, 1] where got == nil { got = read(address, size) }
+            guard let b = got, !b.isEmpty else { throw .unreadable(what, address) }
             buffer = b
             position = 0
             address &+= UInt64(b.count)

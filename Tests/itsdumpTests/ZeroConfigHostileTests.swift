@@ -1,5 +1,5 @@
 import Foundation
-import GuestKernel
+@testable import GuestKernel
 import Testing
 @testable import CoreDumpReader
 @testable import ITSLayout
@@ -235,5 +235,99 @@ import Testing
             Issue.record("\(String(describing: problem))")
             return
         }
+    }
+
+    // MARK: kallsyms layouts of other versions, built byte by byte (scripts/kallsyms.c)
+
+    /// A kallsyms image at `base`: token t is the byte t (token 0: "_"), so a name is encoded
+    /// one token per character; symbols (type + name, address) in address order.
+    func kallsymsImage(_ symbols: [(String, UInt64)], relativeBase: UInt64?, absolute: Bool) -> (Kallsyms.Addresses, KernelBytes) {
+        let base: UInt64 = 0xffff_8000_0900_0000
+        var image = [UInt8](repeating: 0, count: 64)
+        func place(_ b: [UInt8]) -> UInt64 {
+            let at = UInt64(image.count)
+            image += b + [UInt8](repeating: 0, count: (8 - b.count % 8) % 8)
+            return base + at
+        }
+        var names: [UInt8] = []
+        for (n, _) in symbols {
+            let tokens = Array(n.utf8)
+            // 6.1's big symbols: a length of 0x80 or more takes two bytes.
+            names += tokens.count < 0x80 ? [UInt8(tokens.count)] : [UInt8(tokens.count & 0x7F | 0x80), UInt8(tokens.count >> 7)]
+            names += tokens
+        }
+        let tokenTable = [UInt8]("_".utf8) + [0] + (1...255).flatMap { [UInt8($0), 0] }
+        let tokenIndex = (0..<256).flatMap { i -> [UInt8] in let o = i == 0 ? 0 : 2 * i; return [UInt8(o & 0xFF), UInt8(o >> 8)] }
+        let numAt = place([UInt8(symbols.count), 0, 0, 0])
+        let namesAt = place(names)
+        let tableAt = place(tokenTable)
+        let indexAt = place(tokenIndex)
+        var offsetsAt: UInt64?, absoluteAt: UInt64?, relativeAt: UInt64?
+        if absolute {
+            absoluteAt = place(symbols.flatMap { s in (0..<8).map { UInt8(truncatingIfNeeded: s.1 >> (8 * UInt64($0))) } })
+        } else {
+            let rb = relativeBase ?? 0xffff_8000_0800_0000  // 6.15+: offsets from _text, no base stored
+            offsetsAt = place(symbols.flatMap { s in (0..<4).map { UInt8(truncatingIfNeeded: (s.1 - rb) >> (8 * UInt64($0))) } })
+            if let relativeBase { relativeAt = place((0..<8).map { UInt8(truncatingIfNeeded: relativeBase >> (8 * UInt64($0))) }) }
+        }
+        let bytes = image
+        let read: KernelBytes = { va, n in
+            guard va >= base, n >= 0, va - base <= UInt64(bytes.count), UInt64(bytes.count) - (va - base) >= UInt64(n) else { return nil }
+            return Array(bytes[Int(va - base)..<Int(va - base) + n])
+        }
+        let stext = symbols.first { $0.0 == "T_stext" }?.1
+        return (Kallsyms.Addresses(names: namesAt, numSyms: numAt, tokenTable: tableAt, tokenIndex: indexAt, offsets: offsetsAt,
+                                   relativeBase: relativeAt, absoluteAddresses: absoluteAt, stext: stext), read)
+    }
+
+    static let long = String(repeating: "x", count: 140)
+    static let symbols: [(String, UInt64)] = [("T_text", 0xffff_8000_0800_0000), ("T_stext", 0xffff_8000_0801_0000),
+                                              ("tits_save_disable", 0xffff_8000_0860_5e90), ("t" + long, 0xffff_8000_0860_6000),
+                                              ("T_etext", 0xffff_8000_08d0_0000)]
+
+    @Test(arguments: ["relative base", "anchored on _stext", "absolute addresses"])
+    func kallsymsOfEachLayoutDecode(layout: String) throws {
+        let (a, read) = kallsymsImage(Self.symbols, relativeBase: layout == "relative base" ? 0xffff_8000_0800_0000 : nil,
+                                      absolute: layout == "absolute addresses")
+        let k = try Kallsyms(a, read: read)
+        let found = try k.lookupWithEnds(["its_save_disable", Self.long, "_etext"])
+        #expect(found["its_save_disable"]?.first?.symbol.address == 0xffff_8000_0860_5e90)
+        #expect(found["its_save_disable"]?.first?.symbol.type == "t")
+        // Its end is where the next symbol starts (the 140-character one, a two-byte length).
+        #expect(found["its_save_disable"]?.first?.end == 0xffff_8000_0860_6000)
+        #expect(found[Self.long]?.first?.symbol.address == 0xffff_8000_0860_6000)
+        #expect(found["_etext"]?.first?.end == nil)
+        var all: [String] = []
+        try k.forEach { s throws(Kallsyms.Problem) in all.append(s.name); return true }
+        #expect(all == Self.symbols.map { String($0.0.dropFirst()) })
+    }
+
+    /// The finder's checks reject the other variables' addresses: no candidate passes for what
+    /// it is not (tcg-basic, addresses of System.map + KERNELOFFSET).
+    @Test func eachValidatorRejectsTheOtherVariables() throws {
+        let d = try Dump.open(try Fixtures.member("tcg-basic", "core.elf"))
+        let pairs = try #require(d.vmcoreinfo)
+        let info = VMCOREINFO(text: pairs.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"), source: "note")
+        let space = try KernelAddressSpace(info, memory: d.memory)
+        let finder = try DriverSymbolFinder(space: space, memory: d.memory, types: try BTFKernelTypes(btf: try Self.real.get().btf, symbols: [:], source: "test"))
+        let offset: UInt64 = 0x39cf_dde0_0000
+        let nodes = 0xffff_8000_09dc_3560 &+ offset, rdists = 0xffff_8000_09fe_3078 &+ offset, percpu = 0xffff_8000_09cc_3010 &+ offset
+        #expect(finder.validateITSNodes(nodes) == 1)
+        #expect(finder.validateITSNodes(rdists) == nil && finder.validateITSNodes(percpu) == nil)
+        #expect(finder.validateRdists(rdists) && !finder.validateRdists(nodes) && !finder.validateRdists(percpu))
+        let pointer = try #require(finder.u64(image: rdists))
+        #expect(finder.validatePerCPUOffset(percpu, rdistsPointer: pointer, cpus: 4) == 4)
+        #expect(finder.validatePerCPUOffset(percpu, rdistsPointer: pointer, cpus: nil) == 4)
+        #expect(finder.validatePerCPUOffset(nodes, rdistsPointer: pointer, cpus: 4) == nil)
+        #expect(finder.validatePerCPUOffset(rdists, rdistsPointer: pointer, cpus: 4) == nil)
+    }
+
+    /// ADRP + ADD and ADRP + LDR decode as the Arm ARM says (C6.2.10 ADRP, C6.2.4 ADD, C6.2.132 LDR).
+    @Test func adrpPairsDecode() {
+        // adrp x1, +2 pages; add x1, x1, #0x560 / adrp x0, -1 page; ldr x0, [x0, #0x78]
+        let code: [UInt32] = [0x9000_0001 | 2 << 29, 0x9115_8021, 0x90FF_FFE0 | 3 << 29, 0xF940_3C00]
+        let bytes = code.flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (8 * UInt32($0))) } }
+        let pc: UInt64 = 0xffff_8000_0860_5e90
+        #expect(DriverSymbolFinder.adrpTargets(bytes, at: pc) == [0xffff_8000_0860_7560, 0xffff_8000_0860_4078])
     }
 }
