@@ -37,8 +37,8 @@ public struct ZeroConfigKernel: Sendable {
         do { withEnds = try kallsyms.lookupWithEnds(wanted) } catch { throw .step("kallsyms", error.description) }
         let named = withEnds.mapValues { $0.map(\.symbol) }
 
-        // BTF: a file wins; else `__start_BTF` (KALLSYMS_ALL), else the scan of the image's
-        // read-only data from `_etext` (or `_stext`).
+        // BTF: a file wins; else `__start_BTF` (KALLSYMS_ALL), else a scan of the image's
+        // read-only data from past kallsyms' tables, then from `_etext` (or `_stext`).
         let btf: BTF, btfSource: String
         if let f = btfFile {
             do { btf = try BTF(bytes: f.bytes) } catch { throw .step("--btf \(f.path)", error.description) }
