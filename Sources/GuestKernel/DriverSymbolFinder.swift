@@ -15,8 +15,9 @@ import ITSLayout
 ///   for the linear map, return to the candidate with every `prev` pointing back, and each
 ///   node must have a 64 KiB-aligned ITS frame outside RAM, GITS_TYPER.Physical set and a
 ///   command queue in RAM. A random page-offset pair of words cannot do all of that;
-/// - `gic_rdists` points to a `struct rdists` (`gic_data.rdists` of irq-gic-v3.c, in the image) whose `prop_table_va` is the linear-map address
-///   of its `prop_table_pa` (allocated by its_allocate_prop_table), in RAM and page-aligned;
+/// - `gic_rdists` points to a `struct rdists` (`gic_data.rdists` of irq-gic-v3.c, in the
+///   image) whose `prop_table_va` is the linear-map address of its `prop_table_pa` (allocated
+///   by its_allocate_prop_table), in RAM and page-aligned;
 /// - `__per_cpu_offset` must make each CPU's `gic_rdists->rdist` land on a `pend_page` that
 ///   translates into RAM, a different page per CPU.
 ///
@@ -85,9 +86,10 @@ public struct DriverSymbolFinder {
                 let size = UInt64(insn >> 30)
                 out.insert(page &+ (UInt64(insn >> 10 & 0xFFF) << size))
                 if insn >> 22 & 1 == 1, rd != rn { pages[rd] = nil }
-            } else if insn & 0x1F00_0000 == 0x1000_0000 || insn & 0x7C00_0000 == 0x1400_0000 {
-                // ADR or a branch: a new sequence starts.
-                if insn & 0x1F00_0000 == 0x1000_0000 { pages[rd] = nil }
+            } else if insn & 0x9F00_0000 == 0x1000_0000 {
+                // ADR: Xd now holds an address, not a page. Other writes to a register are not
+                // tracked: a stale page only adds a candidate, and every candidate is validated.
+                pages[rd] = nil
             }
             i += 4
         }
