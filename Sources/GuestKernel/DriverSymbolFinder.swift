@@ -196,6 +196,7 @@ public struct DriverSymbolFinder {
 public enum ZeroConfigError: Error, CustomStringConvertible, Sendable {
     case step(String, String)
     public var description: String {
-        switch self { case .step(let what, let why): "\(what): \(why)" }
+        // The readers' own messages already start with their name ("kallsyms: …", "BTF: …").
+        switch self { case .step(let what, let why): why.hasPrefix("\(what): ") ? why : "\(what): \(why)" }
     }
 }
