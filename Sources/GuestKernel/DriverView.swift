@@ -26,6 +26,9 @@ public struct DriverView: Sendable {
         public var typer: UInt64
         public var commandQueue: GuestPhysicalAddress?
         public var commandWriteOffset: UInt64?
+        /// `its_node.flags`: ITS_FLAGS_CMDQ_NEEDS_FLUSHING (bit 0) when the ITS refused an
+        /// inner-shareable command queue.
+        public var flags: UInt64?
         public var devices: [Device]
         public var collections: [Collection]
     }
@@ -42,6 +45,9 @@ public struct DriverView: Sendable {
     public var propTable: GuestPhysicalAddress?
     /// `lpi_id_bits`, when it is a number of LPI ID bits (14–32).
     public var lpiIDBits: UInt64?
+    /// `gic_rdists->flags`: RDIST_FLAGS_PROPBASE_NEEDS_FLUSHING (bit 0) when the
+    /// redistributors refused inner-shareable LPI tables.
+    public var rdistFlags: UInt64?
     public var pendingTables: [(cpu: UInt32, address: GuestPhysicalAddress)] = []
     public var cpus: Int = 0
     /// Pointers that led outside the dump, lists cut at their bound: reported, not fatal.
@@ -73,25 +79,43 @@ public struct DriverView: Sendable {
             r.typer = Sourced(GITSTyper(rawValue: n.typer), p("typer"))
             for (i, v) in n.basers.prefix(8).enumerated() { r.baser[i] = Sourced(GITSBaser(rawValue: v), p("tables[\(i)].val")) }
             if let q = n.commandQueue {
-                // The driver allocates a 64 KiB queue (ITS_CMD_QUEUE_SZ): Valid | PA[51:12] | Size 15.
+                // The driver allocates a 64 KiB queue (ITS_CMD_QUEUE_SZ): Valid | PA[51:12] | Size 15,
+                // RaWaWb inner shareable, or non-shareable nC where the ITS refused that and the
+                // driver set ITS_FLAGS_CMDQ_NEEDS_FLUSHING (its_probe_one, Linux 6.1).
                 let f = GITSCBaser.Fields.self
-                r.cbaser = Sourced(GITSCBaser(rawValue: f.valid.insert(1, into: f.size.insert(15, into: f.physicalAddress.inPlace(q.rawValue)))), p("cmd_base"))
+                var v = f.valid.insert(1, into: f.size.insert(15, into: f.physicalAddress.inPlace(q.rawValue)))
+                if let flags = n.flags {
+                    let refused = flags & 1 == 1
+                    v = f.innerCache.insert(refused ? 1 : 7, into: f.shareability.insert(refused ? 0 : 1, into: v))
+                }
+                r.cbaser = Sourced(GITSCBaser(rawValue: v), p("cmd_base"))
                 if let w = n.commandWriteOffset {
                     r.cwriter = Sourced(GITSCommandOffset(rawValue: w), p("cmd_write"))
                 }
             }
             state.its.append(r)
         }
+        // its_cpu_init_lpis writes both RaWaWb inner shareable, or non-shareable nC after the
+        // redistributor refused (RDIST_FLAGS_PROPBASE_NEEDS_FLUSHING): InnerCache and Shareability.
+        func tableAttributes(_ innerCache: BitField, _ shareability: BitField, _ v: UInt64) -> UInt64 {
+            guard let flags = rdistFlags else { return v }
+            let refused = flags & 1 == 1
+            return innerCache.insert(refused ? 1 : 7, into: shareability.insert(refused ? 0 : 1, into: v))
+        }
         for c in 0..<cpus {
             var rd = RedistributorState(cpu: UInt32(c))
             if let prop = propTable {
                 // IDbits is the number of ID bits − 1; PA[51:12] (its-formats.md, GICR_PROPBASER).
+                let f = GICRPropBaser.Fields.self
                 let idBits = (lpiIDBits ?? 16) &- 1
-                rd.propbaser = Sourced(GICRPropBaser(rawValue: GICRPropBaser.Fields.idBits.insert(idBits, into: GICRPropBaser.Fields.physicalAddress.inPlace(prop.rawValue))),
+                rd.propbaser = Sourced(GICRPropBaser(rawValue: tableAttributes(f.innerCache, f.shareability,
+                                                                               f.idBits.insert(idBits, into: f.physicalAddress.inPlace(prop.rawValue)))),
                                        Provenance(.guestKernel, "gic_rdists->prop_table_pa"))
             }
             if let pend = pendingTables.first(where: { $0.cpu == UInt32(c) }) {
-                rd.pendbaser = Sourced(GICRPendBaser(rawValue: pend.address.rawValue), Provenance(.guestKernel, "rdist[\(c)].pend_page"))
+                let f = GICRPendBaser.Fields.self
+                rd.pendbaser = Sourced(GICRPendBaser(rawValue: tableAttributes(f.innerCache, f.shareability, pend.address.rawValue)),
+                                       Provenance(.guestKernel, "rdist[\(c)].pend_page"))
             }
             state.redistributors.append(rd)
         }
@@ -165,6 +189,7 @@ public enum DriverWalker {
             let tables = try off(node, "tables"), valOff = try off(baser, "val")
             // Sizes and offsets come from the debug info, a file the user gave: wrapping arithmetic.
             for i in 0..<UInt64(8) { its.basers.append(r.u64(n &+ tables &+ i &* baser.size &+ valOff) ?? 0) }
+            its.flags = node.offset("flags").flatMap { r.u64(n &+ $0) }
             if let cmd = r.u64(n &+ (try off(node, "cmd_base"))), let pa = space.physical(cmd) {
                 its.commandQueue = pa
                 if let w = r.u64(n &+ (try off(node, "cmd_write"))), w >= cmd, w - cmd < 65536 { its.commandWriteOffset = w - cmd }
@@ -258,6 +283,7 @@ public enum DriverWalker {
            let rdPtr = r.u64(space.image(space.runtime(rdLink))), rdPtr != 0
         {
             if let o = rdists.offset("prop_table_pa"), let pa = r.u64(rdPtr &+ o) { view.propTable = GuestPhysicalAddress(pa) }
+            view.rdistFlags = rdists.offset("flags").flatMap { r.u64(rdPtr &+ $0) }
             if let o = rdists.offset("rdist"), let percpu = r.u64(rdPtr &+ o),
                let per = types.memberStructure(rdists, "rdist", inUnitOf: "gic_rdists"),
                let offsets = types.symbol("__per_cpu_offset", near: nil)

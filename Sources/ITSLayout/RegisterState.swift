@@ -9,6 +9,8 @@ public struct Provenance: Hashable, Sendable, CustomStringConvertible {
         case migrationStream = "migration stream"
         case guestKernel = "guest kernel"
         case inferred = "inferred"
+        /// The `ITSDUMP` note of an extract (README "Self-contained extracts").
+        case extractNote = "extract note"
     }
     public var kind: Kind
     /// Which file, flag, section or symbol, e.g. "regs.json", "--baser 0", "arm_gicv3_its[0]".
@@ -22,11 +24,13 @@ public struct Provenance: Hashable, Sendable, CustomStringConvertible {
     /// The source without the field: "state file regs.json", "command-line flag --baser 0".
     public var origin: String {
         switch kind {
-        case .stateFile: "\(kind.rawValue) \(detail.split(separator: " ").first.map(String.init) ?? "")"
+        case .stateFile, .extractNote: "\(kind.rawValue) \(detail.split(separator: " ").first.map(String.init) ?? "")"
         case .migrationStream: "\(kind.rawValue) \(detail.split(separator: ".").first.map(String.init) ?? "")"
         // "its_node@0x….tables[0].val", "gic_rdists->prop_table_pa", "rdist[2].pend_page": the
         // structure, without the member.
+        // "… via BTF in guest RAM and kallsyms" (the zero-configuration path) is kept.
         case .guestKernel: "\(kind.rawValue) \(detail.prefix { $0 != "." && $0 != "-" && $0 != "[" })"
+            + (detail.firstRange(of: " via ").map { String(detail[$0.lowerBound...]) } ?? "")
         default: description
         }
     }

@@ -38,7 +38,15 @@ struct Diff: ParsableCommand {
     var vmlinux: String?
     @Option(name: .long, help: ArgumentHelp("The guest's VMCOREINFO text, if the dump has none.", valueName: "FILE"))
     var vmcoreinfo: String?
+    @Option(name: .long, help: ArgumentHelp("A BTF file of the guest kernel (its /sys/kernel/btf/vmlinux), when the dump's in-memory .BTF is missing or damaged.", valueName: "FILE"))
+    var btf: String?
     @OptionGroup var output: OutputOptions
+
+    /// --vmlinux when given, else the zero-configuration path (BTF and kallsyms in guest RAM).
+    func kernelView(_ session: Session) throws -> KernelView {
+        if let vmlinux { return try KernelView.load(session: session, vmlinux: vmlinux, vmcoreinfoFile: vmcoreinfo) }
+        return try KernelView.loadZeroConfig(session: session, btf: btf, vmcoreinfoFile: vmcoreinfo)
+    }
 
     var ignored: Set<RouteDiff.Field> {
         Set((ignore ?? "").split(separator: ",").compactMap { RouteDiff.Field(rawValue: String($0)) })
@@ -56,17 +64,17 @@ struct Diff: ParsableCommand {
     }
 
     /// One side's session and analysis. Registers: the dump's own (a migration stream), the
-    /// state file on top; with --vmlinux and no BASER from either, the guest kernel's driver
-    /// records (then also returned, for --expected guest-kernel).
+    /// state file on top; with no BASER from either, the guest kernel's driver records through
+    /// --vmlinux or the zero-configuration path (then also returned, for --expected guest-kernel).
     func side(_ spec: String, regsFile: String?) throws -> (Session, Analysis, KernelView?) {
         let blocks = Dictionary(ramBlock.map { ($0.name, $0.gpa) }, uniquingKeysWith: { _, b in b })
         let session = try Session([spec], ramBlocks: blocks, snapshot: snapshot)
         var state = session.carriedRegisters ?? RegisterState()
         if let f = regsFile ?? regs { state.overlay(try RegisterStateFile.load(path: f)) }
         var kernel: KernelView?
-        if !state.its.contains(where: \.hasAnyBaser), let vmlinux {
-            let k = try KernelView.load(session: session, vmlinux: vmlinux, vmcoreinfoFile: vmcoreinfo)
-            var fromKernel = k.view.registers
+        if !state.its.contains(where: \.hasAnyBaser) {
+            let k = try kernelView(session)
+            var fromKernel = k.registers
             fromKernel.overlay(state)
             state = fromKernel
             kernel = k
@@ -92,12 +100,9 @@ struct Diff: ParsableCommand {
 
     /// Reads at most 64 MiB of FILE: a vgic-state hit by the endless-output bug has no end.
     func runExpected(_ path: String) throws {
-        if path == "guest-kernel", vmlinux == nil {
-            throw ValidationError("--expected guest-kernel needs --vmlinux FILE (the guest kernel's debug vmlinux)")
-        }
         let (session, a, loaded) = try side(dumps[0], regsFile: regs)
-        if path == "guest-kernel", let vmlinux {
-            let k = try loaded ?? KernelView.load(session: session, vmlinux: vmlinux, vmcoreinfoFile: vmcoreinfo)
+        if path == "guest-kernel" {
+            let k = try loaded ?? kernelView(session)
             let d = ExpectedDiff.against(k.view, source: "the guest kernel's ITS driver (its_device list, \(k.view.vmcoreinfoSource))",
                                          routes: a.routes, ignoring: ignored)
             try report(d, session: session, a: a, path: "guest-kernel")

@@ -11,8 +11,8 @@ struct Extract: ParsableCommand {
         discussion: """
             The extract holds the device and collection tables, level-2 pages, ITTs and the \
             property and pending bytes the routes use (whole 4 KiB pages), plus the input's ELF \
-            notes. `itsdump routes` on the extract (with the same registers) equals `routes` on \
-            the full dump: share a bug without sharing the guest's memory.
+            notes and the registers used (an ITSDUMP note). `itsdump routes` on the extract, with \
+            no flags, equals `routes` on the full dump: share a bug without sharing the guest's memory.
             """)
 
     @OptionGroup var input: InputOptions
@@ -67,12 +67,14 @@ struct Extract: ParsableCommand {
         }
         // The input's notes (vCPU registers, VMCOREINFO): an ELF core's PT_NOTE or a kdump file's
         // sub-header. A migration stream has none: save its registers with `itsdump regs`.
-        let notes = session.dumps.flatMap(\.reader.extractNotes)
+        // Plus the registers used, with their provenance, in itsdump's own note (an input's
+        // older ITSDUMP note is replaced).
+        var state = RegisterStateFile.document(a.registers).objectValue ?? [:]
+        state["provenance"] = .object(RegistersNote.provenance(a.registers))
+        let notes = session.dumps.flatMap(\.reader.extractNotes).filter { $0.name != RegistersNote.name }
+            + [RegistersNote.note(json: Array(JSONValue.object(state).render().utf8))]
         try ELFCoreWriter.write(path: out, notes: notes, ranges: ranges)
         let bytes = ranges.reduce(0) { $0 + $1.bytes.count }
         emit("wrote \(out): \(ranges.count) ranges, \(bytes) bytes of guest memory (\(pages.count) pages), \(notes.count) notes\n")
-        if session.dumps.contains(where: { $0.registers != nil }) && input.regs == nil {
-            emit("note: a migration stream's registers are not in the extract: save them with `itsdump regs STREAM --output json > regs.json` and read the extract with --regs regs.json\n")
-        }
     }
 }

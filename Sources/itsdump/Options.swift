@@ -106,6 +106,11 @@ struct InputOptions: ParsableArguments {
     var vmlinux: String?
 
     @Option(name: .long, help: ArgumentHelp(
+        "A BTF file of the guest kernel (a copy of its /sys/kernel/btf/vmlinux), for a dump whose in-memory .BTF is missing or damaged: the zero-configuration path then reads types from it.",
+        valueName: "FILE"))
+    var btf: String?
+
+    @Option(name: .long, help: ArgumentHelp(
         "The guest's VMCOREINFO text, when the dump carries no VMCOREINFO note and the scan of guest RAM finds none.",
         valueName: "FILE"))
     var vmcoreinfo: String?

@@ -40,14 +40,16 @@ struct Session {
         try analyse(registers: registers(input), format: input.format)
     }
 
-    /// The inputs' own registers, else the guest kernel's (with --vmlinux and no --regs/flags
-    /// giving BASERs), then the state file and the flags on top.
+    /// The inputs' own registers, else the guest kernel's (--vmlinux, or without it the
+    /// zero-configuration path) when no --regs/flags give BASERs, then the state file and the
+    /// flags on top.
     func registers(_ input: InputOptions) throws -> RegisterState {
         var carried = carriedRegisters
-        if carried == nil, input.regsFrom == nil, let vmlinux = input.vmlinux {
+        if carried == nil, input.regsFrom == nil {
             let fromFlags = try input.registerState(vcpuCount: vcpuCount, carried: nil)
             if !fromFlags.its.contains(where: \.hasAnyBaser) {
-                carried = try KernelView.load(session: self, vmlinux: vmlinux, vmcoreinfoFile: input.vmcoreinfo).view.registers
+                // --vmlinux, else the zero-configuration path (BTF and kallsyms in guest RAM).
+                carried = try KernelView.load(session: self, input: input).registers
             }
         }
         return try input.registerState(vcpuCount: vcpuCount, carried: carried)
