@@ -105,3 +105,22 @@ public struct RegisterState: Sendable, Hashable {
         redistributors.sort { $0.cpu < $1.cpu }
     }
 }
+
+extension RegisterState {
+    /// The one rule of precedence between register sources, applied field by field: command-line
+    /// flags over the state file, the state file over what the dump carries (a migration
+    /// stream, a qcow2 VM state, a Cloud Hypervisor state.json, an extract's ITSDUMP note), and
+    /// all of them over the guest driver's records. The driver is asked (`driver()` reads the
+    /// guest kernel) only when no other source gives a GITS_BASER.
+    public static func resolve(carried: RegisterState?, stateFile: RegisterState?, flags: RegisterState,
+                               driver: () throws -> RegisterState) rethrows -> RegisterState
+    {
+        var given = carried ?? RegisterState()
+        if let stateFile { given.overlay(stateFile) }
+        given.overlay(flags)
+        guard !given.its.contains(where: \.hasAnyBaser) else { return given }
+        var state = try driver()
+        state.overlay(given)
+        return state
+    }
+}

@@ -69,15 +69,11 @@ struct Diff: ParsableCommand {
     func side(_ spec: String, regsFile: String?) throws -> (Session, Analysis, KernelView?) {
         let blocks = Dictionary(ramBlock.map { ($0.name, $0.gpa) }, uniquingKeysWith: { _, b in b })
         let session = try Session([spec], ramBlocks: blocks, snapshot: snapshot)
-        var state = session.carriedRegisters ?? RegisterState()
-        if let f = regsFile ?? regs { state.overlay(try RegisterStateFile.load(path: f)) }
         var kernel: KernelView?
-        if !state.its.contains(where: \.hasAnyBaser) {
+        let state = try session.registers(carried: session.carriedRegisters, stateFile: regsFile ?? regs) {
             let k = try kernelView(session)
-            var fromKernel = k.registers
-            fromKernel.overlay(state)
-            state = fromKernel
             kernel = k
+            return k
         }
         guard !state.its.isEmpty else {
             throw DumpError.badArgument("\(spec): no ITS registers: GITS_BASER values are not stored in ELF cores, kdump files or raw images; give --regs-a/--regs-b/--regs FILE.json, a migration stream, or --vmlinux (the guest kernel's records)")

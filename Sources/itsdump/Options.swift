@@ -135,18 +135,19 @@ struct InputOptions: ParsableArguments {
 
     /// The register state: what the inputs carry (a migration stream) or `--regs-from`, then
     /// the state file, then each flag on top (flags override the file, the file the stream).
-    func registerState(vcpuCount: Int?, carried: RegisterState?) throws -> RegisterState {
-        var state = RegisterState()
-        if let regsFrom {
-            let d = try Dump.open(regsFrom, ramBlocks: ramBlocks, snapshot: snapshot)
-            guard let r = d.registers else {
-                throw DumpError.badArgument("--regs-from \(regsFrom): a \(d.kind.rawValue) carries no registers; give a migration stream, a qcow2 internal snapshot or a Cloud Hypervisor snapshot")
-            }
-            state = r
-        } else if let carried {
-            state = carried
+    /// The registers of `--regs-from STREAM`, or nil without the option.
+    func registersFrom() throws -> RegisterState? {
+        guard let regsFrom else { return nil }
+        let d = try Dump.open(regsFrom, ramBlocks: ramBlocks, snapshot: snapshot)
+        guard let r = d.registers else {
+            throw DumpError.badArgument("--regs-from \(regsFrom): a \(d.kind.rawValue) carries no registers; give a migration stream, a qcow2 internal snapshot or a Cloud Hypervisor snapshot")
         }
-        if let regs { state.overlay(try RegisterStateFile.load(path: regs)) }
+        return r
+    }
+
+    /// The register flags as a state. `--propbaser` is every CPU's: of the vCPUs the dump
+    /// says, or as many as `knownCPUs` (the redistributors other sources gave).
+    func flagRegisters(vcpuCount: Int?, knownCPUs: Int) -> RegisterState {
         var flags = RegisterState()
         var its = ITSRegisterState()
         func p(_ f: String) -> Provenance { Provenance(.flag, f) }
@@ -158,7 +159,7 @@ struct InputOptions: ParsableArguments {
         if its != ITSRegisterState() { flags.its = [its] }
         var cpus = Set(pendbaser.map { UInt32($0.index) })
         if propbaser != nil {
-            let n = max(vcpuCount ?? 0, state.redistributors.count)
+            let n = max(vcpuCount ?? 0, knownCPUs)
             for c in 0..<n { cpus.insert(UInt32(c)) }
         }
         for c in cpus.sorted() {
@@ -169,8 +170,7 @@ struct InputOptions: ParsableArguments {
             }
             flags.redistributors.append(rd)
         }
-        state.overlay(flags)
-        return state
+        return flags
     }
 }
 
