@@ -1,0 +1,62 @@
+import CoreDumpReader
+import GuestKernel
+import ITSAnalysis
+import ITSLayout
+import TextFormats
+
+/// How a route's device is named for its users: the PCI address (from the guest kernel's MSI
+/// descriptor with --vmlinux, else from the DeviceID under the identity requester-ID mapping),
+/// the QEMU device at that address (a migration stream's section names), and the Linux irq
+/// number and action names (--vmlinux).
+struct DeviceNames {
+    var irqs: IRQView?
+    var qemu: StreamPCIDevices?
+
+    init(session: Session, kernel: KernelView?) {
+        irqs = kernel?.irqs
+        qemu = session.dumps.compactMap { $0.reader as? MigrationStream }.first?.pciDevices
+    }
+
+    struct Name {
+        var bdf: String?
+        /// "guest kernel" or "DeviceID" (the identity mapping assumed).
+        var bdfSource: String?
+        var device: String?
+        var irq: UInt32?
+        var name: String?
+    }
+
+    func name(_ r: RoutingGraph.Route) -> Name {
+        let k = irqs?.irq(its: r.itsIndex, deviceID: r.deviceID, eventID: r.eventID)
+        var n = Name(irq: k?.irq, name: k?.name)
+        if let d = k?.device, d.split(separator: ":").count == 3 {
+            n.bdf = d
+            n.bdfSource = "guest kernel"
+        } else if let b = DeviceIdentity.bdf(r.deviceID) {
+            n.bdf = b
+            n.bdfSource = "DeviceID"
+        }
+        n.device = n.bdf.flatMap { qemu?.byAddress[$0] }
+        return n
+    }
+
+    /// A route row (Render.routeJSON) with `bdf`, `bdfSource`, `device`, `irq` and `name`.
+    func routeJSON(_ r: RoutingGraph.Route) -> JSONValue {
+        guard case .object(var o) = Render.routeJSON(r) else { return Render.routeJSON(r) }
+        let n = name(r)
+        o["bdf"] = .optional(n.bdf) { .string($0) }
+        o["bdfSource"] = .optional(n.bdfSource) { .string($0) }
+        o["device"] = .optional(n.device) { .string($0) }
+        o["irq"] = .optional(n.irq) { .uint(UInt64($0)) }
+        o["name"] = .optional(n.name) { .string($0) }
+        return .object(o)
+    }
+
+    /// What the names rest on, for the header of an output.
+    var notes: [String] {
+        var out = [DeviceIdentity.assumption + (irqs == nil ? "" : "; with --vmlinux, from each irq's MSI descriptor")]
+        if let q = qemu { out.append("QEMU devices from the migration stream's section names" + (q.busesInferred ? " (\(StreamPCIDevices.busAssumption))" : "")) }
+        if let i = irqs { out.append("Linux irqs from \(i.source.isEmpty ? "nowhere" : i.source)") ; out += i.problems }
+        return out
+    }
+}
