@@ -291,3 +291,17 @@ struct PatchedMemory: GuestMemory {
         #expect(DeviceIdentity.bdf(DeviceID(id)) == bdf)
     }
 }
+
+/// The README's diff section starts with the verdicts table: one row per verdict, with its severity.
+@Suite struct VerdictDocTests {
+    @Test func theREADMEsDiffSectionStartsWithTheVerdictsTable() throws {
+        let readme = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.components(separatedBy: "\n### `diff`\n").dropFirst().first)
+        let body = try #require(section.components(separatedBy: "\n## ").first)
+        let table = body.split(separator: "\n").filter { $0.hasPrefix("| `") }
+        #expect(table.count == Verdict.allCases.count)
+        for (row, v) in zip(table, Verdict.allCases) {
+            #expect(row.hasPrefix("| `\(v.rawValue)` | \(v.severity.rawValue) |"), "\(row)")
+        }
+    }
+}
