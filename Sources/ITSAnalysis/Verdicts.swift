@@ -216,7 +216,7 @@ public struct Verdicts: Sendable {
             out.append(judge(key: c.key, its: i, tables: c.after, before: c.before, hadBefore: true,
                              beforeDeviceITT: beforeITT[[c.key.its, UInt64(c.key.deviceID.rawValue)]],
                              after: after, queue: i < indexes.count ? indexes[i] : QueueIndex(nil),
-                             intents: intents, fields: c.fields))
+                             intents: intents, fields: c.fields, since: since(before, after, i)))
         }
         return Verdicts(judgements: out)
     }
@@ -242,6 +242,20 @@ public struct Verdicts: Sendable {
         return Verdicts(judgements: out)
     }
 
+    /// The commands B's ring holds that A's did not yet: the slots from A's GITS_CWRITER up to
+    /// B's, when both snapshots have the same queue (nil otherwise; a ring that wrapped in between
+    /// cannot be told from one that did not, which the text says).
+    static func since(_ a: Analysis, _ b: Analysis, _ i: Int) -> (from: Int, to: Int, slots: Int)? {
+        guard i < a.queues.count, i < b.queues.count, let qa = a.queues[i], let qb = b.queues[i], qa.base == qb.base, qa.slots == qb.slots else { return nil }
+        return (qa.writeSlot, qb.writeSlot, qb.slots)
+    }
+
+    static func isSince(_ s: QueueTrail.Step, _ since: (from: Int, to: Int, slots: Int)?) -> Bool {
+        guard let since else { return false }
+        let n = (since.to - since.from + since.slots) % max(1, since.slots)
+        return (s.command.slot - since.from + since.slots) % max(1, since.slots) < n
+    }
+
     static func ittsByDevice(_ a: Analysis) -> [[UInt64]: GuestPhysicalAddress] {
         var out: [[UInt64]: GuestPhysicalAddress] = [:]
         for (i, g) in a.graphs.enumerated() {
@@ -255,7 +269,7 @@ public struct Verdicts: Sendable {
     // swiftlint:disable:next function_body_length cyclomatic_complexity
     static func judge(key: RouteDiff.Key, its i: Int, tables t: RoutingGraph.Route?, before p: RoutingGraph.Route?, hadBefore: Bool,
                       beforeDeviceITT: GuestPhysicalAddress?, after: Analysis, queue: QueueIndex, intents: [IntentView],
-                      fields: [RouteDiff.Field]) -> Judgement
+                      fields: [RouteDiff.Field], since: (from: Int, to: Int, slots: Int)? = nil) -> Judgement
     {
         let k = [key.deviceID.rawValue, key.eventID.rawValue]
         let trail = queue.trail(key.deviceID, key.eventID, icids: [t?.icid, p?.icid].compactMap { $0 })
@@ -376,9 +390,13 @@ public struct Verdicts: Sendable {
             return done(.unexplained, pendingEvidence, what + ": no MOVI or MAPC in the queue explains it")
         }
         if fields.contains(.enabled) || fields.contains(.priority) {
-            let inv = trail.processed.last { $0.command.opcode == 0x0C || ($0.command.opcode == 0x0D && $0.command.icid == t.icid) }
-            if let inv { return done(.guestReconfigured, [.queue(inv)], what) }
-            return done(.unexplained, [], what + ": no INV/INVALL in the queue")
+            // Only an INV/INVALL issued after the earlier snapshot explains it (Linux sends INVALL
+            // for every collection at boot).
+            let inv = trail.processed.last {
+                ($0.command.opcode == 0x0C || ($0.command.opcode == 0x0D && $0.command.icid == t.icid)) && isSince($0, since)
+            }
+            if let inv { return done(.guestReconfigured, [.queue(inv, "(since the earlier snapshot)")], what) }
+            return done(.unexplained, [], what + ": no INV/INVALL in the queue since the earlier snapshot")
         }
         if p.pending == true, t.pending == false { return done(.pendingLost, [], what) }
         if fields.contains(.pending) { return done(.pendingRaised, [], what) }

@@ -233,6 +233,81 @@ struct PatchedMemory: GuestMemory {
         #expect(!v.anyLost)
     }
 
+    // MARK: the other verdicts, each from a built copy of kvm-prepost/b against itself
+
+    /// diff b' b'': both sides are kvm-prepost/b's core with its registers, each with patches.
+    func diffB(before: [(address: UInt64, bytes: [UInt8])], after: [(address: UInt64, bytes: [UInt8])],
+               withoutQueue: Bool = false, cwriterAfter: UInt64? = nil) throws -> Verdicts {
+        let dump = try Dump.open(try Fixtures.member("kvm-prepost/b", "core.elf"))
+        var regs = try Fixtures.registers("kvm-prepost/b")
+        if withoutQueue { regs.its[0].cbaser = nil }
+        var regsAfter = regs
+        if let w = cwriterAfter {
+            regsAfter.its[0].cwriter = Sourced(GITSCommandOffset(rawValue: w), Provenance(.flag, "test"))
+            regsAfter.its[0].creadr = Sourced(GITSCommandOffset(rawValue: w), Provenance(.flag, "test"))
+        }
+        let a = try Fixtures.analyse(PatchedMemory(base: dump.memory, patches: before), regs, vcpus: dump.vcpuCount)
+        let b = try Fixtures.analyse(PatchedMemory(base: dump.memory, patches: after), regsAfter, vcpus: dump.vcpuCount)
+        let d = RouteDiff.compare(before: a.tables, after: b.tables, graphsBefore: a.graphs, graphsAfter: b.graphs,
+                                  registersBefore: a.registers, registersAfter: b.registers)
+        return Verdicts.judge(diff: d, before: a, after: b)
+    }
+
+    /// DeviceID 16 EventID 0: LPI 8206 on vCPU 1 (README); its pending bit and property byte.
+    func lpi8206() throws -> (pending: UInt64, property: UInt64, ite: UInt64) {
+        let regs = try Fixtures.registers("kvm-prepost/b")
+        let pend = try #require(regs.redistributors.first { $0.cpu == 1 }?.pendbaser?.value.physicalAddress.rawValue)
+        let prop = try #require(regs.redistributors.first?.propbaser?.value.physicalAddress.rawValue)
+        let dump = try Dump.open(try Fixtures.member("kvm-prepost/b", "core.elf"))
+        let a = try Fixtures.analyse(dump.memory, regs, vcpus: dump.vcpuCount)
+        return (pend + 8206 / 8, prop + 8206 - 8192, try route(a, 16, 0).iteAddress.rawValue)
+    }
+
+    @Test func aPendingBitGoneIsPendingLostAndANewOneIsPendingRaised() throws {
+        let p = try lpi8206()
+        // Byte 8206 / 8 = 1025 of vCPU 1's pending table, bit 8206 % 8 = 6 (its-formats.md §1.8).
+        let set: [(address: UInt64, bytes: [UInt8])] = [(p.pending, [1 << 6])]
+        #expect(try diffB(before: set, after: []).judgements.map(\.verdict) == [.pendingLost])
+        #expect(try diffB(before: [], after: set).judgements.map(\.verdict) == [.pendingRaised])
+    }
+
+    @Test func anEnableBitChangedIsGuestReconfiguredOnlyWithAnINVInTheQueue() throws {
+        let p = try lpi8206()
+        // Property byte 0xa0 | enable → 0xa0: disabled in the later snapshot.
+        let disabled: [(address: UInt64, bytes: [UInt8])] = [(p.property, [0xa0])]
+        let plain = try diffB(before: [], after: disabled)
+        #expect(plain.judgements.map(\.verdict) == [.unexplained], "\(plain.judgements.map(\.summary))")
+        #expect(plain.judgements.first?.summary.hasSuffix("no INV/INVALL in the queue since the earlier snapshot") == true)
+        // An INV of (16, 0) in slot 128 of the later ring, with GITS_CWRITER/CREADR one slot on
+        // (0x1020): a command since the earlier snapshot. The boot-time INVALLs of every
+        // collection (slots before 128) do not count.
+        let inv: [(address: UInt64, bytes: [UInt8])] = [(0x4259_1000, PatchedMemory.le(0x0C | (16 << 32))), (0x4259_1008, PatchedMemory.le(0))]
+        let v = try diffB(before: [], after: disabled + inv, cwriterAfter: 0x1020)
+        #expect(v.judgements.map(\.verdict) == [.guestReconfigured])
+        #expect(v.judgements.first?.evidence.contains { $0.command == "INV" && $0.slot == 128 } == true, "\(v.judgements.map(\.summary))")
+    }
+
+    @Test func aRouteTheEarlierSnapshotLackedIsGuestMappedByItsMAPTI() throws {
+        let p = try lpi8206()
+        let v = try diffB(before: [(p.ite, PatchedMemory.le(0))], after: [])
+        #expect(v.judgements.map(\.verdict) == [.guestMapped])
+        // kvm-prepost/b's queue: MAPTI DeviceID 0x10 EventID 0 → LPI 8206 in slot 45.
+        #expect(v.judgements.first?.evidence.contains { $0.command == "MAPTI" && $0.slot == 45 } == true)
+    }
+
+    @Test func aCollectionChangeNoViewExplainsIsUnexplained() throws {
+        let p = try lpi8206()
+        let dump = try Dump.open(try Fixtures.member("kvm-prepost/b", "core.elf"))
+        guard case .bytes(let b) = dump.memory.read(GuestPhysicalAddress(p.ite), count: 8) else { Issue.record("ITE absent"); return }
+        // KVM ITE: ICID in bits [15:0] (its-formats.md §1.10): ICID 1 → 2, LPI and next kept.
+        let moved = (b.loadLE(at: 0, count: 8) & ~UInt64(0xFFFF)) | 2
+        // With the queue, its last word (MAPTI/MOVI: ICID 1) says the table is wrong: lost.
+        #expect(try diffB(before: [], after: [(p.ite, PatchedMemory.le(moved))]).judgements.map(\.verdict) == [.lost])
+        // Without a queue, driver or debugfs: nothing decides.
+        let v = try diffB(before: [], after: [(p.ite, PatchedMemory.le(moved))], withoutQueue: true)
+        #expect(v.judgements.map(\.verdict) == [.unexplained])
+    }
+
     @Test func checkAndDiffExitOneWhenARouteIsLost() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("itsdump-verdict-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
