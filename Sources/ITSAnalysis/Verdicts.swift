@@ -180,6 +180,20 @@ public struct Verdicts: Sendable {
             return IntentView(view: .debugfs, name: "debugfs", routes: [0: m])
         }
 
+        /// KVM's `vgic-state`, keyed by LPI: each row joins the key whose route in `routes` has
+        /// that LPI (a row whose LPI no route has cannot be keyed; ExpectedDiff lists it).
+        public static func vgicState(_ v: VGICState, routes: [RoutingGraph.Route]) -> IntentView {
+            var byLPI: [UInt32: RoutingGraph.Route] = [:]
+            for r in routes { byLPI[r.lpi.rawValue] = r }
+            var out: [Int: [[UInt32]: ExpectedRoute]] = [:]
+            for row in v.lpis {
+                guard let r = byLPI[row.intid] else { continue }
+                out[r.itsIndex, default: [:]][[r.deviceID.rawValue, r.eventID.rawValue]] =
+                    ExpectedRoute(lpi: r.lpi, icid: nil, vcpu: row.targetVCPU < 0 ? nil : UInt32(truncatingIfNeeded: row.targetVCPU))
+            }
+            return IntentView(view: .debugfs, name: "vgic-state", routes: out)
+        }
+
         /// Route rows of a JSON file (another `routes --output json`, ground truth's `interrupts`).
         public static func rows(_ rows: [[String: Int]], name: String) -> IntentView {
             var out: [Int: [[UInt32]: ExpectedRoute]] = [:]
