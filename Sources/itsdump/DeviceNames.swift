@@ -24,6 +24,9 @@ struct DeviceNames {
         var device: String?
         var irq: UInt32?
         var name: String?
+        /// The guest kernel's function is not the DeviceID's own requester ID: several functions
+        /// share the DeviceID (behind a PCIe-to-PCI bridge, or an msi-map offset).
+        var aliased = false
     }
 
     func name(_ r: RoutingGraph.Route) -> Name {
@@ -32,6 +35,7 @@ struct DeviceNames {
         if let d = k?.device, d.split(separator: ":").count == 3 {
             n.bdf = d
             n.bdfSource = "guest kernel"
+            n.aliased = DeviceIdentity.bdf(r.deviceID) != d
         } else if let b = DeviceIdentity.bdf(r.deviceID) {
             n.bdf = b
             n.bdfSource = "DeviceID"
@@ -49,6 +53,7 @@ struct DeviceNames {
         o["device"] = .optional(n.device) { .string($0) }
         o["irq"] = .optional(n.irq) { .uint(UInt64($0)) }
         o["name"] = .optional(n.name) { .string($0) }
+        o["aliased"] = .bool(n.aliased)
         return .object(o)
     }
 
