@@ -33,6 +33,8 @@ public struct IRQView: Sendable {
 public enum IRQWalker {
     /// Far above any real system's irq count; a guest whose tree claims more is cut.
     public static let maxDescriptors = 1 << 16
+    /// Radix-tree nodes one walk reads (64 slots each): 4096 nodes hold 262,144 irqs.
+    public static let maxNodes = 1 << 12
     static let maxNameBytes = 128
     static let maxActions = 32
     static let maxParents = 8
@@ -107,6 +109,10 @@ public enum IRQWalker {
                 guard depth < 12, seen.insert(n).inserted else {
                     view.problems.append("irq_desc_tree: node \(hex(n)) seen twice or too deep; cut")
                     continue
+                }
+                guard seen.count <= maxNodes else {
+                    view.problems.append("irq_desc_tree: more than \(maxNodes) nodes; cut (a bound of itsdump)")
+                    break
                 }
                 guard let slots = r.bytes(n &+ slotsOff, xaChunkSize * 8) else {
                     view.problems.append("irq_desc_tree: node \(hex(n)) is not in the dump")
