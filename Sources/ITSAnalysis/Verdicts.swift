@@ -208,6 +208,7 @@ public struct Verdicts: Sendable {
     }
 
     public var judgements: [Judgement]
+    public init(judgements: [Judgement]) { self.judgements = judgements }
 
     /// Judgements that are not `consistent`, headline first within each device.
     public var differing: [Judgement] { judgements.filter { $0.verdict != .consistent } }

@@ -11,6 +11,25 @@ import TextFormats
 struct DeviceNames {
     var irqs: IRQView?
     var qemu: StreamPCIDevices?
+    /// What the user asked to see (--device, --bdf, --vcpu, --lpi, --irq).
+    var filter = RouteFilter()
+
+    /// The analysis's routes that the filter keeps.
+    func routes(_ a: Analysis) -> [RoutingGraph.Route] {
+        filter.isEmpty ? a.routes : a.routes.filter { r in
+            let n = name(r)
+            return filter.matches(r, bdf: n.bdf, irq: n.irq)
+        }
+    }
+
+    /// The verdicts the filter keeps.
+    func keep(_ v: Verdicts) -> Verdicts {
+        guard !filter.isEmpty else { return v }
+        return Verdicts(judgements: v.judgements.filter { j in
+            let n = (j.tables ?? j.before).map(name)
+            return filter.matches(j, bdf: n?.bdf ?? DeviceIdentity.bdf(j.key.deviceID), irq: n?.irq)
+        })
+    }
 
     init(session: Session, kernel: KernelView?) {
         irqs = kernel?.irqs

@@ -65,3 +65,50 @@ enum VerdictRender {
         Verdict.allCases.map { [$0.rawValue, $0.severity.rawValue, $0.source, $0.meaning] }
     }
 }
+
+/// explain's lookups and the per-vCPU summary, as text and JSON.
+enum LookupRender {
+    static func text(_ lookups: [Lookup], names: DeviceNames?) -> String {
+        var s = ""
+        for l in lookups {
+            let bdf = DeviceIdentity.bdf(l.deviceID).map { " (\($0))" } ?? ""
+            let head = "ITS \(l.its): DeviceID \(l.deviceID)\(bdf) EventID \(l.eventID.map { "\($0)" } ?? "-")"
+            if l.found, let r = l.route, let n = names?.name(r), n.irq != nil {
+                s += head + ": Linux irq \(opt(n.irq)) \(n.name ?? "")\n"
+            } else {
+                s += head + (l.found ? "\n" : ": not routed — \(l.reason ?? "")\n")
+            }
+            for (i, step) in l.steps.enumerated() { s += "  \(i + 1). \(step.text)\n" }
+        }
+        return s
+    }
+
+    static func json(_ l: Lookup, names: DeviceNames?) -> JSONValue {
+        let n = l.route.flatMap { names?.name($0) }
+        return .object([
+            "its": .int(Int64(l.its)), "deviceID": .uint(UInt64(l.deviceID.rawValue)),
+            "eventID": .optional(l.eventID) { .uint(UInt64($0.rawValue)) },
+            "bdf": .optional(n?.bdf ?? DeviceIdentity.bdf(l.deviceID)) { .string($0) },
+            "irq": .optional(n?.irq) { .uint(UInt64($0)) }, "name": .optional(n?.name) { .string($0) },
+            "found": .bool(l.found), "reason": .optional(l.reason) { .string($0) },
+            "route": .optional(l.route, Render.routeJSON),
+            "steps": .array(l.steps.map { st in
+                .object(["step": .string(st.step), "address": .optional(st.address) { .hexString($0.rawValue) },
+                         "raw": .array(st.raw.map { .hexString($0) }), "text": .string(st.text)])
+            }),
+        ])
+    }
+
+    static func vcpusText(_ rows: [VCPUSummary]) -> String {
+        var t = TextTable(header: ["VCPU", "LPIS", "ENABLED", "PENDING"], rightAligned: [0, 1, 2, 3])
+        for r in rows { t.rows.append([r.vcpu.map(String.init) ?? "none", String(r.routed), String(r.enabled), String(r.pending)]) }
+        return "per vCPU:\n" + t.render(indent: "  ")
+    }
+
+    static func vcpusJSON(_ rows: [VCPUSummary]) -> JSONValue {
+        .array(rows.map { r in
+            .object(["vcpu": .optional(r.vcpu) { .uint(UInt64($0)) }, "lpis": .int(Int64(r.routed)),
+                     "enabled": .int(Int64(r.enabled)), "pending": .int(Int64(r.pending))])
+        })
+    }
+}

@@ -76,3 +76,45 @@ import ITSAnalysis
         #expect(onOne.map { [$0.key.deviceID.rawValue, $0.key.eventID.rawValue] } == [[24, 0], [24, 3], [24, 4], [40, 0], [256, 1], [512, 2]])
     }
 }
+
+/// explain, the filters and the per-vCPU summary through the CLI, on the bundled kvm-prepost/b extract.
+@Suite struct LookupFilterCLITests {
+    static let b = ["fixtures/kvm-prepost/b/core.extract.elf", "--regs", "fixtures/kvm-prepost/b/its-regs.json"]
+
+    @Test func explainingAKeyNotFoundExitsOneAndSaysWhatWasFound() throws {
+        let r = try CLI.run(["explain"] + Self.b + ["--device", "8", "--event", "0", "-o", "json"])
+        #expect(r.status == 1)
+        let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(top["found"] as? Bool == false)
+        let l = try #require((top["lookups"] as? [[String: Any]])?.first)
+        let dte = try #require((l["steps"] as? [[String: Any]])?.first { $0["step"] as? String == "dte" })
+        // kvm-prepost/README.md: DeviceID 8's DTE slot 0x43530040 holds 0 at b.
+        #expect(dte["address"] as? String == "0x43530040" && dte["raw"] as? [String] == ["0x0"])
+        let text = try CLI.run(["explain"] + Self.b + ["--device", "8", "--event", "0"])
+        #expect(text.status == 1 && text.stdout.contains("not routed — the DTE's valid bit is clear"))
+    }
+
+    @Test func explainingADeviceWithoutAnEventExplainsEachOfItsEvents() throws {
+        let r = try CLI.run(["explain"] + Self.b + ["--device", "0x10", "-o", "json"])
+        #expect(r.status == 0)
+        let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let lookups = try #require(top["lookups"] as? [[String: Any]])
+        #expect(lookups.compactMap { $0["eventID"] as? Int } == [0, 1, 2, 3, 4])
+        #expect(lookups.compactMap { ($0["route"] as? [String: Any])?["lpi"] as? Int } == [8206, 8207, 8208, 8209, 8210])
+    }
+
+    @Test func routesFiltersAndTheVCPUSummary() throws {
+        let r = try CLI.run(["routes"] + Self.b + ["--bdf", "00:03.0", "--vcpu", "2", "-o", "json"])
+        #expect(r.status == 0)
+        let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let routes = try #require(top["routes"] as? [[String: Any]])
+        // README: DeviceID 24 (00:03.0) at b: EventIDs 0..4 on vCPUs 2, 3, 0, 1, 2.
+        #expect(routes.compactMap { $0["eventID"] as? Int } == [0, 4])
+        let vcpus = try #require(top["vcpus"] as? [[String: Any]])
+        #expect(vcpus.count == 1 && vcpus.first?["vcpu"] as? Int == 2 && vcpus.first?["lpis"] as? Int == 2)
+        // Unfiltered: DeviceID 16 (vCPUs 1, 0, 1, 2, 3) and the others give 17 LPIs on 4 vCPUs.
+        let all = try #require(try JSONSerialization.jsonObject(with: Data(try CLI.run(["routes"] + Self.b + ["-o", "json"]).stdout.utf8)) as? [String: Any])
+        #expect((all["vcpus"] as? [[String: Any]])?.compactMap { $0["lpis"] as? Int }.reduce(0, +) == 17)
+        #expect(all["vcpuCount"] as? Int == 4)
+    }
+}
