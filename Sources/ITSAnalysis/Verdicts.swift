@@ -99,18 +99,6 @@ public struct Evidence: Sendable, Hashable {
     public var words: [UInt64]?
     public var text: String
 
-    public init(view: View, holds: Bool? = nil, lpi: LPI? = nil, icid: ICID? = nil, vcpu: UInt32? = nil,
-                ittAddress: GuestPhysicalAddress? = nil, address: GuestPhysicalAddress? = nil, text: String) {
-        self.view = view
-        self.holds = holds
-        self.lpi = lpi
-        self.icid = icid
-        self.vcpu = vcpu
-        self.ittAddress = ittAddress
-        self.address = address
-        self.text = text
-    }
-
     public static func queue(_ s: QueueTrail.Step, _ why: String = "") -> Evidence {
         let c = s.command
         var e = Evidence(view: .queue, address: c.address,
