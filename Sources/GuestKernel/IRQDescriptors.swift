@@ -20,13 +20,18 @@ public struct IRQView: Sendable {
         public var device: String?
     }
 
-    public var irqs: [IRQ] = []
+    public var irqs: [IRQ] = [] {
+        didSet { byKey = Dictionary(irqs.compactMap { i in i.deviceID.map { ([i.its, Int($0.rawValue), Int(i.eventID?.rawValue ?? 0)], i) } },
+                                    uniquingKeysWith: { first, _ in first }) }
+    }
+    /// (ITS, DeviceID, EventID) → irq, so that naming every route is one lookup each.
+    private var byKey: [[Int]: IRQ] = [:]
     /// How the descriptors were found (irq_desc_tree or sparse_irqs), and what could not be read.
     public var source: String = ""
     public var problems: [String] = []
 
     public func irq(its: Int, deviceID: DeviceID, eventID: EventID) -> IRQ? {
-        irqs.first { $0.its == its && $0.deviceID == deviceID && $0.eventID == eventID }
+        byKey[[its, Int(deviceID.rawValue), Int(eventID.rawValue)]]
     }
 }
 
@@ -128,6 +133,7 @@ public enum IRQWalker {
             }
         }
 
+        var rows: [IRQView.IRQ] = []
         for d in descriptors {
             guard let irq = r.u32(d &+ o.dataOff &+ o.dataIRQ) else {
                 view.problems.append("irq_desc at \(hex(d)) is not in the dump")
@@ -153,9 +159,10 @@ public enum IRQWalker {
                let namePtr = r.u64(dv &+ o.deviceKobj &+ o.kobjName) {
                 row.device = string(r, namePtr)
             }
-            view.irqs.append(row)
+            rows.append(row)
         }
-        view.irqs.sort { ($0.its, $0.lpi) < ($1.its, $1.lpi) }
+        // One assignment: the index is built once.
+        view.irqs = rows.sorted { ($0.its, $0.lpi) < ($1.its, $1.lpi) }
         return view
     }
 
