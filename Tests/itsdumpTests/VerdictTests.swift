@@ -310,6 +310,23 @@ struct PatchedMemory: GuestMemory {
         #expect(v.judgements.map(\.verdict) == [.unexplained])
     }
 
+    @Test(arguments: ["kvm-prepost", "tcg-prepost"])
+    func theCLIOnThePrePostStreamsExitsAsDocumented(scenario: String) throws {
+        let a = try Fixtures.member("\(scenario)/a", "migration.bin"), b = try Fixtures.member("\(scenario)/b", "migration.bin")
+        // diff exits 1 on differences (like diff(1)); none of them is lost.
+        let d = try CLI.run(["diff", a, b])
+        #expect(d.status == 1 && d.stdout.contains("; no route lost") && !d.stdout.contains("  lost "))
+        let j = try CLI.run(["diff", a, b, "-o", "json"])
+        let top = try #require(try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])
+        #expect(top["lost"] as? Bool == false)
+        #expect((top["verdicts"] as? [[String: Any]])?.count == (top["changes"] as? [Any])?.count)
+        // check on each stop: every view agrees, exit 0.
+        for stop in [a, b] {
+            let c = try CLI.run(["check", stop])
+            #expect(c.status == 0 && c.stdout.contains("verdicts: every view agrees"))
+        }
+    }
+
     @Test func checkAndDiffExitOneWhenARouteIsLost() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("itsdump-verdict-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
