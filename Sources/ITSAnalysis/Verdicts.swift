@@ -352,6 +352,13 @@ public struct Verdicts: Sendable {
             if let c = e.vcpu, c != t.vcpu { diff.append(.vcpu) }
             if !diff.isEmpty {
                 if !hadBefore { fields = diff }
+                // The queue's last word agreeing with the tables (its MAPTI/MOVI, and the MAPC of
+                // the collection) is evidence against the intent view: nothing decides then.
+                if let m = trail.mappedBy, trail.lpi == t.lpi, trail.icid == t.icid,
+                   trail.mapc(t.icid).map({ QueueTrail.rdBase($0.command) == t.target }) ?? true {
+                    return done(.unexplained, [.queue(trail.icidBy ?? m, "(agrees with the tables)")],
+                                what + ": \(v.name) expects \(diff.map(\.rawValue).joined(separator: ", ")) otherwise, the queue agrees with the tables")
+                }
                 return done(.lost, [], what + ": \(v.name) expects \(diff.map(\.rawValue).joined(separator: ", ")) otherwise")
             }
         }

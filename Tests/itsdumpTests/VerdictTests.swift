@@ -327,6 +327,18 @@ struct PatchedMemory: GuestMemory {
         }
     }
 
+    @Test func anIntentViewTheQueueContradictsIsUnexplainedNotLost() throws {
+        // b's tables against a's vgic-state: KVM's LPIs still on the old vCPUs, while b's queue
+        // holds the MOVIs that moved them (README: 10 moved MSIs; the unbound/rebound LPIs
+        // 8214/8215 changed owner and 8216/8217 are only in a's view).
+        let b = try analyse("kvm-prepost/b", "core.elf")
+        let vgic = VGICState.parse(try String(contentsOf: Fixtures.shared.appendingPathComponent("kvm-prepost/a/vgic-state.txt"), encoding: .utf8))
+        let v = Verdicts.judge(b, intents: [.vgicState(vgic, routes: b.routes)])
+        let moved = v.differing.filter { j in j.evidence.contains { $0.command == "MOVI" } }
+        #expect(moved.count == 10 && moved.allSatisfy { $0.verdict == .unexplained })
+        #expect(!v.anyLost)
+    }
+
     @Test func checkAndDiffExitOneWhenARouteIsLost() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("itsdump-verdict-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
