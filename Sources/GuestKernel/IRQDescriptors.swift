@@ -30,6 +30,8 @@ public struct IRQView: Sendable {
     public var source: String = ""
     public var problems: [String] = []
 
+    public init() {}
+
     public func irq(its: Int, deviceID: DeviceID, eventID: EventID) -> IRQ? {
         byKey[[its, Int(deviceID.rawValue), Int(eventID.rawValue)]]
     }

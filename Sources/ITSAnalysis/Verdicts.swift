@@ -183,13 +183,14 @@ public struct Verdicts: Sendable {
         }
 
         /// Route rows of a JSON file (another `routes --output json`, ground truth's `interrupts`).
-        public static func rows(_ rows: [[String: Int]], name: String) -> IntentView {
+        public static func rows(_ rows: [ExpectedRow], name: String) -> IntentView {
             var out: [Int: [[UInt32]: ExpectedRoute]] = [:]
             for r in rows {
-                guard let d = r["deviceID"], let ev = r["eventID"], let dd = UInt32(exactly: d), let ee = UInt32(exactly: ev) else { continue }
-                func u32(_ f: String) -> UInt32? { r[f].flatMap { UInt32(exactly: $0) } }
-                let e = ExpectedRoute(lpi: u32("lpi").map { LPI($0) }, icid: u32("icid").map { ICID($0) }, vcpu: u32("vcpu"))
-                out[r["its"] ?? 0, default: [:]][[dd, ee]] = e
+                guard let d = UInt32(exactly: r.deviceID), let e = UInt32(exactly: r.eventID) else { continue }
+                let x = ExpectedRoute(lpi: r.lpi.flatMap { UInt32(exactly: $0) }.map { LPI($0) },
+                                      icid: r.icid.flatMap { UInt32(exactly: $0) }.map { ICID($0) },
+                                      vcpu: r.vcpu.flatMap { UInt32(exactly: $0) })
+                out[0, default: [:]][[d, e]] = x
             }
             return IntentView(view: .debugfs, name: name, routes: out)
         }

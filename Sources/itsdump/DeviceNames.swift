@@ -33,7 +33,8 @@ struct DeviceNames {
 
     init(session: Session, kernel: KernelView?) {
         irqs = kernel?.irqs
-        qemu = session.dumps.compactMap { $0.reader as? MigrationStream }.first?.pciDevices
+        // A migration stream, alone or as a qcow2 internal snapshot's VM state.
+        qemu = session.dumps.compactMap { ($0.reader as? MigrationStream) ?? ($0.reader as? Qcow2Snapshot)?.stream }.first?.pciDevices
     }
 
     struct Name {
@@ -61,19 +62,6 @@ struct DeviceNames {
         }
         n.device = n.bdf.flatMap { qemu?.byAddress[$0] }
         return n
-    }
-
-    /// A route row (Render.routeJSON) with `bdf`, `bdfSource`, `device`, `irq` and `name`.
-    func routeJSON(_ r: RoutingGraph.Route) -> JSONValue {
-        guard case .object(var o) = Render.routeJSON(r) else { return Render.routeJSON(r) }
-        let n = name(r)
-        o["bdf"] = .optional(n.bdf) { .string($0) }
-        o["bdfSource"] = .optional(n.bdfSource) { .string($0) }
-        o["device"] = .optional(n.device) { .string($0) }
-        o["irq"] = .optional(n.irq) { .uint(UInt64($0)) }
-        o["name"] = .optional(n.name) { .string($0) }
-        o["aliased"] = .bool(n.aliased)
-        return .object(o)
     }
 
     /// What the names rest on, for the header of an output.
