@@ -25,6 +25,9 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
         public var version: UInt32
         public var offset: UInt64
         public var length: UInt64
+        /// A PCI-to-PCI bridge's secondary bus number as the guest programmed it (config space
+        /// byte 0x19 of its `config` field), when the JSON description locates that field.
+        public var secondaryBus: UInt8? = nil
     }
 
     public let file: any ByteSource

@@ -188,8 +188,13 @@ struct RecordPass {
         } else {
             throw .malformed(path: file.path, offset: recordAt, reason: "device section \"\(TerminalText.cut(name))\" instance \(instance) is not in the stream's JSON description")
         }
-        let section = MigrationStream.DeviceSection(name: name, instance: instance, version: version,
+        var section = MigrationStream.DeviceSection(name: name, instance: instance, version: version,
                                                     offset: dataAt, length: c.offset - dataAt)
+        // PCI config space: header type 1 (bridge) at 0x0E, secondary bus at 0x19 (PCI-to-PCI Bridge spec §3.2).
+        if name.contains("/"), let cfg = leaves.values.filter({ ($0.path.split(separator: ".").last ?? "").hasPrefix("config") && $0.size >= 0x1A }).min(by: { $0.offset < $1.offset }),
+           let h = file.bytes(at: cfg.offset + 0x0E, count: 12), h[0] & 0x7F == 1 {
+            section.secondaryBus = h[0x19 - 0x0E]
+        }
         if let i = sectionIndex[key] {
             notes.append("device section \"\(TerminalText.cut(name))\" instance \(instance) appears twice (offsets \(sections[i].offset) and \(dataAt)): the later copy is read, as QEMU loads it")
             sections[i] = section

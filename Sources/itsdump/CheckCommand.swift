@@ -10,12 +10,15 @@ struct Check: ParsableCommand {
         abstract: "Check the tables for known save/restore bug signatures and structural problems.",
         discussion: """
             Every finding names its rule (see README "Findings" and `itsdump check --rules`), the \
-            guest PA of the entry and what it means for the guest. Exit status: 1 when an \
-            error-level finding exists, 0 otherwise, 2 for unusable input.
+            guest PA of the entry and what it means for the guest. Every key the views (tables, \
+            command queue, --vmlinux's driver records) do not agree on gets a verdict (README \
+            "diff"). Exit status: 1 when an error-level finding exists or a route is lost, 0 \
+            otherwise, 2 for unusable input.
             """)
 
     @OptionGroup var input: InputOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var filters: FilterOptions
     @Flag(name: .long, help: "List the rules (id, severity, source, what the snapshot shows) and exit.")
     var rules = false
 
@@ -27,8 +30,13 @@ struct Check: ParsableCommand {
         guard !input.dumps.isEmpty else { throw ValidationError("give a DUMP") }
         let session = try Session(input)
         let a = try session.analyse(input)
-        try output.write(.check(session, a))
-        if a.findings.contains(where: { $0.severity == .error }) { throw ExitCode(1) }
+        // With --vmlinux the driver's records join the tables and the queue (README "diff": verdicts).
+        let kernel = try input.vmlinux.map { try KernelView.load(session: session, vmlinux: $0, vmcoreinfoFile: input.vmcoreinfo) }
+        var names = DeviceNames(session: session, kernel: kernel)
+        names.filter = filters.filter
+        let verdicts = names.keep(Verdicts.judge(a, intents: kernel.map { [.driver($0.view)] } ?? []))
+        try output.write(.check(session, a, verdicts))
+        if a.findings.contains(where: { $0.severity == .error }) || verdicts.anyLost { throw ExitCode(1) }
     }
 }
 

@@ -41,6 +41,7 @@ struct Diff: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A BTF file of the guest kernel (its /sys/kernel/btf/vmlinux), when the dump's in-memory .BTF is missing or damaged.", valueName: "FILE"))
     var btf: String?
     @OptionGroup var output: OutputOptions
+    @OptionGroup var filters: FilterOptions
 
     /// --vmlinux when given, else the zero-configuration path (BTF and kallsyms in guest RAM).
     func kernelView(_ session: Session) throws -> KernelView {
@@ -87,10 +88,15 @@ struct Diff: ParsableCommand {
             return
         }
         let (sa, a, _) = try side(dumps[0], regsFile: regsA)
-        let (sb, b, _) = try side(dumps[1], regsFile: regsB)
+        let (sb, b, kb) = try side(dumps[1], regsFile: regsB)
         let d = RouteDiff.compare(before: a.tables, after: b.tables, graphsBefore: a.graphs, graphsAfter: b.graphs,
                                   registersBefore: a.registers, registersAfter: b.registers, ignoring: ignored)
-        try output.write(.diff(DiffReport(a: (sa, a), b: (sb, b), diff: d, ignored: ignored)))
+        // B's driver records, when --vmlinux is given, are the intent the changes are judged against.
+        let driverB = try vmlinux.map { try kb ?? KernelView.load(session: sb, vmlinux: $0, vmcoreinfoFile: vmcoreinfo) }
+        var names = DeviceNames(session: sb, kernel: driverB)
+        names.filter = filters.filter
+        let verdicts = names.keep(Verdicts.judge(diff: d, before: a, after: b, intents: driverB.map { [.driver($0.view)] } ?? []))
+        try output.write(.diff(DiffReport(a: (sa, a), b: (sb, b), diff: d, ignored: ignored, verdicts: verdicts, names: names)))
         if !d.isEmpty { throw ExitCode(1) }
     }
 
@@ -101,7 +107,7 @@ struct Diff: ParsableCommand {
             let k = try loaded ?? kernelView(session)
             let d = ExpectedDiff.against(k.view, source: "the guest kernel's ITS driver (its_device list, \(k.view.vmcoreinfoSource))",
                                          routes: a.routes, ignoring: ignored)
-            try report(d, session: session, a: a, path: "guest-kernel")
+            try report(d, session: session, a: a, path: "guest-kernel", intent: .driver(k.view))
             return
         }
         // `-` is standard input; at most 64 MiB are read either way, and memory stays a small
@@ -113,6 +119,7 @@ struct Diff: ParsableCommand {
         let name = path == "-" ? "standard input" : path
         let first = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
         let d: ExpectedDiff
+        var intent: Verdicts.IntentView?
         if first == UInt8(ascii: "{") {
             let rows: [ExpectedRow]
             do { rows = try ExpectedRow.stream(bytes) } catch {
@@ -120,13 +127,18 @@ struct Diff: ParsableCommand {
             }
             bytes = []
             d = ExpectedDiff.against(expectedRows: rows, source: "route rows of \(TerminalText.cut(name))", routes: a.routes, ignoring: ignored)
+            intent = .rows(rows, name: "expected rows")
         } else {
             let text = String(decoding: bytes, as: UTF8.self)
             bytes = []
             if VGICITSState.looksLike(text) {
-                d = ExpectedDiff.against(VGICITSState.parse(text), routes: a.routes, ignoring: ignored)
+                let v = VGICITSState.parse(text)
+                d = ExpectedDiff.against(v, routes: a.routes, ignoring: ignored)
+                intent = .debugfs(v)
             } else if VGICState.looksLike(text) {
-                d = ExpectedDiff.against(VGICState.parse(text), routes: a.routes, ignoring: ignored)
+                let v = VGICState.parse(text)
+                d = ExpectedDiff.against(v, routes: a.routes, ignoring: ignored)
+                intent = .vgicState(v, routes: a.routes)
             } else {
                 throw DumpError.notADump(path: name, reason: "not a KVM debugfs vgic-state or vgic-its-state text, nor route JSON")
             }
@@ -134,11 +146,14 @@ struct Diff: ParsableCommand {
         if cut {
             FileOutput.write("itsdump: \(TerminalText.cut(name)): read the first 64 MiB only\n", to: 2)
         }
-        try report(d, session: session, a: a, path: path)
+        try report(d, session: session, a: a, path: path, intent: intent)
     }
 
-    func report(_ d: ExpectedDiff, session: Session, a: Analysis, path: String) throws {
-        try output.write(.expected(ExpectedReport(session: session, analysis: a, diff: d, path: path)))
+    func report(_ d: ExpectedDiff, session: Session, a: Analysis, path: String, intent: Verdicts.IntentView?) throws {
+        var names = DeviceNames(session: session, kernel: nil)
+        names.filter = filters.filter
+        let verdicts = names.keep(Verdicts.judge(a, intents: intent.map { [$0] } ?? []))
+        try output.write(.expected(ExpectedReport(session: session, analysis: a, diff: d, path: path, verdicts: verdicts)))
         if !d.differences.isEmpty { throw ExitCode(1) }
     }
 }

@@ -10,20 +10,34 @@ struct Explain: ParsableCommand {
         abstract: "Every step of one lookup: BASER → L1 entry → DTE → ITE → CTE → target → property byte → pending bit.")
 
     @OptionGroup var input: InputOptions
-    @Option(name: .long, help: ArgumentHelp("DeviceID (with --event).", valueName: "ID")) var device: RegisterValue?
+    @OptionGroup var output: OutputOptions
+    @Option(name: .long, help: ArgumentHelp("DeviceID; without --event, every event of the device.", valueName: "ID")) var device: RegisterValue?
     @Option(name: .long, help: ArgumentHelp("EventID (with --device).", valueName: "ID")) var event: RegisterValue?
     @Option(name: .long, help: ArgumentHelp("Explain every entry that maps this LPI instead.", valueName: "N")) var lpi: RegisterValue?
 
     func validate() throws {
-        guard (device != nil && event != nil) != (lpi != nil) else {
-            throw ValidationError("give --device D --event E, or --lpi N")
+        guard (device != nil) != (lpi != nil), event == nil || device != nil else {
+            throw ValidationError("give --device D [--event E], or --lpi N")
         }
+        if let d = device, d.value > UInt64(UInt32.max) { throw ValidationError("--device: a DeviceID has at most 32 bits") }
+        if let e = event, e.value > UInt64(UInt32.max) { throw ValidationError("--event: an EventID has at most 32 bits") }
     }
 
+    /// A key the tables do not route exits 1 and says where the lookup stopped (README "explain").
     func run() throws {
         let session = try Session(input)
         let a = try session.analyse(input)
-        let query: ExplainReport.Query = if let lpi { .lpi(lpi.value) } else { .event(device: device?.value ?? 0, event: event?.value ?? 0) }
-        emit(TextRenderer().explain(ExplainReport(analysis: a, query: query)) ?? "")
+        let kernel = try input.vmlinux.map { try KernelView.load(session: session, vmlinux: $0, vmcoreinfoFile: input.vmcoreinfo) }
+        let query: ExplainReport.Query = if let lpi { .lpi(lpi.value) } else { .event(device: device?.value ?? 0, event: event?.value) }
+        let lookups: [Lookup]
+        if let lpi {
+            lookups = Lookup.explain(a, lpi: LPI(UInt32(truncatingIfNeeded: lpi.value)))
+        } else {
+            lookups = Lookup.explain(a, memory: session.memory, device: DeviceID(UInt32(truncatingIfNeeded: device?.value ?? 0)),
+                                     event: event.map { EventID(UInt32(truncatingIfNeeded: $0.value)) })
+        }
+        let report = ExplainReport(analysis: a, query: query, lookups: lookups, names: DeviceNames(session: session, kernel: kernel))
+        try output.write(.explain(report))
+        if !report.found { throw ExitCode(1) }
     }
 }

@@ -15,6 +15,8 @@ struct KernelView {
     let typeSource: String
     /// The zero-configuration path: how types and symbols were found, for every provenance.
     var via: String? = nil
+    /// Linux irq numbers, action names and requesting devices of the ITS's LPIs (IRQWalker).
+    var irqs = IRQView()
 
     /// The registers the driver programmed; on the zero-configuration path each provenance
     /// also says "via BTF in guest RAM and kallsyms" (or --btf's file).
@@ -43,7 +45,9 @@ struct KernelView {
         let space = try addressSpace(info, session: session)
         var view = try DriverWalker.walk(types: types, space: space, memory: session.memory, cpus: session.vcpuCount)
         view.vmcoreinfoSource = info.source
-        return KernelView(vmcoreinfo: info, view: view, typeSource: "debug info: \(types.path) (build ID \(types.buildID ?? "unknown"))")
+        var k = KernelView(vmcoreinfo: info, view: view, typeSource: "debug info: \(types.path) (build ID \(types.buildID ?? "unknown"))")
+        k.irqs = IRQWalker.walk(types: types, space: space, memory: session.memory, driver: view)
+        return k
     }
 
     static func addressSpace(_ info: VMCOREINFO, session: Session) throws -> KernelAddressSpace {

@@ -27,7 +27,21 @@ struct Routes: AnalysisView {
             """)
     @OptionGroup var input: InputOptions
     @OptionGroup var output: OutputOptions
-    static func report(_ session: Session, _ analysis: Analysis) -> Report { .routes(session, analysis) }
+    @OptionGroup var filters: FilterOptions
+    static func report(_ session: Session, _ analysis: Analysis) -> Report {
+        .routes(session, analysis, DeviceNames(session: session, kernel: nil))
+    }
+
+    /// The routes named as their users know them (with --vmlinux: Linux irq, actions, function),
+    /// kept by the filters.
+    func run() throws {
+        let session = try Session(input)
+        let a = try session.analyse(input)
+        let kernel = try input.vmlinux.map { try KernelView.load(session: session, vmlinux: $0, vmcoreinfoFile: input.vmcoreinfo) }
+        var names = DeviceNames(session: session, kernel: kernel)
+        names.filter = filters.filter
+        try output.write(.routes(session, a, names))
+    }
 }
 
 struct Tables: AnalysisView {

@@ -50,6 +50,9 @@ extension KernelView {
         if view.lpiIDBits == nil { view.lpiIDBits = kernel.lpiIDBits(space: space, memory: session.memory) }
         view.vmcoreinfoSource = info.source
         let via = kernel.btfSource.hasPrefix("BTF in guest RAM") ? "BTF in guest RAM and kallsyms" : "\(kernel.btfSource) and kallsyms"
-        return KernelView(vmcoreinfo: info, view: view, typeSource: "guest kernel: \(kernel.summary)", via: via)
+        var k = KernelView(vmcoreinfo: info, view: view, typeSource: "guest kernel: \(kernel.summary)", via: via)
+        // The irq descriptors through the same type source (a type it lacks is a problem, not an error).
+        k.irqs = IRQWalker.walk(types: kernel.types, space: space, memory: session.memory, driver: view)
+        return k
     }
 }

@@ -232,7 +232,11 @@ enum MeasuredRun {
         let without = try MeasuredRun.run(["routes", cut, "--output", "json"])
         #expect(full.status == 0 && without.status == 0, "\(without.stderr)")
         let obj = { (r: MeasuredRun.Result) in try? JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any] }
-        let routes = { (r: MeasuredRun.Result) in obj(r)?["routes"] as? NSArray }
+        // `device` (issue 19) names the QEMU device from the section names, which a stream
+        // without its description cannot all read: compared without it.
+        let routes = { (r: MeasuredRun.Result) in
+            ((obj(r)?["routes"] as? [[String: Any]])?.map { $0.filter { $0.key != "device" } }).map { $0 as NSArray }
+        }
         #expect(routes(full) != nil && routes(full)?.isEqual(to: (routes(without) as? [Any]) ?? []) == true)
         #expect((obj(without)?["routes"] as? [Any])?.count == (try Fixtures.groundTruth(Fixtures.shared.appendingPathComponent(stop))).count)
         let info = try MeasuredRun.run(["info", cut])

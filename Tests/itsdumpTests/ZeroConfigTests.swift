@@ -66,7 +66,7 @@ import Testing
         let zero = try CLI.run(["driver", core, "-o", "json"])
         let dwarf = try CLI.run(["driver", core, "--vmlinux", try Fixtures.vmlinux.get(), "-o", "json"])
         #expect(zero.status == 0 && dwarf.status == 0, "\(zero.stderr)\(dwarf.stderr)")
-        #expect(zero.stdout == dwarf.stdout)
+        #expect(Self.withoutIRQNames(zero.stdout) == Self.withoutIRQNames(dwarf.stdout))
         #expect(zero.stdout.contains("\"deviceID\""))
         let text = try CLI.run(["driver", core])
         #expect(text.stdout.contains("(ADRP in ") && text.stdout.contains("validated"))
@@ -76,7 +76,18 @@ import Testing
         let dump = try Fixtures.member("tcg-kdump", "core.kdump-zlib")
         let zero = try CLI.run(["driver", dump, "-o", "json"])
         let dwarf = try CLI.run(["driver", dump, "--vmlinux", try Fixtures.vmlinux.get(), "-o", "json"])
-        #expect(zero.status == 0 && zero.stdout == dwarf.stdout, "\(zero.stderr)")
+        #expect(zero.status == 0 && Self.withoutIRQNames(zero.stdout) == Self.withoutIRQNames(dwarf.stdout), "\(zero.stderr)")
+    }
+
+    /// The driver document without the Linux irq names (issue 19): the irq descriptor walk
+    /// needs irq_desc_tree, which the zero-configuration path's kallsyms does not give, so
+    /// only --vmlinux names the irqs (its problems say so).
+    static func withoutIRQNames(_ json: String) -> NSDictionary? {
+        guard var o = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] else { return nil }
+        o["irqSource"] = nil
+        o["problems"] = (o["problems"] as? [String])?.filter { !$0.contains("irq_desc_tree") }
+        o["routes"] = (o["routes"] as? [[String: Any]])?.map { $0.filter { !["irq", "name", "bdf"].contains($0.key) } }
+        return o as NSDictionary
     }
 
     /// The symbols found equal System.map's plus KERNELOFFSET (tcg-basic: KASLR on).

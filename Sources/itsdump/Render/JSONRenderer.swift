@@ -9,13 +9,14 @@ import TextFormats
 /// `findings`, `freshness`, a route) are built once, below.
 struct JSONRenderer: Renderer {
     // Each document is a JSONValue, rendered here with sorted keys.
-    func routes(_ session: Session, _ a: Analysis) -> String? { routesDocument(session, a).render() }
+    func routes(_ session: Session, _ a: Analysis, _ names: DeviceNames) -> String? { routesDocument(session, a, names).render() }
     func tables(_ session: Session, _ a: Analysis) -> String? { tablesDocument(session, a).render() }
-    func check(_ session: Session, _ a: Analysis) -> String? { checkDocument(session, a).render() }
+    func check(_ session: Session, _ a: Analysis, _ v: Verdicts) -> String? { checkDocument(session, a, v).render() }
     func rules() -> String? { rulesDocument().render() }
     func queue(_ regs: RegisterState, _ queues: [CommandQueue], last: Int) -> String? { queueDocument(queues, last: last).render() }
     func diff(_ r: DiffReport) -> String? { diffDocument(r).render() }
     func expected(_ r: ExpectedReport) -> String? { expectedDocument(r).render() }
+    func explain(_ r: ExplainReport) -> String? { explainDocument(r).render() }
     func driver(_ session: Session, _ k: KernelView) -> String? { driverDocument(session, k).render() }
     func info(_ session: Session) -> String? { infoDocument(session).render() }
     func regs(_ state: RegisterState) -> String? { RegisterStateFile.document(state).render() }
@@ -73,6 +74,56 @@ struct JSONRenderer: Renderer {
         ])
     }
 
+    /// A route row with its device's names: `bdf`, `bdfSource`, `aliased`, `device`, `irq`, `name`.
+    func route(_ r: RoutingGraph.Route, _ names: DeviceNames) -> JSONValue {
+        guard case .object(var o) = route(r) else { return route(r) }
+        let n = names.name(r)
+        o["bdf"] = .optional(n.bdf) { .string($0) }
+        o["bdfSource"] = .optional(n.bdfSource) { .string($0) }
+        o["device"] = .optional(n.device) { .string($0) }
+        o["irq"] = .optional(n.irq) { .uint(UInt64($0)) }
+        o["name"] = .optional(n.name) { .string($0) }
+        o["aliased"] = .bool(n.aliased)
+        return .object(o)
+    }
+
+    /// One verdict: the key, the verdict and its severity, the one-line summary, the fields that
+    /// differ, the evidence and the routes on each side (README "diff, check: verdicts").
+    func verdict(_ j: Judgement) -> JSONValue {
+        .object([
+            "its": .hexString(j.key.its), "deviceID": .uint(UInt64(j.key.deviceID.rawValue)),
+            "eventID": .uint(UInt64(j.key.eventID.rawValue)),
+            "bdf": .optional(DeviceIdentity.bdf(j.key.deviceID)) { .string($0) },
+            "verdict": .string(j.verdict.rawValue), "severity": .string(j.verdict.severity.rawValue),
+            "summary": .string(j.summary),
+            "fields": .array(j.fields.map { .string($0.rawValue) }),
+            "evidence": .array(j.evidence.map(evidence)),
+            "tables": .optional(j.tables, route), "before": .optional(j.before, route),
+        ])
+    }
+
+    /// One view's word: only the members that apply.
+    func evidence(_ e: Evidence) -> JSONValue {
+        var o: [String: JSONValue] = ["view": .string(e.view.rawValue), "text": .string(e.text)]
+        if let h = e.holds { o["holds"] = .bool(h) }
+        if let x = e.lpi { o["lpi"] = .uint(UInt64(x.rawValue)) }
+        if let x = e.icid { o["icid"] = .uint(UInt64(x.rawValue)) }
+        if let x = e.vcpu { o["vcpu"] = .uint(UInt64(x)) }
+        if let x = e.ittAddress { o["ittAddress"] = .hexString(x.rawValue) }
+        if let x = e.address { o["address"] = .hexString(x.rawValue) }
+        if let x = e.slot { o["slot"] = .int(Int64(x)) }
+        if let x = e.order { o["order"] = .int(Int64(x)) }
+        if let x = e.state { o["state"] = .string(x) }
+        if let x = e.command { o["command"] = .string(x) }
+        if let x = e.words { o["words"] = .array(x.map { .hexString($0) }) }
+        return .object(o)
+    }
+
+    func verdicts(_ v: Verdicts, into o: inout [String: JSONValue]) {
+        o["verdicts"] = .array(v.differing.map(verdict))
+        o["lost"] = .bool(v.anyLost)
+    }
+
     func freshness(_ a: Analysis) -> JSONValue {
         .array(a.freshness.enumerated().map { i, f in
             .object(["its": .int(Int64(i)), "tables": .string(f.tables), "queue": .string(f.queue),
@@ -86,13 +137,19 @@ struct JSONRenderer: Renderer {
 
     // MARK: Documents
 
-    func routesDocument(_ session: Session, _ a: Analysis) -> JSONValue {
+    func routesDocument(_ session: Session, _ a: Analysis, _ names: DeviceNames) -> JSONValue {
         var o = header("routes")
         o["inputs"] = inputs(session)
         o["its"] = .array(a.tables.map { its($0) })
         o["redistributors"] = RegisterJSON.redistributors(a.registers.redistributors)
-        o["vcpus"] = .optional(session.vcpuCount) { .int(Int64($0)) }
-        o["routes"] = .array(a.routes.map(route))
+        o["vcpuCount"] = .optional(session.vcpuCount) { .int(Int64($0)) }
+        let shown = names.routes(a)
+        o["routes"] = .array(shown.map { route($0, names) })
+        o["vcpus"] = .array(VCPUSummary.of(shown).map { r in
+            .object(["vcpu": .optional(r.vcpu) { .uint(UInt64($0)) }, "lpis": .int(Int64(r.routed)),
+                     "enabled": .int(Int64(r.enabled)), "pending": .int(Int64(r.pending))])
+        })
+        o["names"] = .array(names.notes.map { .string($0) })
         o["findings"] = .array(a.findings.map(finding))
         o["freshness"] = freshness(a)
         return .object(o)
@@ -143,9 +200,10 @@ struct JSONRenderer: Renderer {
         return .object(o)
     }
 
-    func checkDocument(_ session: Session, _ a: Analysis) -> JSONValue {
+    func checkDocument(_ session: Session, _ a: Analysis, _ v: Verdicts) -> JSONValue {
         let findings = a.findings
         var o = header("check")
+        verdicts(v, into: &o)
         o["inputs"] = inputs(session)
         o["freshness"] = freshness(a)
         o["findings"] = .array(findings.map(finding))
@@ -161,6 +219,9 @@ struct JSONRenderer: Renderer {
         var o = header("check")
         o["rules"] = .array(RuleID.allCases.map { r in
             .object(["rule": .string(r.rawValue), "severity": .string(r.severity.rawValue), "source": .string(r.source), "shows": .string(r.shows)])
+        })
+        o["verdicts"] = .array(Verdict.allCases.map { v in
+            .object(["verdict": .string(v.rawValue), "severity": .string(v.severity.rawValue), "source": .string(v.source), "meaning": .string(v.meaning)])
         })
         return .object(o)
     }
@@ -209,6 +270,9 @@ struct JSONRenderer: Renderer {
                      "before": .optional(r.before) { .hexString($0) }, "after": .optional(r.after) { .hexString($0) }])
         })
         o["freshness"] = .object(["a": freshness(a), "b": freshness(b)])
+        verdicts(r.verdicts, into: &o)
+        // diff A B: one verdict per change, `consistent` included (a change whose fields are ignored).
+        o["verdicts"] = .array(r.verdicts.judgements.map(verdict))
         return .object(o)
     }
 
@@ -229,6 +293,28 @@ struct JSONRenderer: Renderer {
         })
         o["notes"] = .array(d.notes.map { .string($0) })
         o["freshness"] = freshness(r.analysis)
+        verdicts(r.verdicts, into: &o)
+        return .object(o)
+    }
+
+    func explainDocument(_ r: ExplainReport) -> JSONValue {
+        var o = header("explain")
+        o["found"] = .bool(r.found)
+        o["lookups"] = .array(r.lookups.map { l in
+            let n = l.route.map { r.names.name($0) }
+            return .object([
+                "its": .int(Int64(l.its)), "deviceID": .uint(UInt64(l.deviceID.rawValue)),
+                "eventID": .optional(l.eventID) { .uint(UInt64($0.rawValue)) },
+                "bdf": .optional(n?.bdf ?? DeviceIdentity.bdf(l.deviceID)) { .string($0) },
+                "irq": .optional(n?.irq) { .uint(UInt64($0)) }, "name": .optional(n?.name) { .string($0) },
+                "found": .bool(l.found), "reason": .optional(l.reason) { .string($0) },
+                "route": .optional(l.route, route),
+                "steps": .array(l.steps.map { st in
+                    .object(["step": .string(st.step), "address": .optional(st.address) { .hexString($0.rawValue) },
+                             "raw": .array(st.raw.map { .hexString($0) }), "text": .string(st.text)])
+                }),
+            ])
+        })
         return .object(o)
     }
 
@@ -255,10 +341,14 @@ struct JSONRenderer: Renderer {
             ])
         })
         o["routes"] = .array(v.routes.map { r in
-            .object(["its": .int(Int64(r.its)), "deviceID": .uint(UInt64(r.deviceID.rawValue)), "eventID": .uint(UInt64(r.eventID.rawValue)),
-                     "lpi": .uint(UInt64(r.lpi.rawValue)), "icid": .uint(UInt64(r.icid.rawValue)), "vcpu": .uint(UInt64(r.cpu))])
+            let irq = k.irqs.irq(its: r.its, deviceID: r.deviceID, eventID: r.eventID)
+            return .object(["its": .int(Int64(r.its)), "deviceID": .uint(UInt64(r.deviceID.rawValue)), "eventID": .uint(UInt64(r.eventID.rawValue)),
+                            "lpi": .uint(UInt64(r.lpi.rawValue)), "icid": .uint(UInt64(r.icid.rawValue)), "vcpu": .uint(UInt64(r.cpu)),
+                            "irq": .optional(irq) { .uint(UInt64($0.irq)) }, "name": .optional(irq) { .string($0.name) },
+                            "bdf": .optional(irq?.device) { .string($0) }])
         })
-        o["problems"] = .array(v.problems.map { .string($0) })
+        o["irqSource"] = .string(k.irqs.source)
+        o["problems"] = .array((v.problems + k.irqs.problems).map { .string($0) })
         return .object(o)
     }
 

@@ -8,9 +8,11 @@ import ITSLayout
 /// output format (`OutputOptions.write`); they build no document themselves. A new view is a
 /// new case here and one method in each renderer; a new output format is one new renderer.
 enum Report {
-    case routes(Session, Analysis)
+    /// The routes the filter keeps, each named (DeviceNames), and the per-vCPU summary.
+    case routes(Session, Analysis, DeviceNames)
     case tables(Session, Analysis)
-    case check(Session, Analysis)
+    /// The findings, and the verdict of every key the views do not agree on.
+    case check(Session, Analysis, Verdicts)
     /// `check --rules`: the rule table.
     case rules
     case queue(RegisterState, [CommandQueue], last: Int)
@@ -43,6 +45,9 @@ struct DiffReport {
     let b: (session: Session, analysis: Analysis)
     let diff: RouteDiff
     let ignored: Set<RouteDiff.Field>
+    /// One verdict per route change (README "diff"), after the filters.
+    let verdicts: Verdicts
+    let names: DeviceNames
 }
 
 /// `diff DUMP --expected FILE`.
@@ -51,24 +56,31 @@ struct ExpectedReport {
     let analysis: Analysis
     let diff: ExpectedDiff
     let path: String
+    let verdicts: Verdicts
 }
 
 /// `explain`: the entries that matched the query, or why none did.
 struct ExplainReport {
     enum Query {
-        case event(device: UInt64, event: UInt64)
+        /// `event` nil: every event of the device.
+        case event(device: UInt64, event: UInt64?)
         case lpi(UInt64)
     }
     let analysis: Analysis
     let query: Query
+    /// The lookups as data (found, or where they stop), for --device alone, JSON and not-found keys.
+    let lookups: [Lookup]
+    let names: DeviceNames
+    /// Whether every lookup routes (the exit status is 1 otherwise).
+    var found: Bool { !lookups.isEmpty && lookups.allSatisfy(\.found) }
 }
 
 /// One output format: a method per report it can express; the others are nil (the command
 /// says it has no such output).
 protocol Renderer {
-    func routes(_ session: Session, _ a: Analysis) -> String?
+    func routes(_ session: Session, _ a: Analysis, _ names: DeviceNames) -> String?
     func tables(_ session: Session, _ a: Analysis) -> String?
-    func check(_ session: Session, _ a: Analysis) -> String?
+    func check(_ session: Session, _ a: Analysis, _ verdicts: Verdicts) -> String?
     func rules() -> String?
     func queue(_ regs: RegisterState, _ queues: [CommandQueue], last: Int) -> String?
     func diff(_ r: DiffReport) -> String?
@@ -80,9 +92,9 @@ protocol Renderer {
 }
 
 extension Renderer {
-    func routes(_ session: Session, _ a: Analysis) -> String? { nil }
+    func routes(_ session: Session, _ a: Analysis, _ names: DeviceNames) -> String? { nil }
     func tables(_ session: Session, _ a: Analysis) -> String? { nil }
-    func check(_ session: Session, _ a: Analysis) -> String? { nil }
+    func check(_ session: Session, _ a: Analysis, _ verdicts: Verdicts) -> String? { nil }
     func rules() -> String? { nil }
     func queue(_ regs: RegisterState, _ queues: [CommandQueue], last: Int) -> String? { nil }
     func diff(_ r: DiffReport) -> String? { nil }
@@ -95,9 +107,9 @@ extension Renderer {
     /// The one dispatch from a report to the renderer's method.
     func render(_ report: Report) -> String? {
         switch report {
-        case .routes(let session, let a): routes(session, a)
+        case .routes(let session, let a, let names): routes(session, a, names)
         case .tables(let session, let a): tables(session, a)
-        case .check(let session, let a): check(session, a)
+        case .check(let session, let a, let verdicts): check(session, a, verdicts)
         case .rules: rules()
         case .queue(let regs, let queues, let last): queue(regs, queues, last: last)
         case .diff(let r): diff(r)

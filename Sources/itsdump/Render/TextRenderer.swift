@@ -86,21 +86,64 @@ struct TextRenderer: Renderer {
 
     // MARK: Commands
 
-    func routes(_ session: Session, _ a: Analysis) -> String? {
+    func routes(_ session: Session, _ a: Analysis, _ names: DeviceNames) -> String? {
         var s = header(session, a)
-        var t = TextTable(header: ["ITS", "DEVICEID", "EVENTID", "LPI", "ICID", "VCPU", "ENABLED", "PRIO", "PENDING", "ITT", "ITE"],
-                          rightAligned: [0, 2, 3, 4, 5])
-        for r in a.routes {
-            t.rows.append([String(r.itsIndex), r.deviceID.description, String(r.eventID.rawValue), String(r.lpi.rawValue),
-                           String(r.icid.rawValue), opt(r.vcpu), yesNo(r.enabled),
-                           opt(r.priority.map { hex(UInt64($0)) }), yesNo(r.pending),
-                           r.ittAddress.description, r.iteAddress.description])
+        for n in names.notes { s += "names: \(n)\n" }
+        let kernel = names.irqs != nil, qemu = names.qemu != nil
+        var head = ["ITS", "DEVICEID", "BDF"]
+        if qemu { head.append("DEVICE") }
+        head += ["EVENTID", "LPI", "ICID", "VCPU", "ENABLED", "PRIO", "PENDING"]
+        if kernel { head += ["IRQ", "NAME"] }
+        head += ["ITT", "ITE"]
+        let right: Set<String> = ["ITS", "EVENTID", "LPI", "ICID", "VCPU", "IRQ"]
+        var t = TextTable(header: head, rightAligned: Set(head.indices.filter { right.contains(head[$0]) }))
+        let shown = names.routes(a)
+        for r in shown {
+            let n = names.name(r)
+            var row = [String(r.itsIndex), r.deviceID.description, opt(n.bdf)]
+            if qemu { row.append(opt(n.device)) }
+            row += [String(r.eventID.rawValue), String(r.lpi.rawValue), String(r.icid.rawValue), opt(r.vcpu), yesNo(r.enabled)]
+            row += [opt(r.priority.map { hex(UInt64($0)) }), yesNo(r.pending)]
+            if kernel { row += [opt(n.irq), opt(n.name)] }
+            row += [r.ittAddress.description, r.iteAddress.description]
+            t.rows.append(row)
         }
         s += "\n" + t.render()
-        let devices = Set(a.routes.map { "\($0.itsIndex)/\($0.deviceID.rawValue)" }).count
-        s += "\n\(a.routes.count) routes on \(devices) devices\n"
+        let devices = Set(shown.map { "\($0.itsIndex)/\($0.deviceID.rawValue)" }).count
+        s += "\n\(shown.count) routes on \(devices) devices" + (names.filter.isEmpty ? "" : " (filtered; \(a.routes.count) in all)") + "\n"
+        s += vcpus(VCPUSummary.of(shown))
         s += freshness(a)
         s += findings(a.findings)
+        return s
+    }
+
+    /// Per vCPU: LPIs routed, enabled, pending.
+    func vcpus(_ rows: [VCPUSummary]) -> String {
+        var t = TextTable(header: ["VCPU", "LPIS", "ENABLED", "PENDING"], rightAligned: [0, 1, 2, 3])
+        for r in rows { t.rows.append([r.vcpu.map(String.init) ?? "none", String(r.routed), String(r.enabled), String(r.pending)]) }
+        return "per vCPU:\n" + t.render(indent: "  ")
+    }
+
+    /// The verdicts grouped by device, one line per key, verdict first (README "diff").
+    func verdicts(_ v: Verdicts) -> String {
+        let shown = v.differing
+        guard !shown.isEmpty else { return "verdicts: every view agrees\n" }
+        var s = ""
+        var device: RouteDiff.Key?
+        let width = Verdict.allCases.map(\.rawValue.count).max() ?? 0
+        for j in shown {
+            if device?.deviceID != j.key.deviceID || device?.its != j.key.its {
+                s += "device \(j.key.deviceID)" + (DeviceIdentity.bdf(j.key.deviceID).map { " \($0)" } ?? "") + " (ITS \(hex(j.key.its))):\n"
+                device = j.key
+            }
+            let name = j.verdict.rawValue
+            s += "  " + name + String(repeating: " ", count: max(0, width - name.count)) + "  event \(j.key.eventID): \(j.summary)\n"
+        }
+        var counts: [Verdict: Int] = [:]
+        for j in shown { counts[j.verdict, default: 0] += 1 }
+        s += "verdicts: " + Verdict.allCases.compactMap { c in counts[c].map { "\($0) \(c.rawValue)" } }.joined(separator: ", ")
+        s += v.anyLost ? " — routes LOST\n" : "; no route lost\n"
+        s += "(\(DeviceIdentity.assumption))\n"
         return s
     }
 
@@ -150,18 +193,21 @@ struct TextRenderer: Renderer {
         return s
     }
 
-    func check(_ session: Session, _ a: Analysis) -> String? {
+    func check(_ session: Session, _ a: Analysis, _ v: Verdicts) -> String? {
         var s = header(session, a)
         for t in a.tables { s += "ITS \(t.itsIndex): \(t.devices.filter { $0.status == .live }.count) devices, \(a.graphs[t.itsIndex].routes.count) routes\n" }
         s += freshness(a)
         s += findings(a.findings)
+        s += verdicts(v)
         return s
     }
 
     func rules() -> String? {
         var t = TextTable(header: ["RULE", "SEVERITY", "SOURCE", "WHAT THE SNAPSHOT SHOWS"])
         for r in RuleID.allCases { t.rows.append([r.rawValue, r.severity.rawValue, r.source, r.shows]) }
-        return t.render()
+        var v = TextTable(header: ["VERDICT", "SEVERITY", "SOURCE", "MEANING"])
+        for x in Verdict.allCases { v.rows.append([x.rawValue, x.severity.rawValue, x.source, x.meaning]) }
+        return t.render() + "\n" + v.render()
     }
 
     func queue(_ regs: RegisterState, _ queues: [CommandQueue], last: Int) -> String? {
@@ -185,14 +231,7 @@ struct TextRenderer: Renderer {
         s += "B: \(sb.inputLines.joined(separator: "; "))\n   " + registerOrigins(b.registers)
         s += "A " + freshness(a) + "B " + freshness(b)
         if !r.ignored.isEmpty { s += "ignored fields: \(r.ignored.map(\.rawValue).sorted().joined(separator: ", "))\n" }
-        var device: RouteDiff.Key?
-        for c in d.changes {
-            if device?.deviceID != c.key.deviceID || device?.its != c.key.its {
-                s += "device \(c.key.deviceID) (ITS \(hex(c.key.its))):\n"
-                device = c.key
-            }
-            s += "  event \(c.key.eventID): " + Self.describe(c) + "\n"
-        }
+        if !d.changes.isEmpty { s += verdicts(r.verdicts) }
         for c in d.collections {
             s += "collection ICID \(c.icid) (ITS \(hex(c.its))): \(c.kind.rawValue) \(opt(c.before)) → \(opt(c.after))\n"
         }
@@ -203,69 +242,55 @@ struct TextRenderer: Renderer {
         return s
     }
 
-    static func describe(_ c: RouteDiff.Change) -> String {
-        func route(_ r: RoutingGraph.Route) -> String { "LPI \(r.lpi) → ICID \(r.icid) → vCPU \(opt(r.vcpu))" }
-        switch c.kind {
-        case .added: return "added: \(c.after.map(route) ?? "")"
-        case .removed: return "removed (was \(c.before.map(route) ?? ""))"
-        case .changed:
-            guard let a = c.before, let b = c.after else { return "changed" }
-            return c.fields.map { f -> String in
-                switch f {
-                case .lpi: "LPI \(a.lpi) → \(b.lpi)"
-                case .icid: "ICID \(a.icid) → \(b.icid)"
-                case .vcpu: "vCPU \(opt(a.vcpu)) → \(opt(b.vcpu))"
-                case .enabled: "enabled \(yesNo(a.enabled)) → \(yesNo(b.enabled))"
-                case .priority: "priority \(opt(a.priority)) → \(opt(b.priority))"
-                case .pending: "pending \(yesNo(a.pending)) → \(yesNo(b.pending))"
-                }
-            }.joined(separator: ", ")
-        }
-    }
-
     func expected(_ r: ExpectedReport) -> String? {
         let d = r.diff
         var s = "tables: \(r.session.inputLines.joined(separator: "; "))\n" + registerOrigins(r.analysis.registers)
         s += "expected: \(d.source) from \(r.path)\ncompared: \(d.comparedFields.joined(separator: ", "))\n"
         s += freshness(r.analysis)
         for n in d.notes { s += "note: \(n)\n" }
-        var t = TextTable(header: ["KIND", "DEVICEID", "EVENTID", "LPI", "FIELD", "TABLES", "EXPECTED"])
-        for x in d.differences {
-            t.rows.append([x.kind.rawValue, opt(x.deviceID), opt(x.eventID), opt(x.lpi), x.field ?? "-", x.tables ?? "-", x.expected ?? "-"])
+        // One layout for every diff: the verdicts grouped by device, verdict first; rows the
+        // expected view keys by LPI alone (vgic-state) and no table route carries, after them.
+        s += verdicts(r.verdicts)
+        for x in d.differences where x.deviceID == nil {
+            s += "LPI \(opt(x.lpi)): \(x.kind.rawValue)\(x.field.map { " " + $0 } ?? ""): tables \(x.tables ?? "-"), expected \(x.expected ?? "-")\n"
         }
-        s += d.differences.isEmpty ? "no differences\n" : t.render() + "\(d.differences.count) difference(s)\n"
+        s += d.differences.isEmpty ? "no differences\n" : "\(d.differences.count) difference(s)\n"
         return s
     }
 
+    /// One routed key or LPI: every step in detail (the walk's own entries). A whole device, or
+    /// a key the tables do not route: each lookup's steps, and where and why it stops.
     func explain(_ r: ExplainReport) -> String? {
         let a = r.analysis
-        var s = ""
-        var found = false
-        for t in a.tables {
-            for d in t.devices {
-                for e in d.itt {
-                    let match: Bool
-                    switch r.query {
-                    case .lpi(let lpi): match = UInt64(e.ite.lpi.rawValue) == lpi
-                    case .event(let device, let event):
-                        match = UInt64(d.deviceID.rawValue) == device && UInt64(e.eventID.rawValue) == event
+        if case .event(_, nil) = r.query {} else if r.found {
+            var s = ""
+            for t in a.tables {
+                for d in t.devices {
+                    for e in d.itt {
+                        let match: Bool
+                        switch r.query {
+                        case .lpi(let lpi): match = UInt64(e.ite.lpi.rawValue) == lpi
+                        case .event(let device, let event):
+                            match = UInt64(d.deviceID.rawValue) == device && UInt64(e.eventID.rawValue) == event
+                        }
+                        if match { s += explain(t, d, e, a) }
                     }
-                    guard match else { continue }
-                    found = true
-                    s += explain(t, d, e, a)
                 }
             }
-            if !found, case .event(let dv, let event) = r.query, let g = t.deviceTable {
-                s += "ITS \(t.itsIndex): no valid ITE for DeviceID \(hex(dv)) EventID \(event)\n"
-                s += "  device table \(g.indirect ? "level 1" : "") at \(g.base) (GITS_BASER\(g.baserIndex) \(hex(g.baser.rawValue)))\n"
-                if let d = t.devices.first(where: { UInt64($0.deviceID.rawValue) == dv }) {
-                    s += "  DTE at \(d.address) = \(hex64(d.dte.raw)) [\(d.status.rawValue)]: ITT \(d.dte.ittAddress), \(d.ittEntries) entries\n"
-                } else {
-                    s += "  no valid DTE for this DeviceID\n"
-                }
-            }
+            return s
         }
-        if !found, case .lpi(let lpi) = r.query { s += "no ITE maps LPI \(lpi)\n" }
+        if case .lpi(let lpi) = r.query, r.lookups.isEmpty { return "no live ITE maps LPI \(lpi)\n" }
+        var s = ""
+        for l in r.lookups {
+            let head = "ITS \(l.its): DeviceID \(l.deviceID)" + (DeviceIdentity.bdf(l.deviceID).map { " (\($0))" } ?? "")
+                + " EventID \(l.eventID.map { "\($0)" } ?? "-")"
+            if l.found, let route = l.route, let irq = r.names.name(route).irq {
+                s += head + ": Linux irq \(irq) \(r.names.name(route).name ?? "")\n"
+            } else {
+                s += head + (l.found ? "\n" : ": not routed — \(l.reason ?? "")\n")
+            }
+            for (i, step) in l.steps.enumerated() { s += "  \(i + 1). \(step.text)\n" }
+        }
         return s
     }
 
@@ -321,8 +346,15 @@ struct TextRenderer: Renderer {
             s += t.render(indent: "  ")
         }
         s += "LPI property table \(opt(v.propTable)); pending tables: " + v.pendingTables.map { "CPU \($0.cpu) \($0.address)" }.joined(separator: ", ") + "\n"
-        s += "\(v.routes.count) mappings the driver holds\n"
-        for p in v.problems { s += "problem: \(TerminalText.escape(p))\n" }
+        s += "\(v.routes.count) mappings the driver holds; Linux irqs from \(k.irqs.source.isEmpty ? "nowhere" : k.irqs.source):\n"
+        var irqs = TextTable(header: ["ITS", "DEVICEID", "EVENTID", "LPI", "CPU", "IRQ", "DEVICE", "ACTIONS"], rightAligned: [0, 2, 3, 4, 5])
+        for r in v.routes {
+            let irq = k.irqs.irq(its: r.its, deviceID: r.deviceID, eventID: r.eventID)
+            irqs.rows.append([String(r.its), r.deviceID.description, String(r.eventID.rawValue), String(r.lpi.rawValue), String(r.cpu),
+                              opt(irq?.irq), irq?.device ?? "-", irq?.name ?? "-"])
+        }
+        s += irqs.render(indent: "  ")
+        for p in v.problems + k.irqs.problems { s += "problem: \(TerminalText.escape(p))\n" }
         return s
     }
 

@@ -1,0 +1,74 @@
+import CoreDumpReader
+import GuestKernel
+import ITSAnalysis
+import ITSLayout
+import TextFormats
+
+/// How a route's device is named for its users: the PCI address (from the guest kernel's MSI
+/// descriptor with --vmlinux, else from the DeviceID under the identity requester-ID mapping),
+/// the QEMU device at that address (a migration stream's section names), and the Linux irq
+/// number and action names (--vmlinux).
+struct DeviceNames {
+    var irqs: IRQView?
+    var qemu: StreamPCIDevices?
+    /// What the user asked to see (--device, --bdf, --vcpu, --lpi, --irq).
+    var filter = RouteFilter()
+
+    /// The analysis's routes that the filter keeps.
+    func routes(_ a: Analysis) -> [RoutingGraph.Route] {
+        filter.isEmpty ? a.routes : a.routes.filter { r in
+            let n = name(r)
+            return filter.matches(r, bdf: n.bdf, irq: n.irq)
+        }
+    }
+
+    /// The verdicts the filter keeps.
+    func keep(_ v: Verdicts) -> Verdicts {
+        guard !filter.isEmpty else { return v }
+        return Verdicts(judgements: v.judgements.filter { j in
+            let n = (j.tables ?? j.before).map(name)
+            return filter.matches(j, bdf: n?.bdf ?? DeviceIdentity.bdf(j.key.deviceID), irq: n?.irq)
+        })
+    }
+
+    init(session: Session, kernel: KernelView?) {
+        irqs = kernel?.irqs
+        // A migration stream, alone or as a qcow2 internal snapshot's VM state.
+        qemu = session.dumps.compactMap { ($0.reader as? MigrationStream) ?? ($0.reader as? Qcow2Snapshot)?.stream }.first?.pciDevices
+    }
+
+    struct Name {
+        var bdf: String?
+        /// "guest kernel" or "DeviceID" (the identity mapping assumed).
+        var bdfSource: String?
+        var device: String?
+        var irq: UInt32?
+        var name: String?
+        /// The guest kernel's function is not the DeviceID's own requester ID: several functions
+        /// share the DeviceID (behind a PCIe-to-PCI bridge, or an msi-map offset).
+        var aliased = false
+    }
+
+    func name(_ r: RoutingGraph.Route) -> Name {
+        let k = irqs?.irq(its: r.itsIndex, deviceID: r.deviceID, eventID: r.eventID)
+        var n = Name(irq: k?.irq, name: k?.name)
+        if let d = k?.device, d.split(separator: ":").count == 3 {
+            n.bdf = d
+            n.bdfSource = "guest kernel"
+            n.aliased = DeviceIdentity.bdf(r.deviceID) != d
+        } else if let b = DeviceIdentity.bdf(r.deviceID) {
+            n.bdf = b
+            n.bdfSource = "DeviceID"
+        }
+        n.device = n.bdf.flatMap { qemu?.byAddress[$0] }
+        return n
+    }
+
+    /// What the names rest on, for the header of an output.
+    var notes: [String] {
+        var out = [DeviceIdentity.assumption + (irqs == nil ? "" : "; with --vmlinux, from each irq's MSI descriptor")]
+        if let q = qemu { out.append("QEMU devices from the migration stream's section names" + (q.busesInferred ? " (\(StreamPCIDevices.busAssumption))" : "")) }
+        if let i = irqs { out.append("Linux irqs from \(i.source.isEmpty ? "nowhere" : i.source)") ; out += i.problems }
+        return out
+    }
+}
