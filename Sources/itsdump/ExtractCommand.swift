@@ -4,20 +4,43 @@ import ITSLayout
 import TextFormats
 import GuestKernel
 import ITSAnalysis
+import Glibc
 
 struct Extract: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "extract",
         abstract: "Write a small ELF core with only the pages the ITS walk reads.",
         discussion: """
-            The extract holds the device and collection tables, level-2 pages, ITTs and the \
-            property and pending bytes the routes use (whole 4 KiB pages), plus the input's ELF \
-            notes. `itsdump routes` on the extract (with the same registers) equals `routes` on \
-            the full dump: share a bug without sharing the guest's memory.
+            The extract holds the device and collection tables, level-2 pages, ITTs, the \
+            command queue and the property and pending bytes the analysis uses (whole 4 KiB \
+            pages), plus the input's ELF notes. `itsdump routes` on the extract (with the same \
+            registers) equals `routes` on the full dump: share a bug without sharing the \
+            guest's memory. The file is written whole (temporary file, fsync, rename) and never \
+            over an input. A migration stream's registers are not in an ELF core: save them \
+            with `itsdump regs STREAM --format json -o regs.json`.
+
+            Example:
+              itsdump extract core.elf --regs its-regs.json -o small.elf
             """)
 
     @OptionGroup var input: InputOptions
-    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the extract.", valueName: "FILE"))
+    @Option(name: [.customShort("o"), .customLong("output-file"), .customLong("out", withSingleDash: false)], help: ArgumentHelp(
+        "Where to write the extract (an ELF core); - writes it to standard output (not a terminal) and the summary to standard error.",
+        valueName: "FILE"), completion: .file())
     var out: String
+    @Option(name: [.customShort("f"), .long], help: ArgumentHelp(
+        "Format of the summary: text, or json (Documentation/schema/extract.schema.json).", valueName: "text|json"),
+        completion: .list(["text", "json"]))
+    var format: OutputFormat = .text
+    @Option(name: .customLong("output"), help: ArgumentHelp("The former name of --format, kept for scripts.", visibility: .hidden))
+    var legacyFormat: OutputFormat?
+    @Flag(name: [.short, .long], help: "No summary.")
+    var quiet = false
+
+    func validate() throws {
+        try OutputOptions.refuseFormatAsFile(out)
+        guard (legacyFormat ?? format) != .dot else { throw ValidationError("extract has no dot output; use text or json") }
+    }
 
     /// Every file this run reads: an output that is one of them (same device and inode,
     /// through symlinks and hard links) would destroy the input it is made from.
@@ -68,11 +91,18 @@ struct Extract: ParsableCommand {
         // The input's notes (vCPU registers, VMCOREINFO): an ELF core's PT_NOTE or a kdump file's
         // sub-header. A migration stream has none: save its registers with `itsdump regs`.
         let notes = session.dumps.flatMap(\.reader.extractNotes)
-        try ELFCoreWriter.write(path: out, notes: notes, ranges: ranges)
-        let bytes = ranges.reduce(0) { $0 + $1.bytes.count }
-        emit("wrote \(out): \(ranges.count) ranges, \(bytes) bytes of guest memory (\(pages.count) pages), \(notes.count) notes\n")
-        if session.dumps.contains(where: { $0.registers != nil }) && input.regs == nil {
-            emit("note: a migration stream's registers are not in the extract: save them with `itsdump regs STREAM --output json > regs.json` and read the extract with --regs regs.json\n")
+        let image = ELFCoreWriter.image(notes: notes, ranges: ranges)
+        if out == "-" {
+            guard isatty(1) == 0 else { throw UsageError("-o -: standard output is a terminal; an ELF core is binary: redirect it or give a file") }
+            OutputFile.writeStandardOutput(image)
+        } else {
+            try OutputFile.write(image, to: out, inputs: input.inputPaths)
         }
+        let report = ExtractReport(path: out, ranges: ranges.count, bytes: ranges.reduce(0) { $0 + $1.bytes.count },
+                                   pages: pages.count, notes: notes.count,
+                                   registersLeftOut: session.dumps.contains(where: { $0.registers != nil }) && input.regs == nil)
+        guard !quiet else { return }
+        let renderer: any Renderer = (legacyFormat ?? format) == .json ? JSONRenderer() : TextRenderer()
+        FileOutput.write(renderer.render(.extract(report)) ?? "", to: out == "-" ? 2 : 1)
     }
 }

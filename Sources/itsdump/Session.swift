@@ -37,7 +37,7 @@ struct Session {
     }
 
     func analyse(_ input: InputOptions) throws -> Analysis {
-        try analyse(registers: registers(input), format: input.format)
+        try analyse(registers: registers(input), format: input.abi)
     }
 
     /// The inputs' own registers, else the guest kernel's (with --vmlinux and no --regs/flags

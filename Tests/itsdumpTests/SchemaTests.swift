@@ -31,7 +31,7 @@ enum Schemas {
 @Suite struct SchemaTests {
     @Test func everySchemaIsDraft202012AndEveryDocumentHasOne() throws {
         let v = try Schemas.validator.get()
-        for name in ["routes", "tables", "check", "diff", "queue", "driver", "info", "regs"] {
+        for name in ["routes", "tables", "check", "diff", "explain", "queue", "driver", "info", "regs", "extract"] {
             let s = try #require(v.schemas[name + ".schema.json"], "no schema for \(name)")
             #expect(s["$schema"]?.stringValue == "https://json-schema.org/draft/2020-12/schema")
         }
@@ -45,6 +45,29 @@ enum Schemas {
             let f = try Schemas.failures(ofDocument: text, what: name)
             #expect(f.isEmpty, "\(f.prefix(5).joined(separator: "\n"))")
         }
+    }
+
+    @Test func checkRulesListValidates() throws {
+        let f = try Schemas.failures(of: ["check", "--rules", "--format", "json"])
+        #expect(f.isEmpty, "\(f.prefix(5).joined(separator: "\n"))")
+    }
+
+    /// `inputs[].kind` is an enumeration: exactly the ids of the dump formats itsdump reads
+    /// (Dump.formats, recognised by content) and of raw images (FILE@GPA).
+    @Test func theInputKindsOfTheSchemaAreTheDumpFormats() throws {
+        let common = try #require(try Schemas.validator.get().schemas["common.schema.json"])
+        let kinds = common["$defs"]?["inputKind"]?["enum"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let ids = Dump.formats.map { $0.kind.id } + [RawImage.kind.id]
+        #expect(Set(kinds) == Set(ids), "common.schema.json inputKind is not Dump.formats plus raw images")
+        #expect(kinds.count == ids.count)
+    }
+
+    @Test func theExtractSummaryValidates() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("itsdump-schema-\(getpid()).elf").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let f = try Schemas.failures(of: ["extract", "fixtures/kvm-basic/core.extract.elf", "--regs", "fixtures/kvm-basic/its-regs.json",
+                                          "-o", out, "--format", "json"])
+        #expect(f.isEmpty, "\(f.prefix(5).joined(separator: "\n"))")
     }
 
     /// The validator is not a rubber stamp: documents with a wrong type, a missing key, an
@@ -94,22 +117,23 @@ struct RealSchemaTests {
         let regs = Fixtures.shared.appendingPathComponent(stop).appendingPathComponent("its-regs.json").path
         var failures: [String] = []
         for c in Self.commands {
-            failures += try Schemas.failures(of: [c, core, "--regs", regs, "--output", "json"])
+            failures += try Schemas.failures(of: [c, core, "--regs", regs, "--format", "json"])
         }
-        failures += try Schemas.failures(of: ["info", core, "--output", "json"])
+        failures += try Schemas.failures(of: ["info", core, "--format", "json"])
         let mig = try Fixtures.member(stop, "migration.bin")
         if FileManager.default.fileExists(atPath: mig) {
-            failures += try Schemas.failures(of: ["info", mig, "--output", "json"])
-            failures += try Schemas.failures(of: ["routes", mig, "--output", "json"])
+            failures += try Schemas.failures(of: ["info", mig, "--format", "json"])
+            failures += try Schemas.failures(of: ["routes", mig, "--format", "json"])
         }
         let kdump = try Fixtures.member(stop, "core.kdump-zlib")
         if FileManager.default.fileExists(atPath: kdump) {
-            failures += try Schemas.failures(of: ["info", kdump, "--output", "json"])
-            failures += try Schemas.failures(of: ["check", kdump, "--regs", regs, "--output", "json"])
+            failures += try Schemas.failures(of: ["info", kdump, "--format", "json"])
+            failures += try Schemas.failures(of: ["check", kdump, "--regs", regs, "--format", "json"])
         }
+        failures += try Schemas.failures(of: ["explain", core, "--regs", regs, "--lpi", "8192", "--format", "json"])
         let vgic = Fixtures.shared.appendingPathComponent(stop).appendingPathComponent("vgic-state.txt").path
         if FileManager.default.fileExists(atPath: vgic) {
-            failures += try Schemas.failures(of: ["diff", core, "--regs", regs, "--expected", vgic, "--output", "json"])
+            failures += try Schemas.failures(of: ["diff", core, "--regs", regs, "--expected", vgic, "--format", "json"])
         }
         #expect(failures.isEmpty, "\(failures.prefix(8).joined(separator: "\n"))")
     }
@@ -119,7 +143,7 @@ struct RealSchemaTests {
         let a = try Fixtures.member(pair + "/a", "core.elf"), b = try Fixtures.member(pair + "/b", "core.elf")
         let ra = Fixtures.shared.appendingPathComponent(pair + "/a/its-regs.json").path
         let rb = Fixtures.shared.appendingPathComponent(pair + "/b/its-regs.json").path
-        let f = try Schemas.failures(of: ["diff", a, b, "--regs-a", ra, "--regs-b", rb, "--output", "json"])
+        let f = try Schemas.failures(of: ["diff", a, b, "--regs-a", ra, "--regs-b", rb, "--format", "json"])
         #expect(f.isEmpty, "\(f.prefix(8).joined(separator: "\n"))")
     }
 
@@ -127,7 +151,7 @@ struct RealSchemaTests {
         let vmlinux = try Fixtures.vmlinux.get()
         for stop in ["kvm-basic", "tcg-basic"] {
             let core = try Fixtures.member(stop, "core.elf")
-            let f = try Schemas.failures(of: ["driver", core, "--vmlinux", vmlinux, "--output", "json"])
+            let f = try Schemas.failures(of: ["driver", core, "--vmlinux", vmlinux, "--format", "json"])
             #expect(f.isEmpty, "\(stop): \(f.prefix(8).joined(separator: "\n"))")
         }
     }
