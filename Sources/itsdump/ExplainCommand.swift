@@ -8,7 +8,7 @@ import ITSAnalysis
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
-        abstract: "Every step of one lookup: BASER → L1 entry → DTE → ITE → CTE → target → property byte → pending bit.",
+        abstract: "Every step of one lookup: BASER -> L1 entry -> DTE -> ITE -> CTE -> target -> property byte -> pending bit.",
         discussion: """
             Follows one MSI (--device D --event E) or every entry that maps an LPI (--lpi N) \
             through the tables, as the ITS does: the guest PA and raw value of each entry read, \

@@ -53,8 +53,8 @@ struct Driver: ParsableCommand {
         commandName: "driver",
         abstract: "The guest ITS driver's own view, read through the kernel's debug info.",
         discussion: """
-            Walks its_nodes → each its_node (ITS base, the GITS_BASER values the driver \
-            programmed, the command queue) → its_device_list (DeviceID, ITT, LPI base, allocated \
+            Walks its_nodes -> each its_node (ITS base, the GITS_BASER values the driver \
+            programmed, the command queue) -> its_device_list (DeviceID, ITT, LPI base, allocated \
             events, per-event collection) and gic_rdists (property and pending tables), with \
             struct layouts from --vmlinux's DWARF and addresses translated through VMCOREINFO. \
             `diff DUMP --expected guest-kernel --vmlinux FILE` compares it with the tables.
