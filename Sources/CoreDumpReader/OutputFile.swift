@@ -56,18 +56,6 @@ public enum OutputFile {
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBufferPointer { buf in
-            guard let base = buf.baseAddress else { return true }
-            var done = 0
-            while done < buf.count {
-                let n = Glibc.write(fd, base + done, buf.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                done += n
-            }
-            return true
-        }
+        bytes.withUnsafeBufferPointer { FileOutput.writeAll(fd, $0) }
     }
 }

@@ -62,6 +62,8 @@ struct Diff: ParsableCommand {
                 throw ValidationError("diff compares two snapshots A and B (or one DUMP with --expected FILE); got \(dumps.count) DUMP argument(s)\(dumps.isEmpty ? "" : ": " + dumps.joined(separator: ", "))")
             }
         }
+        let fromStandardInput = [regs, regsA, regsB, expected].filter { $0 == "-" }.count
+        guard fromStandardInput <= 1 else { throw ValidationError("only one of --regs, --regs-a, --regs-b and --expected can be - (standard input)") }
         for word in (ignore ?? "").split(separator: ",") where RouteDiff.Field(rawValue: String(word)) == nil {
             throw ValidationError("--ignore \(word): fields are \(RouteDiff.Field.allCases.map(\.rawValue).joined(separator: ", "))")
         }

@@ -153,6 +153,12 @@ struct RealSchemaTests {
             let core = try Fixtures.member(stop, "core.elf")
             let f = try Schemas.failures(of: ["driver", core, "--vmlinux", vmlinux, "--format", "json"])
             #expect(f.isEmpty, "\(stop): \(f.prefix(8).joined(separator: "\n"))")
+            // -o FILE: the same document in the file.
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("itsdump-driver-\(getpid()).json").path
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let r = try CLI.run(["driver", core, "--vmlinux", vmlinux, "-f", "json", "-o", file])
+            #expect(r.status == 0 && r.stdout.isEmpty, "\(r.stderr)")
+            #expect(try String(contentsOfFile: file, encoding: .utf8) == (try CLI.run(["driver", core, "--vmlinux", vmlinux, "-f", "json"])).stdout)
         }
     }
 }
