@@ -63,8 +63,9 @@ struct JSONRenderer: Renderer {
         return .object(o)
     }
 
-    func finding(_ f: Finding) -> JSONValue {
-        .object([
+    /// A finding row, with the identity of the ITS it is about (`its` null when unknown).
+    func finding(_ f: Finding, its index: Int?, base: UInt64?) -> JSONValue {
+        var o: [String: JSONValue] = [
             "rule": .string(f.rule), "severity": .string(f.severity.rawValue),
             "address": .optional(f.address) { .hexString($0.rawValue) },
             "deviceID": .optional(f.deviceID) { .uint(UInt64($0.rawValue)) },
@@ -72,7 +73,19 @@ struct JSONRenderer: Renderer {
             "icid": .optional(f.icid) { .uint(UInt64($0.rawValue)) },
             "lpi": .optional(f.lpi) { .uint(UInt64($0.rawValue)) },
             "message": .string(f.message),
-        ])
+        ]
+        o["its"] = .optional(index) { .int(Int64($0)) }
+        o["itsBase"] = .optional(base) { .hexString($0) }
+        return .object(o)
+    }
+
+    /// Every finding of an analysis, each with its ITS.
+    func findings(_ a: Analysis) -> JSONValue {
+        let owner = a.itsOfFinding
+        return .array(a.findings.map { f in
+            let i = owner[f]
+            return finding(f, its: i, base: i.flatMap { i in a.tables.first { $0.itsIndex == i }?.registers.base?.value.rawValue })
+        })
     }
 
     func route(_ r: RoutingGraph.Route) -> JSONValue {
@@ -119,7 +132,7 @@ struct JSONRenderer: Renderer {
         o["redistributors"] = RegisterJSON.redistributors(a.registers.redistributors)
         o["vcpus"] = .optional(session.vcpuCount) { .int(Int64($0)) }
         o["routes"] = .array(a.routes.map(route))
-        o["findings"] = .array(a.findings.map(finding))
+        o["findings"] = findings(a)
         o["freshness"] = freshness(a)
         return .object(o)
     }
@@ -165,20 +178,19 @@ struct JSONRenderer: Renderer {
                 }),
             ])
         })
-        o["findings"] = .array(a.findings.map(finding))
+        o["findings"] = findings(a)
         return .object(o)
     }
 
     func checkDocument(_ session: Session, _ a: Analysis) -> JSONValue {
-        let findings = a.findings
         var o = header("check")
         o["inputs"] = inputs(session)
         o["freshness"] = freshness(a)
-        o["findings"] = .array(findings.map(finding))
+        o["findings"] = findings(a)
         o["its"] = .array(a.tables.map { its($0) })
         o["redistributors"] = RegisterJSON.redistributors(a.registers.redistributors)
         o["summary"] = .object(Dictionary(uniqueKeysWithValues: Severity.allCases.map { sev in
-            (sev.rawValue, JSONValue.int(Int64(findings.filter { $0.severity == sev }.count)))
+            (sev.rawValue, JSONValue.int(Int64(a.findings.filter { $0.severity == sev }.count)))
         }))
         return .object(o)
     }
@@ -207,7 +219,8 @@ struct JSONRenderer: Renderer {
                          "eventID": .optional(c.eventID) { .uint(UInt64($0.rawValue)) },
                          "icid": .optional(c.icid) { .uint(UInt64($0.rawValue)) }])
             })
-            row["findings"] = .array(q.findings.map(finding))
+            let base = regs.its.indices.contains(i) ? regs.its[i].base?.value.rawValue : nil
+            row["findings"] = .array(q.findings.map { finding($0, its: i, base: base) })
             return .object(row)
         })
         return .object(o)
