@@ -224,6 +224,40 @@ enum CommandLineFixture {
         #expect(out == "core.extract.elf\n", "itsdump \(words.joined(separator: " ")) core.ex<TAB>: \(out)")
     }
 
+    static func shell(_ name: String) -> String? {
+        ["/usr/bin/\(name)", "/bin/\(name)"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// fish (scripts/setup.sh installs it): `complete -C` lists what TAB offers.
+    @Test(.enabled(if: shell("fish") != nil, "fish is not installed (scripts/setup.sh installs it)"),
+          arguments: ["itsdump routes core.ex", "itsdump routes --regs core.ex", "itsdump extract x -o core.ex"])
+    func fishCompletesFileNames(line: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(Self.shell("fish")))
+        p.currentDirectoryURL = Fixtures.packageRoot.appendingPathComponent("fixtures/kvm-basic")
+        p.arguments = ["--no-config", "-c", "source '\(Docs.root.appendingPathComponent("completions/itsdump.fish").path)'; complete -C '\(line)'"]
+        let o = Pipe()
+        p.standardOutput = o
+        p.standardError = Pipe()
+        try p.run()
+        let out = String(decoding: o.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(out == "core.extract.elf\n", "\(line)<TAB>: \(out)")
+    }
+
+    /// zsh loads _itsdump from its fpath; here: it is a #compdef file zsh parses.
+    @Test(.enabled(if: shell("zsh") != nil, "zsh is not installed (scripts/setup.sh installs it)"))
+    func zshParsesItsCompletion() throws {
+        let file = Docs.root.appendingPathComponent("completions/_itsdump").path
+        #expect(try String(contentsOfFile: file, encoding: .utf8).hasPrefix("#compdef itsdump\n"))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(Self.shell("zsh")))
+        p.arguments = ["-n", file]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+    }
+
     @Test func bashCompletesCommandNames() throws {
         let script = Docs.root.appendingPathComponent("completions/itsdump.bash").path
         let p = Process()
