@@ -188,11 +188,14 @@ _itsdump_info() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=()
-    non_repeating_options=(-f --format -o --output-file)
+    non_repeating_options=(--snapshot -f --format -o --output-file)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '--snapshot')
+        return
+        ;;
     '-f'|'--format')
         __itsdump_add_completions -W 'text'$'\n''json'$'\n''dot'
         return
@@ -216,11 +219,14 @@ _itsdump_regs() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '--snapshot')
+        return
+        ;;
     '--regs')
         __itsdump_add_completions -f
         return
@@ -267,11 +273,14 @@ _itsdump_tables() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '--snapshot')
+        return
+        ;;
     '--regs')
         __itsdump_add_completions -f
         return
@@ -318,11 +327,14 @@ _itsdump_routes() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '--snapshot')
+        return
+        ;;
     '--regs')
         __itsdump_add_completions -f
         return
@@ -369,11 +381,14 @@ _itsdump_check() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --rules --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '--snapshot')
+        return
+        ;;
     '--regs')
         __itsdump_add_completions -f
         return
@@ -420,7 +435,7 @@ _itsdump_diff() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--regs-a --regs-b --regs --regs-from --expected --ignore --abi --vmlinux --vmcoreinfo -f --format -o --output-file)
+    non_repeating_options=(--regs-a --regs-b --regs --regs-from --expected --ignore --abi --snapshot --vmlinux --vmcoreinfo -f --format -o --output-file)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
@@ -455,6 +470,9 @@ _itsdump_diff() {
     '--ram-block')
         return
         ;;
+    '--snapshot')
+        return
+        ;;
     '--vmlinux')
         __itsdump_add_completions -f
         return
@@ -486,11 +504,14 @@ _itsdump_explain() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file --device --event --lpi)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file --device --event --lpi)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '--snapshot')
+        return
+        ;;
     '--regs')
         __itsdump_add_completions -f
         return
@@ -546,11 +567,14 @@ _itsdump_queue() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file --last)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file --last)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '--snapshot')
+        return
+        ;;
     '--regs')
         __itsdump_add_completions -f
         return
@@ -600,11 +624,14 @@ _itsdump_driver() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '--snapshot')
+        return
+        ;;
     '--regs')
         __itsdump_add_completions -f
         return
@@ -651,11 +678,14 @@ _itsdump_extract() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--regs --regs-from --vmlinux --vmcoreinfo --abi -o --output-file --out -f --format)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -o --output-file --out -f --format)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '--snapshot')
+        return
+        ;;
     '--regs')
         __itsdump_add_completions -f
         return

@@ -23,25 +23,25 @@ function __itsdump_parse_tokens -S
         __itsdump_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'info'
-            __itsdump_parse_subcommand -r 1 'f/format=' 'o/output-file=' 'q/quiet' 'version' 'h/help'
+            __itsdump_parse_subcommand -r 1 'snapshot=' 'f/format=' 'o/output-file=' 'q/quiet' 'version' 'h/help'
         case 'regs'
-            __itsdump_parse_subcommand -r 1 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'version' 'h/help'
+            __itsdump_parse_subcommand -r 1 'snapshot=' 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'version' 'h/help'
         case 'tables'
-            __itsdump_parse_subcommand -r 1 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'version' 'h/help'
+            __itsdump_parse_subcommand -r 1 'snapshot=' 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'version' 'h/help'
         case 'routes'
-            __itsdump_parse_subcommand -r 1 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'version' 'h/help'
+            __itsdump_parse_subcommand -r 1 'snapshot=' 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'version' 'h/help'
         case 'check'
-            __itsdump_parse_subcommand -r 1 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'rules' 'version' 'h/help'
+            __itsdump_parse_subcommand -r 1 'snapshot=' 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'rules' 'version' 'h/help'
         case 'diff'
-            __itsdump_parse_subcommand -r 1 'regs-a=' 'regs-b=' 'regs=' 'regs-from=' 'expected=' 'ignore=' 'abi=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'f/format=' 'o/output-file=' 'q/quiet' 'version' 'h/help'
+            __itsdump_parse_subcommand -r 1 'regs-a=' 'regs-b=' 'regs=' 'regs-from=' 'expected=' 'ignore=' 'abi=' 'ram-block=+' 'snapshot=' 'vmlinux=' 'vmcoreinfo=' 'f/format=' 'o/output-file=' 'q/quiet' 'version' 'h/help'
         case 'explain'
-            __itsdump_parse_subcommand -r 1 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'device=' 'event=' 'lpi=' 'version' 'h/help'
+            __itsdump_parse_subcommand -r 1 'snapshot=' 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'device=' 'event=' 'lpi=' 'version' 'h/help'
         case 'queue'
-            __itsdump_parse_subcommand -r 1 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'last=' 'version' 'h/help'
+            __itsdump_parse_subcommand -r 1 'snapshot=' 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'last=' 'version' 'h/help'
         case 'driver'
-            __itsdump_parse_subcommand -r 1 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'version' 'h/help'
+            __itsdump_parse_subcommand -r 1 'snapshot=' 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'version' 'h/help'
         case 'extract'
-            __itsdump_parse_subcommand -r 1 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'o/output-file=' 'f/format=' 'q/quiet' 'version' 'h/help'
+            __itsdump_parse_subcommand -r 1 'snapshot=' 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'vmcoreinfo=' 'abi=' 'o/output-file=' 'f/format=' 'q/quiet' 'version' 'h/help'
         case 'registers'
             __itsdump_parse_subcommand 0 'baser=+' 'typer=' 'iidr=' 'ctlr=' 'cbaser=' 'cwriter=' 'creadr=' 'its-base=' 'propbaser=' 'pendbaser=+' 'version' 'h/help'
         case 'help'
@@ -114,12 +114,14 @@ complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_positional "its
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_positional "itsdump" -eq 1' -fa 'registers' -d 'How to give the ITS registers: migration stream, state file, flags, --vmlinux.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_positional "itsdump" -eq 1' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_positional "itsdump info" -ge 1' -F
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump info" snapshot' -l 'snapshot' -d 'The internal snapshot of a qcow2 DUMP whose VM state is read, by ID or name.' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump info" f format' -s 'f' -l 'format' -d 'Output format: text (aligned, for people), json (stable, for scripts; schemas in Documentation/schema) or dot (Graphviz; routes only).' -rfka 'text json dot'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump info" o output-file' -s 'o' -l 'output-file' -d 'Write the output to FILE instead of standard output (- is standard output): whole or not at all, never over an input.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump info" q quiet' -s 'q' -l 'quiet' -d 'Text output without the input lines, register tables and freshness lines.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump info" version' -l 'version' -d 'Show the version.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump info" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_positional "itsdump regs" -ge 1' -F
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump regs" snapshot' -l 'snapshot' -d 'The internal snapshot of a qcow2 DUMP to read, by ID or name (HMP `info snapshots`, `qemu-img snapshot -l`). Default: the only one with a VM state.' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump regs" regs' -l 'regs' -d 'Register state file (JSON: what `itsdump regs --format json` writes; - reads standard input). ELF cores, kdump files and raw images hold guest RAM only: GITS_BASER, GITS_TYPER and the redistributor registers live in the ITS and must come from here, from the register flags (`itsdump help registers`), --vmlinux, or a migration stream.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump regs" regs-from' -l 'regs-from' -d 'Take the registers from this migration stream (its arm_gicv3_its and arm_gicv3 sections) while the RAM comes from DUMP, e.g. an ELF core of the same stop.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump regs"' -l 'ram-block' -d 'Map a migration stream\'s RAM block at a guest-physical address, e.g. ram0@0x40000000. Default: mach-virt.ram (or a virt machine\'s only RAM block) at 0x40000000, pvtime at 0x90a0000; other blocks are listed by info but not mapped. Repeatable.' -rfka ''
@@ -132,6 +134,7 @@ complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_option
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump regs" version' -l 'version' -d 'Show the version.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump regs" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_positional "itsdump tables" -ge 1' -F
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump tables" snapshot' -l 'snapshot' -d 'The internal snapshot of a qcow2 DUMP to read, by ID or name (HMP `info snapshots`, `qemu-img snapshot -l`). Default: the only one with a VM state.' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump tables" regs' -l 'regs' -d 'Register state file (JSON: what `itsdump regs --format json` writes; - reads standard input). ELF cores, kdump files and raw images hold guest RAM only: GITS_BASER, GITS_TYPER and the redistributor registers live in the ITS and must come from here, from the register flags (`itsdump help registers`), --vmlinux, or a migration stream.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump tables" regs-from' -l 'regs-from' -d 'Take the registers from this migration stream (its arm_gicv3_its and arm_gicv3 sections) while the RAM comes from DUMP, e.g. an ELF core of the same stop.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump tables"' -l 'ram-block' -d 'Map a migration stream\'s RAM block at a guest-physical address, e.g. ram0@0x40000000. Default: mach-virt.ram (or a virt machine\'s only RAM block) at 0x40000000, pvtime at 0x90a0000; other blocks are listed by info but not mapped. Repeatable.' -rfka ''
@@ -144,6 +147,7 @@ complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_option
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump tables" version' -l 'version' -d 'Show the version.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump tables" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_positional "itsdump routes" -ge 1' -F
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump routes" snapshot' -l 'snapshot' -d 'The internal snapshot of a qcow2 DUMP to read, by ID or name (HMP `info snapshots`, `qemu-img snapshot -l`). Default: the only one with a VM state.' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump routes" regs' -l 'regs' -d 'Register state file (JSON: what `itsdump regs --format json` writes; - reads standard input). ELF cores, kdump files and raw images hold guest RAM only: GITS_BASER, GITS_TYPER and the redistributor registers live in the ITS and must come from here, from the register flags (`itsdump help registers`), --vmlinux, or a migration stream.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump routes" regs-from' -l 'regs-from' -d 'Take the registers from this migration stream (its arm_gicv3_its and arm_gicv3 sections) while the RAM comes from DUMP, e.g. an ELF core of the same stop.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump routes"' -l 'ram-block' -d 'Map a migration stream\'s RAM block at a guest-physical address, e.g. ram0@0x40000000. Default: mach-virt.ram (or a virt machine\'s only RAM block) at 0x40000000, pvtime at 0x90a0000; other blocks are listed by info but not mapped. Repeatable.' -rfka ''
@@ -156,6 +160,7 @@ complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_option
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump routes" version' -l 'version' -d 'Show the version.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump routes" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_positional "itsdump check" -ge 1' -F
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump check" snapshot' -l 'snapshot' -d 'The internal snapshot of a qcow2 DUMP to read, by ID or name (HMP `info snapshots`, `qemu-img snapshot -l`). Default: the only one with a VM state.' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump check" regs' -l 'regs' -d 'Register state file (JSON: what `itsdump regs --format json` writes; - reads standard input). ELF cores, kdump files and raw images hold guest RAM only: GITS_BASER, GITS_TYPER and the redistributor registers live in the ITS and must come from here, from the register flags (`itsdump help registers`), --vmlinux, or a migration stream.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump check" regs-from' -l 'regs-from' -d 'Take the registers from this migration stream (its arm_gicv3_its and arm_gicv3 sections) while the RAM comes from DUMP, e.g. an ELF core of the same stop.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump check"' -l 'ram-block' -d 'Map a migration stream\'s RAM block at a guest-physical address, e.g. ram0@0x40000000. Default: mach-virt.ram (or a virt machine\'s only RAM block) at 0x40000000, pvtime at 0x90a0000; other blocks are listed by info but not mapped. Repeatable.' -rfka ''
@@ -177,6 +182,7 @@ complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_option
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" ignore' -l 'ignore' -d 'Fields that legitimately change, comma-separated: lpi,icid,vcpu,enabled,priority,pending.' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" abi' -l 'abi' -d 'Table entry format for both sides: kvm or qemu.' -rfka 'kvm qemu'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff"' -l 'ram-block' -d 'Map a migration stream\'s RAM block, e.g. ram0@0x40000000.' -rfka ''
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" snapshot' -l 'snapshot' -d 'The internal snapshot to read from a qcow2 DUMP, by ID or name.' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" vmlinux' -l 'vmlinux' -d 'The guest kernel\'s debug vmlinux: gives the registers of a side that has no other source, and is what --expected guest-kernel compares with.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" vmcoreinfo' -l 'vmcoreinfo' -d 'The guest\'s VMCOREINFO text, if the dump has none.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" f format' -s 'f' -l 'format' -d 'Output format: text (aligned, for people), json (stable, for scripts; schemas in Documentation/schema) or dot (Graphviz; routes only).' -rfka 'text json dot'
@@ -185,6 +191,7 @@ complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_option
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" version' -l 'version' -d 'Show the version.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_positional "itsdump explain" -ge 1' -F
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump explain" snapshot' -l 'snapshot' -d 'The internal snapshot of a qcow2 DUMP to read, by ID or name (HMP `info snapshots`, `qemu-img snapshot -l`). Default: the only one with a VM state.' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump explain" regs' -l 'regs' -d 'Register state file (JSON: what `itsdump regs --format json` writes; - reads standard input). ELF cores, kdump files and raw images hold guest RAM only: GITS_BASER, GITS_TYPER and the redistributor registers live in the ITS and must come from here, from the register flags (`itsdump help registers`), --vmlinux, or a migration stream.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump explain" regs-from' -l 'regs-from' -d 'Take the registers from this migration stream (its arm_gicv3_its and arm_gicv3 sections) while the RAM comes from DUMP, e.g. an ELF core of the same stop.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump explain"' -l 'ram-block' -d 'Map a migration stream\'s RAM block at a guest-physical address, e.g. ram0@0x40000000. Default: mach-virt.ram (or a virt machine\'s only RAM block) at 0x40000000, pvtime at 0x90a0000; other blocks are listed by info but not mapped. Repeatable.' -rfka ''
@@ -200,6 +207,7 @@ complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_option
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump explain" version' -l 'version' -d 'Show the version.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump explain" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_positional "itsdump queue" -ge 1' -F
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump queue" snapshot' -l 'snapshot' -d 'The internal snapshot of a qcow2 DUMP to read, by ID or name (HMP `info snapshots`, `qemu-img snapshot -l`). Default: the only one with a VM state.' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump queue" regs' -l 'regs' -d 'Register state file (JSON: what `itsdump regs --format json` writes; - reads standard input). ELF cores, kdump files and raw images hold guest RAM only: GITS_BASER, GITS_TYPER and the redistributor registers live in the ITS and must come from here, from the register flags (`itsdump help registers`), --vmlinux, or a migration stream.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump queue" regs-from' -l 'regs-from' -d 'Take the registers from this migration stream (its arm_gicv3_its and arm_gicv3 sections) while the RAM comes from DUMP, e.g. an ELF core of the same stop.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump queue"' -l 'ram-block' -d 'Map a migration stream\'s RAM block at a guest-physical address, e.g. ram0@0x40000000. Default: mach-virt.ram (or a virt machine\'s only RAM block) at 0x40000000, pvtime at 0x90a0000; other blocks are listed by info but not mapped. Repeatable.' -rfka ''
@@ -213,6 +221,7 @@ complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_option
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump queue" version' -l 'version' -d 'Show the version.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump queue" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_positional "itsdump driver" -ge 1' -F
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump driver" snapshot' -l 'snapshot' -d 'The internal snapshot of a qcow2 DUMP to read, by ID or name (HMP `info snapshots`, `qemu-img snapshot -l`). Default: the only one with a VM state.' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump driver" regs' -l 'regs' -d 'Register state file (JSON: what `itsdump regs --format json` writes; - reads standard input). ELF cores, kdump files and raw images hold guest RAM only: GITS_BASER, GITS_TYPER and the redistributor registers live in the ITS and must come from here, from the register flags (`itsdump help registers`), --vmlinux, or a migration stream.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump driver" regs-from' -l 'regs-from' -d 'Take the registers from this migration stream (its arm_gicv3_its and arm_gicv3 sections) while the RAM comes from DUMP, e.g. an ELF core of the same stop.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump driver"' -l 'ram-block' -d 'Map a migration stream\'s RAM block at a guest-physical address, e.g. ram0@0x40000000. Default: mach-virt.ram (or a virt machine\'s only RAM block) at 0x40000000, pvtime at 0x90a0000; other blocks are listed by info but not mapped. Repeatable.' -rfka ''
@@ -225,6 +234,7 @@ complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_option
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump driver" version' -l 'version' -d 'Show the version.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump driver" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_positional "itsdump extract" -ge 1' -F
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump extract" snapshot' -l 'snapshot' -d 'The internal snapshot of a qcow2 DUMP to read, by ID or name (HMP `info snapshots`, `qemu-img snapshot -l`). Default: the only one with a VM state.' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump extract" regs' -l 'regs' -d 'Register state file (JSON: what `itsdump regs --format json` writes; - reads standard input). ELF cores, kdump files and raw images hold guest RAM only: GITS_BASER, GITS_TYPER and the redistributor registers live in the ITS and must come from here, from the register flags (`itsdump help registers`), --vmlinux, or a migration stream.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump extract" regs-from' -l 'regs-from' -d 'Take the registers from this migration stream (its arm_gicv3_its and arm_gicv3 sections) while the RAM comes from DUMP, e.g. an ELF core of the same stop.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump extract"' -l 'ram-block' -d 'Map a migration stream\'s RAM block at a guest-physical address, e.g. ram0@0x40000000. Default: mach-virt.ram (or a virt machine\'s only RAM block) at 0x40000000, pvtime at 0x90a0000; other blocks are listed by info but not mapped. Repeatable.' -rfka ''
