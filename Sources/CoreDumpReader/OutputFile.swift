@@ -13,11 +13,16 @@ public enum OutputFile {
         return (UInt64(st.st_dev), UInt64(st.st_ino))
     }
 
-    /// Refuses `path` when it names the same file as one of `inputs`.
+    /// Refuses `path` when it names the same file as one of `inputs`, or an existing file inside
+    /// an input that is a folder (a Cloud Hypervisor snapshot directory: its state.json,
+    /// memory-ranges).
     public static func checkNotAnInput(_ path: String, inputs: [String]) throws(DumpError) {
         guard let out = identity(path) else { return }
+        let slash = path.lastIndex(of: "/")
+        let folder = identity(slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? ".")
         for input in inputs where input != "-" {
-            if let i = identity(input), i == out {
+            guard let i = identity(input) else { continue }
+            if i == out || (FileOutput.isDirectory(input) && folder.map { $0 == i } == true) {
                 throw .badArgument("\(path) is an input of this command (\(input)): itsdump never writes over an input; choose another output file")
             }
         }
