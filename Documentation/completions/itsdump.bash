@@ -678,7 +678,7 @@ _itsdump_extract() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -o --output-file --out -f --format)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -o --output-file -f --format)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
@@ -709,7 +709,7 @@ _itsdump_extract() {
         __itsdump_add_completions -W 'kvm'$'\n''qemu'
         return
         ;;
-    '-o'|'--output-file'|'--out')
+    '-o'|'--output-file')
         __itsdump_add_completions -f
         return
         ;;

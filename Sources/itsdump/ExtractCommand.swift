@@ -24,22 +24,30 @@ struct Extract: ParsableCommand {
             """)
 
     @OptionGroup var input: InputOptions
-    @Option(name: [.customShort("o"), .customLong("output-file"), .customLong("out", withSingleDash: false)], help: ArgumentHelp(
+    @Option(name: [.customShort("o"), .customLong("output-file")], help: ArgumentHelp(
         "Where to write the extract (an ELF core); - writes it to standard output (not a terminal) and the summary to standard error.",
         valueName: "FILE"), completion: .file())
-    var out: String
+    var outputFile: String?
+    @Option(name: .customLong("out"), help: ArgumentHelp("The former name of --output-file, kept for scripts.", visibility: .hidden))
+    var legacyOut: String?
+    /// The summary is text or JSON; an extract has no graph.
+    enum SummaryFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
     @Option(name: [.customShort("f"), .long], help: ArgumentHelp(
-        "Format of the summary: text, or json (Documentation/schema/extract.schema.json).", valueName: "text|json"),
-        completion: .list(["text", "json"]))
-    var format: OutputFormat = .text
+        "Format of the summary: text, or json (Documentation/schema/extract.schema.json).", valueName: "text|json"))
+    var format: SummaryFormat = .text
     @Option(name: .customLong("output"), help: ArgumentHelp("The former name of --format, kept for scripts.", visibility: .hidden))
-    var legacyFormat: OutputFormat?
+    var legacyFormat: SummaryFormat?
     @Flag(name: [.short, .long], help: "No summary.")
     var quiet = false
 
+    /// Where the extract goes (-o, or the old --out).
+    var out: String { outputFile ?? legacyOut ?? "" }
+
     func validate() throws {
+        guard (outputFile == nil) != (legacyOut == nil) else {
+            throw ValidationError("extract writes an ELF core: give -o FILE (one)")
+        }
         try OutputOptions.refuseFormatAsFile(out)
-        guard (legacyFormat ?? format) != .dot else { throw ValidationError("extract has no dot output; use text or json") }
     }
 
     /// Every file this run reads: an output that is one of them (same device and inode,
