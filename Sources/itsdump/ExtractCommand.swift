@@ -50,22 +50,9 @@ struct Extract: ParsableCommand {
         try OutputOptions.refuseFormatAsFile(out)
     }
 
-    /// Every file this run reads: an output that is one of them (same device and inode,
-    /// through symlinks and hard links) would destroy the input it is made from.
-    var inputPaths: [String] {
-        let dumps = input.dumps.map { spec -> String in
-            if FileOutput.exists(spec) { return spec }
-            return spec.lastIndex(of: "@").map { String(spec[..<$0]) } ?? spec
-        }
-        return dumps + [input.regs, input.regsFrom, input.vmlinux, input.vmcoreinfo].compactMap { $0 }.filter { $0 != "-" }
-    }
-
     func run() throws {
-        if let target = FileIdentity(path: out) {
-            for p in inputPaths where FileIdentity(path: p) == target {
-                throw DumpError.badArgument("-o \(out) is the input \(p) (same file): extract never writes over its inputs; choose another output path")
-            }
-        }
+        // Before the analysis, so that the refusal comes at once; OutputFile checks again on writing.
+        if out != "-" { try OutputFile.checkNotAnInput(out, inputs: input.inputPaths) }
         let session = try Session(input)
         let a = try session.analyse(input)
         // What the analysis reads besides the walk: the command queue ring and the scanned part

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CoreDumpReader
+import TextFormats
 
 /// How and where a command writes its output: `--format text|json|dot` (`-f`), `-o FILE`
 /// (`--output-file`; `-` is standard output), `-q`. The old `--output FORMAT` stays, hidden,
@@ -65,7 +66,8 @@ struct OutputOptions: ParsableArguments {
             throw UsageError("\(report.command) has no \(chosen.rawValue) output; use text or json")
         }
         if let path = outputFile, path != "-" {
-            try OutputFile.write(Array(s.utf8), to: path, inputs: inputs)
+            // The same bytes as standard output gets (emit): guest bytes escaped.
+            try OutputFile.write(Array(TerminalText.escape(s, keepLayout: true).utf8), to: path, inputs: inputs)
         } else {
             emit(s)
         }
