@@ -206,22 +206,28 @@ enum CommandLineFixture {
     func bashCompletesFileNames(words: [String]) throws {
         let script = Docs.root.appendingPathComponent("completions/itsdump.bash").path
         let line = (["itsdump"] + words + ["core.ex"]).joined(separator: " ")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.currentDirectoryURL = Fixtures.packageRoot.appendingPathComponent("fixtures/kvm-basic")
-        p.arguments = ["--norc", "-c", """
+        let out = try Self.shellOutput("/bin/bash", ["--norc", "-c", """
             source '\(script)'
             COMP_WORDS=(\(line)); COMP_CWORD=\(words.count + 1); COMP_LINE='\(line)'; COMP_POINT=${#COMP_LINE}
             _itsdump itsdump core.ex '\(words.last ?? "itsdump")'
             printf '%s\\n' "${COMPREPLY[@]}"
-            """]
+            """])
+        #expect(out == "core.extract.elf\n", "itsdump \(words.joined(separator: " ")) core.ex<TAB>: \(out)")
+    }
+
+    /// Standard output of a shell run in fixtures/kvm-basic (a bundled extract to complete).
+    static func shellOutput(_ shell: String, _ arguments: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: shell)
+        p.currentDirectoryURL = Fixtures.packageRoot.appendingPathComponent("fixtures/kvm-basic")
+        p.arguments = arguments
         let o = Pipe()
         p.standardOutput = o
         p.standardError = Pipe()
         try p.run()
         let out = String(decoding: o.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        #expect(out == "core.extract.elf\n", "itsdump \(words.joined(separator: " ")) core.ex<TAB>: \(out)")
+        return out
     }
 
     static func shell(_ name: String) -> String? {
@@ -232,16 +238,8 @@ enum CommandLineFixture {
     @Test(.enabled(if: shell("fish") != nil, "fish is not installed (scripts/setup.sh installs it)"),
           arguments: ["itsdump routes core.ex", "itsdump routes --regs core.ex", "itsdump extract x -o core.ex"])
     func fishCompletesFileNames(line: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try #require(Self.shell("fish")))
-        p.currentDirectoryURL = Fixtures.packageRoot.appendingPathComponent("fixtures/kvm-basic")
-        p.arguments = ["--no-config", "-c", "source '\(Docs.root.appendingPathComponent("completions/itsdump.fish").path)'; complete -C '\(line)'"]
-        let o = Pipe()
-        p.standardOutput = o
-        p.standardError = Pipe()
-        try p.run()
-        let out = String(decoding: o.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let out = try Self.shellOutput(try #require(Self.shell("fish")),
+                                       ["--no-config", "-c", "source '\(Docs.root.appendingPathComponent("completions/itsdump.fish").path)'; complete -C '\(line)'"])
         #expect(out == "core.extract.elf\n", "\(line)<TAB>: \(out)")
     }
 
@@ -260,19 +258,12 @@ enum CommandLineFixture {
 
     @Test func bashCompletesCommandNames() throws {
         let script = Docs.root.appendingPathComponent("completions/itsdump.bash").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["--norc", "-c", """
+        let out = try Self.shellOutput("/bin/bash", ["--norc", "-c", """
             source '\(script)'
             COMP_WORDS=(itsdump r); COMP_CWORD=1; COMP_LINE='itsdump r'; COMP_POINT=${#COMP_LINE}
             _itsdump itsdump r itsdump
             printf '%s\\n' "${COMPREPLY[@]}"
-            """]
-        let o = Pipe()
-        p.standardOutput = o
-        try p.run()
-        let out = String(decoding: o.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+            """])
         #expect(Set(out.split(separator: "\n")) == ["regs", "routes", "registers"])
     }
 
