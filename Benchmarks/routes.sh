@@ -9,20 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 stop=${1:-kvm-basic}
 runs=${2:-10}
-shared=${ITSDUMP_SHARED_FIXTURES:-../shared/fixtures}
-work=$(mktemp -d /var/tmp/itsdump-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-
-swift build -c release -q
-bin=$(swift build -c release --show-bin-path)/itsdump
-zstd -d -q --long=28 -c "$shared/$stop/snapshot.tar.zst" | tar x -C "$work" core.elf
+source Benchmarks/prologue.sh
 python3 Benchmarks/make_sparse_core.py "fixtures/$stop/core.extract.elf" "$work/sparse-64g.elf" --ram-gib 64
-regs="$shared/$stop/its-regs.json"
-
-measure() {  # label, command...
-  local label=$1; shift
-  python3 Benchmarks/measure.py "$label" "$runs" "$@"
-}
 
 echo "stop $stop, best of $runs runs; core.elf $(du -h --apparent-size "$work/core.elf" | cut -f1), sparse $(du -h --apparent-size "$work/sparse-64g.elf" | cut -f1) apparent"
 measure "cat core.elf >/dev/null" cat "$work/core.elf"

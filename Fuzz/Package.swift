@@ -31,6 +31,9 @@ let package = Package(
         ]),
         .executableTarget(name: "fuzz-driver", dependencies: ["DriverTarget"],
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        // BTF and kallsyms (issue 20): GuestKernel's readers, through DriverTarget's module.
+        .executableTarget(name: "fuzz-btf", dependencies: ["DriverTarget"],
+                          swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ] + targets.map { name in
         .executableTarget(name: name, dependencies: ["FuzzTargets"],
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])])

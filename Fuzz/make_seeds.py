@@ -321,4 +321,69 @@ put("fuzz-qcow2", "v2-512", qcow2(s, version=2))
 put("fuzz-qcow2", "v3-deflate", qcow2(s, compress=True, cluster_bits=12))
 put("fuzz-qcow2", "v3-extended-l2", qcow2(s, cluster_bits=14, extended=True))
 
+# btf (issue 20): mode byte 0 + a BTF blob with every kind of include/uapi/linux/btf.h and the
+# driver's structs (its_node, its_device twice, rdists with its anonymous per-CPU struct);
+# mode byte 1 + a kallsyms image (six u32 offsets, then the tables; scripts/kallsyms.c layout).
+strs = bytearray(b"\0")
+def name(n):
+    global strs
+    off = len(strs)
+    strs += n.encode() + b"\0"
+    return off
+types = bytearray()
+def ty(nm, kind, vlen, size_or_type, extra=b"", flag=0):
+    global types
+    types += struct.pack("<III", nm, (flag << 31) | (kind << 24) | vlen, size_or_type) + extra
+u64 = 1; ty(name("u64"), 1, 0, 8, struct.pack("<I", 64))                    # 1 INT
+ptr = 2; ty(0, 2, 0, 1)                                                     # 2 PTR -> u64
+arr = 3; ty(0, 3, 0, 0, struct.pack("<III", 5, 1, 8))                       # 3 ARRAY [8] of its_baser
+lh = 4; ty(name("list_head"), 4, 2, 16, struct.pack("<III", name("next"), 2, 0) + struct.pack("<III", name("prev"), 2, 64))
+baser = 5; ty(name("its_baser"), 4, 1, 24, struct.pack("<III", name("val"), 1, 0))
+node_members = [("entry", 4, 0), ("phys_base", 1, 128), ("cmd_base", 2, 192), ("cmd_write", 2, 256), ("tables", 3, 320),
+                ("collections", 2, 1856), ("typer", 1, 1920), ("flags", 1, 1984), ("its_device_list", 4, 2048)]
+ty(name("its_node"), 4, len(node_members), 272, b"".join(struct.pack("<III", name(n), t, o) for n, t, o in node_members))  # 6
+ty(name("its_device"), 4, 3, 24, struct.pack("<III", name("entry"), 4, 0) + struct.pack("<III", name("dev_list"), 4, 64)
+   + struct.pack("<III", name("num_eventid_bits"), 1, 128))                  # 7 KVM's
+ty(name("event_lpi_map"), 4, 2, 16, struct.pack("<III", name("lpi_map"), 2, 0) + struct.pack("<III", name("lpi_base"), 1, 64))  # 8
+dev_members = [("entry", 4, 0), ("event_map", 8, 128), ("itt", 2, 256), ("device_id", 1, 320), ("nr_ites", 1, 384)]
+ty(name("its_device"), 4, len(dev_members), 56, b"".join(struct.pack("<III", name(n), t, o) for n, t, o in dev_members))  # 9
+ty(0, 4, 2, 24, struct.pack("<III", name("rd_base"), 2, 0) + struct.pack("<III", name("pend_page"), 2, 64))  # 10 anonymous
+ty(0, 2, 0, 10)                                                             # 11 PTR -> anonymous
+ty(name("rdists"), 4, 4, 48, struct.pack("<III", name("rdist"), 11, 0) + struct.pack("<III", name("prop_table_pa"), 1, 64)
+   + struct.pack("<III", name("prop_table_va"), 2, 128) + struct.pack("<III", name("gicd_typer"), 1, 256))  # 12
+ty(name("u"), 5, 2, 8, struct.pack("<III", name("a"), 1, 3 << 24 | 0) + struct.pack("<III", name("b"), 1, 5 << 24 | 3), flag=1)  # 13 UNION bitfields
+ty(name("e"), 6, 1, 4, struct.pack("<Ii", name("E0"), -1))                # 14 ENUM
+ty(name("fwd"), 7, 0, 0)                                                   # 15 FWD
+ty(name("u64_t"), 8, 0, 1)                                                 # 16 TYPEDEF
+ty(0, 9, 0, 16); ty(0, 10, 0, 17); ty(0, 11, 0, 2)                         # 17 VOLATILE 18 CONST 19 RESTRICT
+ty(0, 13, 1, 1, struct.pack("<II", name("x"), 1))                          # 20 FUNC_PROTO
+ty(name("f"), 12, 0, 20)                                                   # 21 FUNC
+ty(name("v"), 14, 0, 1, struct.pack("<I", 1))                              # 22 VAR
+ty(name(".data..percpu"), 15, 1, 8, struct.pack("<III", 22, 0, 8))         # 23 DATASEC
+ty(name("double"), 16, 0, 8)                                               # 24 FLOAT
+ty(name("tag"), 17, 0, 6, struct.pack("<i", -1))                           # 25 DECL_TAG
+ty(name("user"), 18, 0, 2)                                                 # 26 TYPE_TAG
+ty(name("e64"), 19, 1, 8, struct.pack("<III", name("B"), 1, 2))            # 27 ENUM64
+btf = struct.pack("<HBBIIIII", 0xEB9F, 1, 0, 24, 0, len(types), len(types), len(strs)) + bytes(types) + bytes(strs)
+put("fuzz-btf", "btf-all-kinds", b"\0" + btf)
+tokens = [b"_"] + [bytes([i]) for i in range(1, 256)]
+token_table = b"".join(t + b"\0" for t in tokens)
+token_index = b"".join(struct.pack("<H", sum(len(t) + 1 for t in tokens[:i])) for i in range(256))
+syms = [("T_stext", 0x1000), ("tits_save_disable", 0x2000), ("tits_cpu_init", 0x2040), ("T_etext", 0x3000)]
+names_table = b"".join(bytes([len(n)]) + n.encode() for n, _ in syms)
+offsets_table = b"".join(struct.pack("<I", a) for _, a in syms)
+# ADRP x0, +0x1000 page; ADD x0, x0, #0x10 in its_save_disable (at 0x2000 of the image).
+code = struct.pack("<II", 0x90000000 | (1 << 29), 0x91004000)
+body = bytearray(24)
+def place(blob):
+    global body
+    off = len(body)
+    body += blob
+    return off
+at_names = place(names_table); at_num = place(struct.pack("<I", len(syms)) + bytes(4))
+at_tt = place(token_table); at_ti = place(token_index); at_off = place(offsets_table)
+at_rb = place(struct.pack("<Q", 0xffff800008000000))
+body[0:24] = struct.pack("<IIIIII", at_names, at_num, at_tt, at_ti, at_off, at_rb)
+body = body.ljust(0x2000, b"\0") + code
+put("fuzz-btf", "kallsyms", b"\1" + bytes(body))
 print("seeds in", out)

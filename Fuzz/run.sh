@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses and runs one: Fuzz/run.sh TARGET SECONDS [extra libFuzzer flags]
-# TARGET: fuzz-elf fuzz-raw fuzz-stream fuzz-kdump fuzz-regs fuzz-debugfs fuzz-walker fuzz-driver fuzz-qcow2
+# TARGET: fuzz-elf fuzz-raw fuzz-stream fuzz-kdump fuzz-regs fuzz-debugfs fuzz-walker fuzz-driver fuzz-qcow2 fuzz-btf
 # (or "all"). fuzz-driver reads the guest kernel's reduced debug vmlinux from the shared fixtures
 # ($ITSDUMP_SHARED_FIXTURES or ../../shared/fixtures, unpacked once into FUZZ_WORK);
 # FUZZ_DRIVER_CORE=core.elf adds a seed cut from that core's driver walk.
@@ -20,7 +20,7 @@ cd "$(dirname "$0")"
 target=${1:?usage: run.sh TARGET SECONDS}
 seconds=${2:?usage: run.sh TARGET SECONDS}
 shift 2
-targets=(fuzz-elf fuzz-raw fuzz-stream fuzz-kdump fuzz-regs fuzz-debugfs fuzz-walker fuzz-driver fuzz-qcow2)
+targets=(fuzz-elf fuzz-raw fuzz-stream fuzz-kdump fuzz-regs fuzz-debugfs fuzz-walker fuzz-driver fuzz-qcow2 fuzz-btf)
 [ "$target" = all ] || targets=("$target")
 set +e
 scratch=${FUZZ_SCRATCH:-.build}

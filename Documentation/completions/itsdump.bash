@@ -219,7 +219,7 @@ _itsdump_regs() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --btf --vmcoreinfo --abi -f --format -o --output-file)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
@@ -239,6 +239,10 @@ _itsdump_regs() {
         return
         ;;
     '--vmlinux')
+        __itsdump_add_completions -f
+        return
+        ;;
+    '--btf')
         __itsdump_add_completions -f
         return
         ;;
@@ -273,7 +277,7 @@ _itsdump_tables() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --btf --vmcoreinfo --abi -f --format -o --output-file)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
@@ -293,6 +297,10 @@ _itsdump_tables() {
         return
         ;;
     '--vmlinux')
+        __itsdump_add_completions -f
+        return
+        ;;
+    '--btf')
         __itsdump_add_completions -f
         return
         ;;
@@ -327,7 +335,7 @@ _itsdump_routes() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --btf --vmcoreinfo --abi -f --format -o --output-file)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
@@ -347,6 +355,10 @@ _itsdump_routes() {
         return
         ;;
     '--vmlinux')
+        __itsdump_add_completions -f
+        return
+        ;;
+    '--btf')
         __itsdump_add_completions -f
         return
         ;;
@@ -381,7 +393,7 @@ _itsdump_check() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --rules --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --btf --vmcoreinfo --abi -f --format -o --output-file)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
@@ -401,6 +413,10 @@ _itsdump_check() {
         return
         ;;
     '--vmlinux')
+        __itsdump_add_completions -f
+        return
+        ;;
+    '--btf')
         __itsdump_add_completions -f
         return
         ;;
@@ -435,7 +451,7 @@ _itsdump_diff() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--regs-a --regs-b --regs --regs-from --expected --ignore --abi --snapshot --vmlinux --vmcoreinfo -f --format -o --output-file)
+    non_repeating_options=(--regs-a --regs-b --regs --regs-from --expected --ignore --abi --snapshot --vmlinux --vmcoreinfo --btf -f --format -o --output-file)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
@@ -481,6 +497,9 @@ _itsdump_diff() {
         __itsdump_add_completions -f
         return
         ;;
+    '--btf')
+        return
+        ;;
     '-f'|'--format')
         __itsdump_add_completions -W 'text'$'\n''json'$'\n''dot'
         return
@@ -504,7 +523,7 @@ _itsdump_explain() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file --device --event --lpi)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --btf --vmcoreinfo --abi -f --format -o --output-file --device --event --lpi)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
@@ -524,6 +543,10 @@ _itsdump_explain() {
         return
         ;;
     '--vmlinux')
+        __itsdump_add_completions -f
+        return
+        ;;
+    '--btf')
         __itsdump_add_completions -f
         return
         ;;
@@ -567,7 +590,7 @@ _itsdump_queue() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file --last)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --btf --vmcoreinfo --abi -f --format -o --output-file --last)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
@@ -587,6 +610,10 @@ _itsdump_queue() {
         return
         ;;
     '--vmlinux')
+        __itsdump_add_completions -f
+        return
+        ;;
+    '--btf')
         __itsdump_add_completions -f
         return
         ;;
@@ -624,7 +651,7 @@ _itsdump_driver() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -f --format -o --output-file)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --btf --vmcoreinfo --abi -f --format -o --output-file)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
@@ -644,6 +671,10 @@ _itsdump_driver() {
         return
         ;;
     '--vmlinux')
+        __itsdump_add_completions -f
+        return
+        ;;
+    '--btf')
         __itsdump_add_completions -f
         return
         ;;
@@ -678,7 +709,7 @@ _itsdump_extract() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --vmcoreinfo --abi -o --output-file -f --format)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --btf --vmcoreinfo --abi -o --output-file -f --format)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
@@ -698,6 +729,10 @@ _itsdump_extract() {
         return
         ;;
     '--vmlinux')
+        __itsdump_add_completions -f
+        return
+        ;;
+    '--btf')
         __itsdump_add_completions -f
         return
         ;;

@@ -27,6 +27,8 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
     public let notes: [Note]
     public let machine: UInt16
     public let presentRanges: [GuestRange]
+    /// The registers an extract stored in its `ITSDUMP` note (RegistersNote), if it has one.
+    public internal(set) var noteRegisters: RegisterState?
 
     public var path: String { file.path }
 
@@ -209,7 +211,10 @@ extension ELFCore: FileDumpFormat {
     public static let infoKey: String? = "notes"
     public convenience init(file: MappedFile, options: DumpOptions) throws(DumpError) {
         try self.init(file: file)
+        noteRegisters = try RegistersNote.registers(in: notes, path: file.path)
     }
+    /// An extract's own registers (`extract` writes them in an `ITSDUMP` note).
+    public var registers: RegisterState? { noteRegisters }
     public var vcpuCount: Int? { prstatusCount > 0 ? prstatusCount : nil }
     public var vmcoreinfo: [(key: String, value: String)]? { vmcoreinfoText.map(parseVMCOREINFO) }
     public var extractNotes: [ELFCore.Note] { notes }

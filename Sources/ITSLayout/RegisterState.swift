@@ -9,6 +9,8 @@ public struct Provenance: Hashable, Sendable, CustomStringConvertible {
         case migrationStream = "migration stream"
         case guestKernel = "guest kernel"
         case inferred = "inferred"
+        /// The `ITSDUMP` note of an extract (README "Self-contained extracts").
+        case extractNote = "extract note"
     }
     public var kind: Kind
     /// Which file, flag, section or symbol, e.g. "regs.json", "--baser 0", "arm_gicv3_its[0]".
@@ -22,11 +24,13 @@ public struct Provenance: Hashable, Sendable, CustomStringConvertible {
     /// The source without the field: "state file regs.json", "command-line flag --baser 0".
     public var origin: String {
         switch kind {
-        case .stateFile: "\(kind.rawValue) \(detail.split(separator: " ").first.map(String.init) ?? "")"
+        case .stateFile, .extractNote: "\(kind.rawValue) \(detail.split(separator: " ").first.map(String.init) ?? "")"
         case .migrationStream: "\(kind.rawValue) \(detail.split(separator: ".").first.map(String.init) ?? "")"
         // "its_node@0x….tables[0].val", "gic_rdists->prop_table_pa", "rdist[2].pend_page": the
         // structure, without the member.
+        // "… via BTF in guest RAM and kallsyms" (the zero-configuration path) is kept.
         case .guestKernel: "\(kind.rawValue) \(detail.prefix { $0 != "." && $0 != "-" && $0 != "[" })"
+            + (detail.firstRange(of: " via ").map { String(detail[$0.lowerBound...]) } ?? "")
         default: description
         }
     }
@@ -99,5 +103,24 @@ public struct RegisterState: Sendable, Hashable {
             }
         }
         redistributors.sort { $0.cpu < $1.cpu }
+    }
+}
+
+extension RegisterState {
+    /// The one rule of precedence between register sources, applied field by field: command-line
+    /// flags over the state file, the state file over what the dump carries (a migration
+    /// stream, a qcow2 VM state, a Cloud Hypervisor state.json, an extract's ITSDUMP note), and
+    /// all of them over the guest driver's records. The driver is asked (`driver()` reads the
+    /// guest kernel) only when no other source gives a GITS_BASER.
+    public static func resolve(carried: RegisterState?, stateFile: RegisterState?, flags: RegisterState,
+                               driver: () throws -> RegisterState) rethrows -> RegisterState
+    {
+        var given = carried ?? RegisterState()
+        if let stateFile { given.overlay(stateFile) }
+        given.overlay(flags)
+        guard !given.its.contains(where: \.hasAnyBaser) else { return given }
+        var state = try driver()
+        state.overlay(given)
+        return state
     }
 }

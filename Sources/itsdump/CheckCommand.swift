@@ -63,7 +63,7 @@ struct Queue: ParsableCommand {
 
     func run() throws {
         let session = try Session(input)
-        let regs = try input.registerState(vcpuCount: session.vcpuCount, carried: session.carriedRegisters)
+        let regs = try session.registers(input)
         guard !regs.its.isEmpty else { throw ITSLayoutError.noRegisters }
         var queues: [CommandQueue] = []
         for (i, its) in regs.its.enumerated() {

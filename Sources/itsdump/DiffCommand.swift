@@ -48,7 +48,15 @@ struct Diff: ParsableCommand {
     var vmlinux: String?
     @Option(name: .long, help: ArgumentHelp("The guest's VMCOREINFO text, if the dump has none.", valueName: "FILE"), completion: .file())
     var vmcoreinfo: String?
+    @Option(name: .long, help: ArgumentHelp("A BTF file of the guest kernel (its /sys/kernel/btf/vmlinux), when the dump's in-memory .BTF is missing or damaged.", valueName: "FILE"))
+    var btf: String?
     @OptionGroup var output: OutputOptions
+
+    /// --vmlinux when given, else the zero-configuration path (BTF and kallsyms in guest RAM).
+    func kernelView(_ session: Session) throws -> KernelView {
+        if let vmlinux { return try KernelView.load(session: session, vmlinux: vmlinux, vmcoreinfoFile: vmcoreinfo) }
+        return try KernelView.loadZeroConfig(session: session, btf: btf, vmcoreinfoFile: vmcoreinfo)
+    }
 
     var ignored: Set<RouteDiff.Field> {
         Set((ignore ?? "").split(separator: ",").compactMap { RouteDiff.Field(rawValue: String($0)) })
@@ -70,27 +78,25 @@ struct Diff: ParsableCommand {
     }
 
     /// One side's session and analysis. Registers: the dump's own (a migration stream), the
-    /// state file on top; with --vmlinux and no BASER from either, the guest kernel's driver
-    /// records (then also returned, for --expected guest-kernel).
+    /// state file on top; with no BASER from either, the guest kernel's driver records through
+    /// --vmlinux or the zero-configuration path (then also returned, for --expected guest-kernel).
     func side(_ spec: String, regsFile: String?) throws -> (Session, Analysis, KernelView?) {
         let blocks = Dictionary(ramBlock.map { ($0.name, $0.gpa) }, uniquingKeysWith: { _, b in b })
         let session = try Session([spec], ramBlocks: blocks, snapshot: snapshot)
-        var state = session.carriedRegisters ?? RegisterState()
+        // --regs-from: both sides' registers from one stream (each side's RAM stays its own).
+        var carried = session.carriedRegisters
         if let regsFrom {
             let d = try Dump.open(regsFrom, ramBlocks: blocks, snapshot: snapshot)
             guard let r = d.registers else {
-                throw DumpError.badArgument("--regs-from \(regsFrom): a \(d.kind.rawValue) carries no registers; give a migration stream")
+                throw DumpError.badArgument("--regs-from \(regsFrom): a \(d.kind.rawValue) carries no registers; give a migration stream, a qcow2 internal snapshot or a Cloud Hypervisor snapshot")
             }
-            state = r
+            carried = r
         }
-        if let f = regsFile ?? regs { state.overlay(try loadStateFile(f)) }
         var kernel: KernelView?
-        if !state.its.contains(where: \.hasAnyBaser), let vmlinux {
-            let k = try KernelView.load(session: session, vmlinux: vmlinux, vmcoreinfoFile: vmcoreinfo)
-            var fromKernel = k.view.registers
-            fromKernel.overlay(state)
-            state = fromKernel
+        let state = try session.registers(carried: carried, stateFile: regsFile ?? regs) {
+            let k = try kernelView(session)
             kernel = k
+            return k
         }
         guard !state.its.isEmpty else {
             throw DumpError.badArgument("\(spec): no ITS registers: GITS_BASER values are not stored in ELF cores, kdump files or raw images; give --regs-a/--regs-b/--regs FILE.json, a migration stream, or --vmlinux (the guest kernel's records)")
@@ -113,12 +119,9 @@ struct Diff: ParsableCommand {
 
     /// Reads at most 64 MiB of FILE: a vgic-state hit by the endless-output bug has no end.
     func runExpected(_ path: String) throws {
-        if path == "guest-kernel", vmlinux == nil {
-            throw ValidationError("--expected guest-kernel needs --vmlinux FILE (the guest kernel's debug vmlinux)")
-        }
         let (session, a, loaded) = try side(dumps[0], regsFile: regs)
-        if path == "guest-kernel", let vmlinux {
-            let k = try loaded ?? KernelView.load(session: session, vmlinux: vmlinux, vmcoreinfoFile: vmcoreinfo)
+        if path == "guest-kernel" {
+            let k = try loaded ?? kernelView(session)
             let d = ExpectedDiff.against(k.view, source: "the guest kernel's ITS driver (its_device list, \(k.view.vmcoreinfoSource))",
                                          routes: a.routes, ignoring: ignored)
             try report(d, session: session, a: a, path: "guest-kernel")

@@ -13,11 +13,10 @@ struct Extract: ParsableCommand {
         discussion: """
             The extract holds the device and collection tables, level-2 pages, ITTs, the \
             command queue and the property and pending bytes the analysis uses (whole 4 KiB \
-            pages), plus the input's ELF notes. `itsdump routes` on the extract (with the same \
-            registers) equals `routes` on the full dump: share a bug without sharing the \
-            guest's memory. The file is written whole (temporary file, fsync, rename) and never \
-            over an input. A migration stream's registers are not in an ELF core: save them \
-            with `itsdump regs STREAM --format json -o regs.json`.
+            pages), plus the input's ELF notes and the registers used (an ITSDUMP note). \
+            `itsdump routes` on the extract, with no flags, equals `routes` on the full dump: \
+            share a bug without sharing the guest's memory. The file is written whole \
+            (temporary file, fsync, rename) and never over an input.
 
             Example:
               itsdump extract core.elf --regs its-regs.json -o small.elf
@@ -85,7 +84,12 @@ struct Extract: ParsableCommand {
         }
         // The input's notes (vCPU registers, VMCOREINFO): an ELF core's PT_NOTE or a kdump file's
         // sub-header. A migration stream has none: save its registers with `itsdump regs`.
-        let notes = session.dumps.flatMap(\.reader.extractNotes)
+        // Plus the registers used, with their provenance, in itsdump's own note (an input's
+        // older ITSDUMP note is replaced).
+        var state = RegisterStateFile.document(a.registers).objectValue ?? [:]
+        state["provenance"] = .object(RegistersNote.provenance(a.registers))
+        let notes = session.dumps.flatMap(\.reader.extractNotes).filter { $0.name != RegistersNote.name }
+            + [RegistersNote.note(json: Array(JSONValue.object(state).render().utf8))]
         let image = ELFCoreWriter.image(notes: notes, ranges: ranges)
         if out == "-" {
             guard isatty(1) == 0 else { throw UsageError("-o -: standard output is a terminal; an ELF core is binary: redirect it or give a file") }
@@ -94,8 +98,7 @@ struct Extract: ParsableCommand {
             try OutputFile.write(image, to: out, inputs: input.inputPaths)
         }
         let report = ExtractReport(path: out, ranges: ranges.count, bytes: ranges.reduce(0) { $0 + $1.bytes.count },
-                                   pages: pages.count, notes: notes.count,
-                                   registersLeftOut: session.dumps.contains(where: { $0.registers != nil }) && input.regs == nil)
+                                   pages: pages.count, notes: notes.count)
         guard !quiet else { return }
         let renderer: any Renderer = (legacyFormat ?? format) == .json ? JSONRenderer() : TextRenderer()
         FileOutput.write(renderer.render(.extract(report)) ?? "", to: out == "-" ? 2 : 1)

@@ -11,10 +11,51 @@ import ITSAnalysis
 struct KernelView {
     let vmcoreinfo: VMCOREINFO
     let view: DriverView
-    let types: DWARFKernelTypes
+    /// Where the types and symbols came from: "FILE (build ID …)", or the zero-config summary.
+    let typeSource: String
+    /// The zero-configuration path: how types and symbols were found, for every provenance.
+    var via: String? = nil
+
+    /// The registers the driver programmed; on the zero-configuration path each provenance
+    /// also says "via BTF in guest RAM and kallsyms" (or --btf's file).
+    var registers: RegisterState {
+        var state = view.registers
+        guard let via else { return state }
+        func mark<V>(_ v: inout Sourced<V>?) { v?.provenance.detail += " via \(via)" }
+        for i in state.its.indices {
+            mark(&state.its[i].base); mark(&state.its[i].typer); mark(&state.its[i].cbaser); mark(&state.its[i].cwriter)
+            for b in 0..<8 { mark(&state.its[i].baser[b]) }
+        }
+        for i in state.redistributors.indices { mark(&state.redistributors[i].propbaser); mark(&state.redistributors[i].pendbaser) }
+        return state
+    }
 
     static func load(session: Session, vmlinux: String, vmcoreinfoFile: String?) throws -> KernelView {
         let types = try DWARFKernelTypes(path: vmlinux)
+        let info = try vmcoreinfo(session: session, file: vmcoreinfoFile)
+        // The debug info must be this kernel's: build ID first, release otherwise.
+        if let want = info["BUILD-ID"], let have = types.buildID, want != have {
+            throw DumpError.badArgument("\(vmlinux) is another build: its build ID \(have) is not the guest's \(want) (VMCOREINFO BUILD-ID); pass the debug vmlinux of release \(info["OSRELEASE"] ?? "?")")
+        }
+        if info["BUILD-ID"] == nil || types.buildID == nil, let want = info["OSRELEASE"], let have = types.release, want != have {
+            throw DumpError.badArgument("\(vmlinux) is release \(have), the guest runs \(want) (VMCOREINFO OSRELEASE)")
+        }
+        let space = try addressSpace(info, session: session)
+        var view = try DriverWalker.walk(types: types, space: space, memory: session.memory, cpus: session.vcpuCount)
+        view.vmcoreinfoSource = info.source
+        return KernelView(vmcoreinfo: info, view: view, typeSource: "debug info: \(types.path) (build ID \(types.buildID ?? "unknown"))")
+    }
+
+    static func addressSpace(_ info: VMCOREINFO, session: Session) throws -> KernelAddressSpace {
+        do {
+            return try KernelAddressSpace(info, memory: session.memory)
+        } catch {
+            throw DumpError.badArgument("VMCOREINFO (\(info.source)): \(error); pass --vmcoreinfo FILE with the guest's full VMCOREINFO")
+        }
+    }
+
+    /// VMCOREINFO from --vmcoreinfo, the dump's note or sub-header, or found in guest RAM.
+    static func vmcoreinfo(session: Session, file vmcoreinfoFile: String?) throws -> VMCOREINFO {
         var info: VMCOREINFO?
         if let f = vmcoreinfoFile {
             let bytes = try MappedFile.readSmall(path: f, maxBytes: 1 << 20, allowStandardInput: false)
@@ -29,22 +70,7 @@ struct KernelView {
         guard let info else {
             throw DumpError.badArgument("no VMCOREINFO: the dump has no VMCOREINFO note and none was found in guest RAM; pass --vmcoreinfo FILE (the guest's /sys/kernel/vmcoreinfo text, or the VMCOREINFO of another dump of the same boot)")
         }
-        // The debug info must be this kernel's: build ID first, release otherwise.
-        if let want = info["BUILD-ID"], let have = types.buildID, want != have {
-            throw DumpError.badArgument("\(vmlinux) is another build: its build ID \(have) is not the guest's \(want) (VMCOREINFO BUILD-ID); pass the debug vmlinux of release \(info["OSRELEASE"] ?? "?")")
-        }
-        if info["BUILD-ID"] == nil || types.buildID == nil, let want = info["OSRELEASE"], let have = types.release, want != have {
-            throw DumpError.badArgument("\(vmlinux) is release \(have), the guest runs \(want) (VMCOREINFO OSRELEASE)")
-        }
-        let space: KernelAddressSpace
-        do {
-            space = try KernelAddressSpace(info, memory: session.memory)
-        } catch {
-            throw DumpError.badArgument("VMCOREINFO (\(info.source)): \(error); pass --vmcoreinfo FILE with the guest's full VMCOREINFO")
-        }
-        var view = try DriverWalker.walk(types: types, space: space, memory: session.memory, cpus: session.vcpuCount)
-        view.vmcoreinfoSource = info.source
-        return KernelView(vmcoreinfo: info, view: view, types: types)
+        return info
     }
 }
 
@@ -66,13 +92,9 @@ struct Driver: ParsableCommand {
     @OptionGroup var input: InputOptions
     @OptionGroup var output: OutputOptions
 
-    func validate() throws {
-        guard input.vmlinux != nil else { throw ValidationError("driver needs --vmlinux FILE (the guest kernel's debug vmlinux)") }
-    }
-
     func run() throws {
         let session = try Session(input)
-        let k = try KernelView.load(session: session, vmlinux: input.vmlinux ?? "", vmcoreinfoFile: input.vmcoreinfo)
+        let k = try KernelView.load(session: session, input: input)
         try output.write(.driver(session, k), inputs: input.inputPaths)
     }
 }

@@ -83,6 +83,11 @@ struct InputOptions: ParsableArguments {
     var vmlinux: String?
 
     @Option(name: .long, help: ArgumentHelp(
+        "A BTF file of the guest kernel (a copy of its /sys/kernel/btf/vmlinux), for a dump whose in-memory .BTF is missing or damaged: the zero-configuration path then reads types from it.",
+        valueName: "FILE"), completion: .file())
+    var btf: String?
+
+    @Option(name: .long, help: ArgumentHelp(
         "The guest's VMCOREINFO text, when the dump carries no VMCOREINFO note and the scan of guest RAM finds none.",
         valueName: "FILE"), completion: .file())
     var vmcoreinfo: String?
@@ -94,27 +99,26 @@ struct InputOptions: ParsableArguments {
 
     /// Every file this command reads (the output must not replace one of them).
     var inputPaths: [String] {
-        dumps.map(InputPath.file(of:)) + [regs, regsFrom, vmlinux, vmcoreinfo].compactMap { $0 }
+        dumps.map(InputPath.file(of:)) + [regs, regsFrom, vmlinux, btf, vmcoreinfo].compactMap { $0 }
     }
 
     var ramBlocks: [String: UInt64] {
         Dictionary(ramBlock.map { ($0.name, $0.gpa) }, uniquingKeysWith: { _, b in b })
     }
 
-    /// The register state: what the inputs carry (a migration stream) or `--regs-from`, then
-    /// the state file, then each flag on top (flags override the file, the file the stream).
-    func registerState(vcpuCount: Int?, carried: RegisterState?) throws -> RegisterState {
-        var state = RegisterState()
-        if let regsFrom {
-            let d = try Dump.open(regsFrom, ramBlocks: ramBlocks, snapshot: snapshot)
-            guard let r = d.registers else {
-                throw DumpError.badArgument("--regs-from \(regsFrom): a \(d.kind.rawValue) carries no registers; give a migration stream, a qcow2 internal snapshot or a Cloud Hypervisor snapshot")
-            }
-            state = r
-        } else if let carried {
-            state = carried
+    /// The registers of `--regs-from STREAM`, or nil without the option.
+    func registersFrom() throws -> RegisterState? {
+        guard let regsFrom else { return nil }
+        let d = try Dump.open(regsFrom, ramBlocks: ramBlocks, snapshot: snapshot)
+        guard let r = d.registers else {
+            throw DumpError.badArgument("--regs-from \(regsFrom): a \(d.kind.rawValue) carries no registers; give a migration stream, a qcow2 internal snapshot or a Cloud Hypervisor snapshot")
         }
-        if let regs { state.overlay(try loadStateFile(regs)) }
+        return r
+    }
+
+    /// The register flags as a state. `--propbaser` is every CPU's: of the vCPUs the dump
+    /// says, or as many as `knownCPUs` (the redistributors other sources gave).
+    func flagRegisters(vcpuCount: Int?, knownCPUs: Int) -> RegisterState {
         var fromFlags = RegisterState()
         var its = ITSRegisterState()
         func p(_ f: String) -> Provenance { Provenance(.flag, f) }
@@ -126,7 +130,7 @@ struct InputOptions: ParsableArguments {
         if its != ITSRegisterState() { fromFlags.its = [its] }
         var cpus = Set(flags.pendbaser.map { UInt32($0.index) })
         if flags.propbaser != nil {
-            let n = max(vcpuCount ?? 0, state.redistributors.count)
+            let n = max(vcpuCount ?? 0, knownCPUs)
             for c in 0..<n { cpus.insert(UInt32(c)) }
         }
         for c in cpus.sorted() {
@@ -137,8 +141,7 @@ struct InputOptions: ParsableArguments {
             }
             fromFlags.redistributors.append(rd)
         }
-        state.overlay(fromFlags)
-        return state
+        return fromFlags
     }
 }
 

@@ -25,7 +25,7 @@ struct Regs: ParsableCommand {
 
     func run() throws {
         let session = try Session(input)
-        let state = try input.registerState(vcpuCount: session.vcpuCount, carried: session.dumps.compactMap(\.registers).first)
+        let state = try session.registers(input)
         guard !state.its.isEmpty || !state.redistributors.isEmpty else { throw ITSLayoutError.noRegisters }
         try output.write(.regs(state), inputs: input.inputPaths)
     }

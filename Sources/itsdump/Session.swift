@@ -40,17 +40,23 @@ struct Session {
         try analyse(registers: registers(input), format: input.abi)
     }
 
-    /// The inputs' own registers, else the guest kernel's (with --vmlinux and no --regs/flags
-    /// giving BASERs), then the state file and the flags on top.
+    /// The registers of a command that takes `InputOptions`, by `RegisterState.resolve`: the
+    /// flags, the state file, the inputs' own (or `--regs-from`), and last the guest kernel's
+    /// (--vmlinux, or without it the zero-configuration path: BTF and kallsyms in guest RAM).
     func registers(_ input: InputOptions) throws -> RegisterState {
-        var carried = carriedRegisters
-        if carried == nil, input.regsFrom == nil, let vmlinux = input.vmlinux {
-            let fromFlags = try input.registerState(vcpuCount: vcpuCount, carried: nil)
-            if !fromFlags.its.contains(where: \.hasAnyBaser) {
-                carried = try KernelView.load(session: self, vmlinux: vmlinux, vmcoreinfoFile: input.vmcoreinfo).view.registers
-            }
+        try registers(carried: input.registersFrom() ?? carriedRegisters,
+                      stateFile: input.regs, flags: { input.flagRegisters(vcpuCount: vcpuCount, knownCPUs: $0) }) {
+            try KernelView.load(session: self, input: input)
         }
-        return try input.registerState(vcpuCount: vcpuCount, carried: carried)
+    }
+
+    /// `RegisterState.resolve` over this session; `kernel` is called only when no other source
+    /// gives a GITS_BASER.
+    func registers(carried: RegisterState?, stateFile: String?, flags: (Int) -> RegisterState = { _ in RegisterState() },
+                   kernel: () throws -> KernelView) throws -> RegisterState {
+        let file = try stateFile.map { try loadStateFile($0) }
+        let known = max(carried?.redistributors.count ?? 0, file?.redistributors.count ?? 0)
+        return try RegisterState.resolve(carried: carried, stateFile: file, flags: flags(known)) { try kernel().registers }
     }
 
     func analyse(registers: RegisterState, format: ITSFormat?) throws -> Analysis {

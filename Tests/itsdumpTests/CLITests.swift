@@ -70,7 +70,9 @@ enum CLI {
     /// `regs -o json` from flags alone writes null for the registers no source gave, and the
     /// file it writes is a `--regs` file that gives the same routes.
     @Test func aStateFileFromFlagsHasNullsAndReadsBack() throws {
-        let ex = "fixtures/tcg-basic/core.extract.elf"
+        // The extract without its ITSDUMP note: the flags are the only source.
+        let ex = try Fixtures.withoutRegistersNote("fixtures/tcg-basic/core.extract.elf")
+        defer { try? FileManager.default.removeItem(atPath: ex) }
         let flags = ["--baser", "0=0xf9070000425a0600", "--baser", "1=0xbc070000425b0600", "--typer", "0x1f0001efb1"]
         let r = try CLI.run(["regs", ex] + flags + ["--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -111,13 +113,16 @@ enum CLI {
     }
 
     @Test(arguments: [
-        (["routes", "fixtures/tcg-basic/core.extract.elf"], "GITS_BASER values are not stored"),
+        // A raw image with no registers, no VMCOREINFO, no kernel: the zero-configuration path
+        // says what it tried and lists the ways to give registers.
+        (["routes", "fixtures/tcg-basic/ground-truth.json@0x40000000"], "no ITS registers and no driver view: VMCOREINFO"),
+        (["routes", "fixtures/tcg-basic/ground-truth.json@0x40000000"], "give --regs FILE.json"),
         (["routes", "fixtures/tcg-basic/its-regs.json", "--regs", "fixtures/tcg-basic/its-regs.json"], "not a recognised dump"),
         (["routes", "/nonexistent/core.elf", "--regs", "fixtures/tcg-basic/its-regs.json"], "cannot open"),
         (["routes", "fixtures/tcg-basic/core.extract.elf", "--regs", "fixtures/tcg-basic/core.extract.elf"], "not JSON"),
         (["routes", "fixtures/tcg-basic/core.extract.elf", "--baser", "9=0x1"], "indices are 0 to 7"),
         (["routes", "fixtures/tcg-basic/core.extract.elf", "--baser", "nonsense"], "baser"),
-        (["routes", "fixtures/tcg-basic/core.extract.elf", "--baser", "0=0xf9070000425a0600"], "cannot tell the table format"),
+        (["routes", "fixtures/tcg-basic/ground-truth.json@0x40000000", "--baser", "0=0xf9070000425a0600"], "cannot tell the table format"),
         (["routes"], "give a DUMP"),
         (["frobnicate"], "frobnicate"),
     ])

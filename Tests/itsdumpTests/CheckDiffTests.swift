@@ -101,8 +101,13 @@ import ITSAnalysis
             try #require((try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])?["changes"] as? NSArray)
         }
         #expect(try changeList(kernel.stdout).count > 0 && changeList(kernel.stdout).isEqual(try changeList(cores.stdout)))
-        let noRegs = try CLI.run(["diff", try Fixtures.member("tcg-prepost/a", "core.elf"), b])
-        #expect(noRegs.status == 2 && noRegs.stderr.contains("--regs-a"))
+        // With no register source and no --vmlinux, the zero-configuration path (issue 20).
+        let zero = try CLI.run(["diff", try Fixtures.member("tcg-prepost/a", "core.elf"), try Fixtures.member("tcg-prepost/b", "core.elf"), "--format", "json"])
+        #expect(zero.status == 1, "\(zero.stderr)")
+        #expect(try changeList(zero.stdout).isEqual(try changeList(cores.stdout)))
+        // A side that has nothing to give registers: one message, the ways listed.
+        let noRegs = try CLI.run(["diff", "fixtures/tcg-basic/ground-truth.json@0x40000000", b])
+        #expect(noRegs.status == 2 && noRegs.stderr.contains("no ITS registers") && noRegs.stderr.contains("--regs FILE.json"), "\(noRegs.stderr)")
     }
 
     @Test(arguments: ["kvm-basic", "kvm-sparse", "kvm-prepost/a", "kvm-prepost/b"])

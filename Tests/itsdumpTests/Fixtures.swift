@@ -113,6 +113,20 @@ enum Fixtures {
     }
 
     /// Cuts every PT_LOAD of an ELF core into its own raw image file, as FILE@GPA specs.
+    /// A copy of an ELF core without itsdump's ITSDUMP registers note, in a temporary file.
+    static func withoutRegistersNote(_ path: String) throws -> String {
+        guard let core = try Dump.open(path).elf else { throw FixtureError(message: "\(path) is not an ELF core") }
+        var ranges: [ELFCoreWriter.Range] = []
+        for s in core.segments {
+            if case .bytes(let b) = core.read(GuestPhysicalAddress(s.physicalAddress), count: Int(s.memorySize)) {
+                ranges.append(.init(address: GuestPhysicalAddress(s.physicalAddress), bytes: b))
+            }
+        }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("itsdump-nonote-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).elf").path
+        try ELFCoreWriter.write(path: out, notes: core.notes.filter { $0.name != RegistersNote.name }, ranges: ranges)
+        return out
+    }
+
     static func rawImages(of core: ELFCore, into dir: URL) throws -> [String] {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var specs: [String] = []

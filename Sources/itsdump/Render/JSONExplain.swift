@@ -76,17 +76,12 @@ extension JSONRenderer {
         o["bytes"] = .int(Int64(r.bytes))
         o["pages"] = .int(Int64(r.pages))
         o["notes"] = .int(Int64(r.notes))
-        o["registersLeftOut"] = .bool(r.registersLeftOut)
         return .object(o)
     }
 }
 
 extension TextRenderer {
     func extract(_ r: ExtractReport) -> String? {
-        var s = "wrote \(r.path): \(r.ranges) ranges, \(r.bytes) bytes of guest memory (\(r.pages) pages), \(r.notes) notes\n"
-        if r.registersLeftOut {
-            s += "note: a migration stream's registers are not in the extract: save them with `itsdump regs STREAM --format json -o regs.json` and read the extract with --regs regs.json\n"
-        }
-        return s
+        "wrote \(r.path): \(r.ranges) ranges, \(r.bytes) bytes of guest memory (\(r.pages) pages), \(r.notes) notes\n"
     }
 }

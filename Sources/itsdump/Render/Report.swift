@@ -62,8 +62,6 @@ struct ExtractReport {
     let bytes: Int
     let pages: Int
     let notes: Int
-    /// A migration stream's registers were read but an ELF core cannot carry them.
-    let registersLeftOut: Bool
 }
 
 /// `explain`: the entries that matched the query, or why none did.

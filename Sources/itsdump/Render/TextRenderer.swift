@@ -317,7 +317,7 @@ struct TextRenderer: Renderer {
     func driver(_ session: Session, _ k: KernelView) -> String? {
         let v = k.view
         var s = "input: \(session.inputLines.joined(separator: "; "))\nVMCOREINFO: \(v.vmcoreinfoSource) (OSRELEASE \(TerminalText.cut(k.vmcoreinfo["OSRELEASE"] ?? "?")))\n"
-        s += "debug info: \(k.types.path) (build ID \(k.types.buildID ?? "unknown"))\n"
+        s += "\(k.typeSource)\n"
         for (i, n) in v.its.enumerated() {
             s += "ITS \(i) at \(hex(n.physBase)) (its_node \(hex(n.nodeAddress))), GITS_TYPER \(hex(n.typer)), command queue \(opt(n.commandQueue))\n"
             for (b, val) in n.basers.enumerated() where val != 0 { s += "  tables[\(b)].val = GITS_BASER\(b) \(hex64(val))\n" }

@@ -1,0 +1,315 @@
+import ITSLayout
+
+/// BPF Type Format, the kernel's compact type information (include/uapi/linux/btf.h,
+/// Documentation/bpf/btf.rst): a 24-byte header (magic 0xEB9F, version 1, flags, hdr_len,
+/// type_off/type_len and str_off/str_len relative to the header's end), the type section (one
+/// `struct btf_type` per id from 1, each followed by its kind's extra data) and the string
+/// section. Every kind of the current format is parsed (INT … ENUM64); types are resolved only
+/// as far as a struct layout needs, with every id, name offset and chain checked and bounded.
+public struct BTF: Sendable {
+    public enum Kind: UInt8, Sendable, CaseIterable {
+        case int = 1, pointer, array, structure, union, enumeration, forward, typedef, volatile, const, restrict
+        case function, functionPrototype, variable, dataSection, float, declarationTag, typeTag, enumeration64
+
+        /// Bytes after the 12-byte `struct btf_type` (btf.rst §2.2).
+        func extraBytes(vlen: Int) -> Int {
+            switch self {
+            case .int, .variable, .declarationTag: 4
+            case .array: 12
+            case .structure, .union, .dataSection, .enumeration64: vlen * 12
+            case .enumeration, .functionPrototype: vlen * 8
+            case .pointer, .forward, .typedef, .volatile, .const, .restrict, .function, .float, .typeTag: 0
+            }
+        }
+    }
+
+    public enum Problem: Error, CustomStringConvertible, Sendable, Equatable {
+        case truncated(what: String, need: UInt64, have: UInt64)
+        case badHeader(String)
+        case unknownKind(id: Int, kind: UInt8)
+        case typeIDOutOfRange(id: UInt32, count: Int)
+        case nameOffsetOutOfRange(id: Int, offset: UInt32)
+        case cyclicTypeChain(id: UInt32)
+        case memberPastSize(structure: String, member: String, end: UInt64, size: UInt64)
+        case tooManyTypes(Int)
+        case tooManyMembers(id: UInt32)
+
+        public var description: String {
+            switch self {
+            case .truncated(let w, let n, let h): "BTF: \(w) needs \(n) bytes, \(h) are there (truncated)"
+            case .badHeader(let s): "BTF: \(s)"
+            case .unknownKind(let id, let k): "BTF: type \(id) has unknown kind \(k)"
+            case .typeIDOutOfRange(let id, let n): "BTF: type id \(id) is beyond the table's \(n) types"
+            case .nameOffsetOutOfRange(let id, let o): "BTF: type \(id)'s name offset \(o) is past the string section"
+            case .cyclicTypeChain(let id): "BTF: the type chain from id \(id) does not end (a cycle)"
+            case .memberPastSize(let s, let m, let e, let z): "BTF: struct \(s)'s member \(m) ends at byte \(e), past the struct's size \(z)"
+            case .tooManyTypes(let n): "BTF: more than \(n) types (a bound of itsdump)"
+            case .tooManyMembers(let id): "BTF: struct \(id) has more than \(BTF.maxMembers) members, nested ones included (a bound of itsdump)"
+            }
+        }
+    }
+
+    public static let magic: UInt16 = 0xEB9F
+    /// A vmlinux has about 130,000 types; a bound far above, below which the index stays
+    /// within 16 MiB.
+    public static let maxTypes = 1 << 20
+    /// A BTF larger than this is not a kernel's (6.1 arm64: 4.6 MiB).
+    public static let maxBytes: UInt64 = 64 << 20
+    /// Type chains (typedef → const → pointer …) are a handful long; beyond this, a cycle.
+    static let maxChain = 64
+
+    /// 16 bytes per type: the index of a vmlinux's ~130,000 types stays near 2 MiB.
+    public struct TypeEntry: Sendable {
+        public var kind: Kind
+        public var kindFlag: Bool
+        var vlen16: UInt16
+        public var nameOffset: UInt32
+        /// `size` for INT, STRUCT, UNION, ENUM, DATASEC, FLOAT; `type` for the others.
+        public var sizeOrType: UInt32
+        var extra32: UInt32
+        public var vlen: Int { Int(vlen16) }
+        /// Offset of the extra data in `bytes`.
+        public var extra: Int { Int(extra32) }
+    }
+
+    public let bytes: [UInt8]
+    let stringsStart: Int
+    let stringsLength: Int
+    /// types[i] is type id i + 1.
+    public private(set) var types: [TypeEntry] = []
+
+    /// Parses the header and indexes every type; names and references are checked when used.
+    public init(bytes: [UInt8]) throws(Problem) {
+        self.bytes = bytes
+        guard UInt64(bytes.count) <= Self.maxBytes else { throw .badHeader("\(bytes.count) bytes, more than a kernel's BTF (\(Self.maxBytes >> 20) MiB)") }
+        guard bytes.count >= 24 else { throw .truncated(what: "the header", need: 24, have: UInt64(bytes.count)) }
+        guard bytes.loadLE(at: 0, count: 2) == UInt64(Self.magic) else { throw .badHeader("magic is not 0xEB9F") }
+        guard bytes[2] == 1 else { throw .badHeader("version \(bytes[2]), not 1") }
+        let headerLength = bytes.loadLE(at: 4, count: 4)
+        guard headerLength >= 24, headerLength <= UInt64(bytes.count) else { throw .badHeader("hdr_len \(headerLength)") }
+        let typeOff = bytes.loadLE(at: 8, count: 4), typeLen = bytes.loadLE(at: 12, count: 4)
+        let strOff = bytes.loadLE(at: 16, count: 4), strLen = bytes.loadLE(at: 20, count: 4)
+        // All four are u32: their sums fit a UInt64.
+        let typesEnd = headerLength + typeOff + typeLen, stringsEnd = headerLength + strOff + strLen
+        guard typesEnd <= UInt64(bytes.count) else { throw .truncated(what: "the type section", need: typesEnd, have: UInt64(bytes.count)) }
+        guard stringsEnd <= UInt64(bytes.count) else { throw .truncated(what: "the string section", need: stringsEnd, have: UInt64(bytes.count)) }
+        stringsStart = Int(headerLength + strOff)
+        stringsLength = Int(strLen)
+        var p = Int(headerLength + typeOff)
+        let end = Int(typesEnd)
+        var types: [TypeEntry] = []
+        // At least 12 bytes per type: a capacity that needs no regrowth for vmlinux's ~130,000.
+        types.reserveCapacity(min((end - p) / 16, Self.maxTypes))
+        while p < end {
+            guard types.count < Self.maxTypes else { throw .tooManyTypes(Self.maxTypes) }
+            guard end - p >= 12 else { throw .truncated(what: "type \(types.count + 1)", need: 12, have: UInt64(end - p)) }
+            let info = Self.u32(bytes, p + 4)
+            let rawKind = UInt8(info >> 24 & 0x1F)
+            guard let kind = Kind(rawValue: rawKind) else { throw .unknownKind(id: types.count + 1, kind: rawKind) }
+            let vlen = Int(info & 0xFFFF)
+            let extra = kind.extraBytes(vlen: vlen)
+            guard end - p - 12 >= extra else {
+                throw .truncated(what: "type \(types.count + 1)", need: UInt64(12 + extra), have: UInt64(end - p))
+            }
+            types.append(TypeEntry(kind: kind, kindFlag: info >> 31 != 0, vlen16: UInt16(vlen),
+                                   nameOffset: Self.u32(bytes, p),
+                                   sizeOrType: Self.u32(bytes, p + 8), extra32: UInt32(p + 12)))
+            p += 12 + extra
+        }
+        self.types = types
+    }
+
+    /// A little-endian u32 (the index pass reads three per type).
+    @inline(__always)
+    static func u32(_ b: [UInt8], _ p: Int) -> UInt32 {
+        UInt32(b[p]) | UInt32(b[p + 1]) << 8 | UInt32(b[p + 2]) << 16 | UInt32(b[p + 3]) << 24
+    }
+
+    /// The entry of a type id (1…count); id 0 is void.
+    public func entry(_ id: UInt32) throws(Problem) -> TypeEntry {
+        guard id >= 1, Int(id) <= types.count else { throw .typeIDOutOfRange(id: id, count: types.count) }
+        return types[Int(id) - 1]
+    }
+
+    /// A NUL-terminated string of the string section.
+    public func string(_ offset: UInt32, of id: Int = 0) throws(Problem) -> String {
+        guard Int(offset) < stringsLength else { throw .nameOffsetOutOfRange(id: id, offset: offset) }
+        let start = stringsStart + Int(offset), end = stringsStart + stringsLength
+        let stop = bytes[start..<end].firstIndex(of: 0) ?? end
+        return String(decoding: bytes[start..<stop], as: UTF8.self)
+    }
+
+    /// Whether type `index` (0-based) is named `name`, without building a String per type.
+    func nameEquals(_ index: Int, _ name: [UInt8]) -> Bool {
+        let o = Int(types[index].nameOffset)
+        guard o < stringsLength, stringsLength - o > name.count else { return false }
+        let s = stringsStart + o
+        return bytes[s + name.count] == 0 && bytes[s..<s + name.count].elementsEqual(name)
+    }
+
+    /// Ids of the struct (or union) types named `name`.
+    public func structures(named name: String) -> [UInt32] {
+        let n = Array(name.utf8)
+        return types.indices.filter { (types[$0].kind == .structure || types[$0].kind == .union) && nameEquals($0, n) }
+            .map { UInt32($0 + 1) }
+    }
+
+    /// A type's size in bytes, through typedefs, qualifiers and arrays (btf.rst §2.2).
+    public func size(of id: UInt32) throws(Problem) -> UInt64 {
+        var id = id
+        var multiplier: UInt64 = 1
+        for _ in 0..<Self.maxChain {
+            if id == 0 { return 0 }
+            let t = try entry(id)
+            switch t.kind {
+            case .int, .structure, .union, .enumeration, .enumeration64, .float, .dataSection:
+                return multiplier.multipliedReportingOverflow(by: UInt64(t.sizeOrType)).partialValue
+            case .pointer: return multiplier &* 8
+            case .array:
+                let n = bytes.loadLE(at: t.extra + 8, count: 4)
+                let (m, over) = multiplier.multipliedReportingOverflow(by: n)
+                multiplier = over ? UInt64.max : m
+                id = UInt32(bytes.loadLE(at: t.extra, count: 4))
+            case .typedef, .volatile, .const, .restrict, .typeTag, .declarationTag, .variable:
+                id = t.sizeOrType
+            case .forward, .function, .functionPrototype: return 0
+            }
+        }
+        throw .cyclicTypeChain(id: id)
+    }
+
+    public struct Member: Sendable {
+        public var name: String
+        public var type: UInt32
+        /// Bit offset from the start of the struct; a bitfield has a width.
+        public var bitOffset: UInt64
+        public var bitfieldSize: UInt64?
+    }
+
+    /// The members of a struct or union; anonymous struct/union members are flattened into
+    /// their parent, at their offset, as C lets them be named. At most `maxMembers` in all,
+    /// nested anonymous members included (a guest's BTF could nest 65,535 × 65,535 …).
+    public func members(of id: UInt32) throws(Problem) -> [Member] {
+        var budget = Self.maxMembers
+        return try members(of: id, depth: 0, budget: &budget)
+    }
+    static let maxMembers = 1 << 16
+
+    func members(of id: UInt32, depth: Int, budget: inout Int) throws(Problem) -> [Member] {
+        guard depth < 8 else { throw .cyclicTypeChain(id: id) }
+        let t = try entry(id)
+        guard t.kind == .structure || t.kind == .union else { return [] }
+        var out: [Member] = []
+        for i in 0..<t.vlen {
+            budget -= 1
+            guard budget >= 0 else { throw .tooManyMembers(id: id) }
+            let m = t.extra + i * 12
+            let nameOff = UInt32(bytes.loadLE(at: m, count: 4))
+            let type = UInt32(bytes.loadLE(at: m + 4, count: 4))
+            let raw = bytes.loadLE(at: m + 8, count: 4)
+            // With kind_flag, offset = bitfield_size << 24 | bit_offset (btf.rst §2.2.4).
+            let bitOffset = t.kindFlag ? raw & 0xFF_FFFF : raw
+            let bits = t.kindFlag && raw >> 24 != 0 ? raw >> 24 : nil
+            let name = try string(nameOff, of: Int(id))
+            if name.isEmpty, let inner = try? resolve(type), [.structure, .union].contains(try entry(inner).kind) {
+                for var sub in try members(of: inner, depth: depth + 1, budget: &budget) {
+                    sub.bitOffset &+= bitOffset
+                    out.append(sub)
+                }
+                continue
+            }
+            out.append(Member(name: name, type: type, bitOffset: bitOffset, bitfieldSize: bits))
+        }
+        return out
+    }
+
+    /// Through typedefs, qualifiers and tags to the type they name.
+    public func resolve(_ id: UInt32) throws(Problem) -> UInt32 {
+        var id = id
+        for _ in 0..<Self.maxChain {
+            if id == 0 { return 0 }
+            let t = try entry(id)
+            switch t.kind {
+            case .typedef, .volatile, .const, .restrict, .typeTag: id = t.sizeOrType
+            default: return id
+            }
+        }
+        throw .cyclicTypeChain(id: id)
+    }
+
+    /// The struct a member's type leads to through pointers, arrays, typedefs and qualifiers.
+    public func pointee(_ id: UInt32) throws(Problem) -> UInt32? {
+        var id = id
+        for _ in 0..<Self.maxChain {
+            id = try resolve(id)
+            if id == 0 { return nil }
+            let t = try entry(id)
+            switch t.kind {
+            case .structure, .union: return id
+            case .pointer: id = t.sizeOrType
+            case .array: id = UInt32(bytes.loadLE(at: t.extra, count: 4))
+            default: return nil
+            }
+        }
+        throw .cyclicTypeChain(id: id)
+    }
+
+    /// A struct's layout in the walk's terms; every member must lie inside the struct.
+    public func layout(_ id: UInt32) throws(Problem) -> StructLayout {
+        let t = try entry(id)
+        let name = try string(t.nameOffset, of: Int(id))
+        let size = UInt64(t.sizeOrType)
+        var layoutMembers: [StructLayout.Member] = []
+        for m in try self.members(of: id) {
+            let bytes: UInt64
+            if let bits = m.bitfieldSize { bytes = (bits + m.bitOffset % 8 + 7) / 8 } else { bytes = try self.size(of: m.type) }
+            let offset = m.bitOffset / 8
+            let (end, over) = offset.addingReportingOverflow(bytes)
+            // A flexible array member (size 0) may sit at the very end.
+            guard !over, end <= size else { throw .memberPastSize(structure: name, member: m.name, end: over ? .max : end, size: size) }
+            layoutMembers.append(.init(name: m.name, offset: offset, size: bytes))
+        }
+        return StructLayout(name: name, size: size, members: layoutMembers, token: UInt64(id))
+    }
+}
+
+extension BTF {
+    /// Finds `.BTF` in kernel memory: the first 4-byte aligned header (magic, version 1, flags 0,
+    /// hdr_len 24) in [start, start + length) whose sections fit and whose type section parses.
+    /// The linker places `.BTF` in the image's read-only data (include/asm-generic/vmlinux.lds.h,
+    /// `BTF` after RO_DATA's sections), so the scan starts at `_etext` when kallsyms gives it.
+    /// Reads the range in 64 KiB windows (a copy each, in memory the allocator reuses); returns
+    /// the address and the parsed BTF.
+    public static func locate(start: UInt64, length: UInt64, read: KernelBytes) -> (address: UInt64, btf: BTF)? {
+        let window: UInt64 = 65536
+        var at = start & ~3
+        let stop = start &+ length
+        while at < stop {
+            let n = Int(min(window, stop - at))
+            guard let chunk = read(at, n) else {
+                at &+= window
+                continue
+            }
+            var i = 0
+            while i + 24 <= chunk.count {
+                if chunk[i] == 0x9F, chunk[i + 1] == 0xEB, chunk[i + 2] == 1, chunk[i + 3] == 0,
+                   chunk.loadLE(at: i + 4, count: 4) == 24
+                {
+                    let total = 24 + chunk.loadLE(at: i + 16, count: 4) + chunk.loadLE(at: i + 20, count: 4)
+                    let typesEnd = 24 + chunk.loadLE(at: i + 8, count: 4) + chunk.loadLE(at: i + 12, count: 4)
+                    if total <= maxBytes, typesEnd <= total, total > 24, let all = read(at &+ UInt64(i), Int(total)),
+                       let btf = try? BTF(bytes: all), btf.types.count > 0
+                    {
+                        return (at &+ UInt64(i), btf)
+                    }
+                }
+                i += 4
+            }
+            // Windows overlap by a header's length, so that none is cut at a window's end.
+            let advance = UInt64(n) == window ? window - 24 : UInt64(n)
+            guard case (let next, false) = at.addingReportingOverflow(advance) else { return nil }
+            at = next
+        }
+        return nil
+    }
+}

@@ -1,0 +1,120 @@
+import ITSLayout
+
+/// The driver's types and symbols from the dump alone (issue 20): kallsyms at VMCOREINFO's
+/// addresses, `.BTF` in the kernel image (or a BTF file), and the driver's data symbols found
+/// by `DriverSymbolFinder`. What it reads is bounded by the kernel image, never all of RAM.
+public struct ZeroConfigKernel: Sendable {
+    public let types: BTFKernelTypes
+    /// CPUs when the dump does not say (from the valid `__per_cpu_offset` entries).
+    public let cpus: Int?
+    /// How each piece was found, for the provenance.
+    public let found: [String: DriverSymbolFinder.Found]
+    public let btfSource: String
+
+    /// One line: "its_node list its_nodes@0x… (…) via BTF in guest RAM at 0x… and kallsyms".
+    public var summary: String {
+        let parts = DriverSymbolFinder.dataSymbols.compactMap { s in found[s].map { "\(s)@\(hex($0.address)) (\($0.method))" } }
+        return parts.joined(separator: ", ") + " via \(btfSource) and kallsyms"
+    }
+
+    /// The kernel image is at most this large past `_stext` (arm64 Debian 6.1: 33 MiB).
+    static let imageBound: UInt64 = 128 << 20
+
+    public static func load(vmcoreinfo info: VMCOREINFO, space: KernelAddressSpace, memory: any GuestMemory,
+                            btfFile: (bytes: [UInt8], path: String)?, cpus dumpCPUs: Int?) throws(ZeroConfigError) -> ZeroConfigKernel
+    {
+        let image = KernelImageMemory(space: space, memory: memory)
+        let kallsyms: Kallsyms
+        do {
+            kallsyms = try Kallsyms(try Kallsyms.Addresses(info), read: image.read)
+        } catch {
+            throw .step("kallsyms", error.description)
+        }
+        // One pass over kallsyms for everything: the data symbols (KALLSYMS_ALL), the BTF
+        // markers and the driver's functions with their extents.
+        let wanted: Set<String> = Set(DriverSymbolFinder.dataSymbols + DriverSymbolFinder.driverFunctions + ["_etext", "__start_BTF"])
+        let withEnds: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]]
+        do { withEnds = try kallsyms.lookupWithEnds(wanted) } catch { throw .step("kallsyms", error.description) }
+        let named = withEnds.mapValues { $0.map(\.symbol) }
+
+        // BTF: a file wins; else `__start_BTF` (KALLSYMS_ALL), else a scan of the image's
+        // read-only data from past kallsyms' tables, then from `_etext` (or `_stext`).
+        let btf: BTF, btfSource: String
+        if let f = btfFile {
+            do { btf = try BTF(bytes: f.bytes) } catch { throw .step("--btf \(f.path)", error.description) }
+            btfSource = "BTF of --btf \(f.path)"
+        } else {
+            // RO_DATA (include/asm-generic/vmlinux.lds.h) puts .rodata, where kallsyms' tables
+            // are, before .BTF: the scan starts past them, and from _etext when that fails.
+            let a = kallsyms.addresses
+            let pastTables = max(a.names, a.tokenTable, a.tokenIndex &+ 512, a.offsets ?? 0)
+            let etext = named["_etext"]?.first?.address ?? info.number("SYMBOL(_stext)")
+            let starts = named["__start_BTF"].map { $0.map(\.address) } ?? [pastTables] + (etext.map { [$0] } ?? [])
+            guard !starts.isEmpty else { throw .step("BTF in guest RAM", "neither kallsyms nor VMCOREINFO gives _etext or _stext to start from") }
+            let from = starts.last ?? 0
+            var hit: (address: UInt64, btf: BTF)?
+            for s in starts where hit == nil {
+                hit = BTF.locate(start: s, length: imageBound, read: image.read)
+                // The scanned pages are done with: a mapped dump may drop them from memory.
+                let end = hit.map { $0.address &+ UInt64($0.btf.bytes.count) } ?? s &+ imageBound
+                memory.relinquish(GuestRange(start: space.image(s), length: end &- s))
+            }
+            guard let located = hit else {
+                throw .step("BTF in guest RAM", "no valid .BTF header (magic 0xEB9F) in the \(imageBound >> 20) MiB of the kernel image from \(hex(from)); the kernel may lack CONFIG_DEBUG_INFO_BTF: pass --btf FILE (a copy of its /sys/kernel/btf/vmlinux) or --vmlinux")
+            }
+            btf = located.btf
+            btfSource = "BTF in guest RAM at \(hex(located.address))"
+        }
+        let probe: BTFKernelTypes
+        do { probe = try BTFKernelTypes(btf: btf, symbols: [:], source: btfSource) } catch { throw .step(btfSource, error.description) }
+        let finder = try DriverSymbolFinder(space: space, memory: memory, types: probe)
+
+        var candidates: [(address: UInt64, method: String)] = []
+        for s in DriverSymbolFinder.dataSymbols {
+            for sym in named[s] ?? [] { candidates.append((sym.address, "kallsyms")) }
+        }
+        for c in DriverSymbolFinder.candidates(functions: withEnds, read: image.read) {
+            candidates.append((c.address, "ADRP in \(c.function)"))
+        }
+
+        func unique(_ what: String, _ pass: (UInt64) -> Bool) throws(ZeroConfigError) -> DriverSymbolFinder.Found {
+            var hits: [UInt64: String] = [:]
+            for c in candidates where hits[c.address] == nil && pass(c.address) { hits[c.address] = c.method }
+            guard let first = hits.first else {
+                throw .step(what, "none of the \(candidates.count) candidate addresses (kallsyms, ADRP references in the driver's functions) holds a valid \(what)")
+            }
+            guard hits.count == 1 else {
+                throw .step(what, "\(hits.count) different candidates pass its checks (\(hits.keys.sorted().map(hex).joined(separator: ", "))): ambiguous, not guessed")
+            }
+            return .init(address: first.key, method: first.value + ", validated")
+        }
+        var found: [String: DriverSymbolFinder.Found] = [:]
+        let nodes = try unique("its_nodes") { finder.validateITSNodes($0) != nil }
+        found["its_nodes"] = nodes
+        let rdists = try unique("gic_rdists") { finder.validateRdists($0) }
+        found["gic_rdists"] = rdists
+        var cpus = dumpCPUs
+        if let ptr = finder.u64(image: rdists.address) {
+            if let percpu = try? unique("__per_cpu_offset", { finder.validatePerCPUOffset($0, rdistsPointer: ptr, cpus: dumpCPUs) != nil }) {
+                found["__per_cpu_offset"] = percpu
+                if dumpCPUs == nil {
+                    cpus = finder.validatePerCPUOffset(percpu.address, rdistsPointer: ptr, cpus: nil)
+                }
+            }
+        }
+        var symbols: [String: UInt64] = [:]
+        for (k, v) in found { symbols[k] = v.address &- space.kernelOffset }
+        let types = probe.with(symbols: symbols)
+        return ZeroConfigKernel(types: types, cpus: cpus, found: found, btfSource: btfSource)
+    }
+
+    /// `lpi_id_bits` as its_alloc_lpi_tables sets it: min(GICD_TYPER.IDbits + 1, 16)
+    /// (ITS_MAX_LPI_NRBITS), from `gic_rdists->gicd_typer` (its-formats.md, GICD_TYPER).
+    public func lpiIDBits(space: KernelAddressSpace, memory: any GuestMemory) -> UInt64? {
+        guard let r = found["gic_rdists"], let rd = types.structure("rdists", inUnitOf: "gic_rdists"),
+              let o = rd.offset("gicd_typer") else { return nil }
+        let f = DriverSymbolFinder.Reads(space: space, memory: memory)
+        guard let p = f.u64(image: r.address), let t = f.u64(va: p &+ o) else { return nil }
+        return min((t >> 19 & 0x1F) + 1, 16)
+    }
+}
