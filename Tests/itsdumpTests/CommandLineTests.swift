@@ -77,7 +77,7 @@ enum CommandLineFixture {
     }
 
     @Test func dashOWithAFormatNameIsRefused() throws {
-        for args in [["routes"] + F.args + ["--format", "json"], ["extract"] + F.args + ["--format", "json"]] {
+        for args in [["routes"] + F.args + ["-o", "json"], ["extract"] + F.args + ["-o", "json"]] {
             let r = try CLI.run(args)
             #expect(r.status == 2)
             #expect(r.stderr.contains("-o names an output file; did you mean --format json?"), "\(r.stderr)")
