@@ -22,9 +22,9 @@ for s in tcg-basic kvm-basic; do
   zstd -d -q --long=28 -c "$shared/$s/snapshot.tar.zst" | tar x -C "$work/$s" core.elf
 done
 m() { python3 Benchmarks/measure.py "$@"; }
-m "itsdump routes tcg-basic (no kernel view)" "$runs" "$bin" routes "$work/tcg-basic/core.elf" --regs "$shared/tcg-basic/its-regs.json" -o json
-m "itsdump driver tcg-basic, reduced vmlinux" "$runs" "$bin" driver "$work/tcg-basic/core.elf" --vmlinux "$work/vmlinux.reduced" -o json
-m "itsdump driver kvm-basic, reduced vmlinux" "$runs" "$bin" driver "$work/kvm-basic/core.elf" --vmlinux "$work/vmlinux.reduced" -o json
+m "itsdump routes tcg-basic (no kernel view)" "$runs" "$bin" routes "$work/tcg-basic/core.elf" --regs "$shared/tcg-basic/its-regs.json" --format json
+m "itsdump driver tcg-basic, reduced vmlinux" "$runs" "$bin" driver "$work/tcg-basic/core.elf" --vmlinux "$work/vmlinux.reduced" --format json
+m "itsdump driver kvm-basic, reduced vmlinux" "$runs" "$bin" driver "$work/kvm-basic/core.elf" --vmlinux "$work/vmlinux.reduced" --format json
 if [ "$full" = --full ] && [ -n "${FULL_VMLINUX:-}" ]; then
   full_vmlinux=$FULL_VMLINUX
 elif [ "$full" = --full ]; then
@@ -33,6 +33,6 @@ elif [ "$full" = --full ]; then
   full_vmlinux="$work/dbg/usr/lib/debug/boot/vmlinux-6.1.0-56-arm64"
 fi
 if [ "$full" = --full ]; then
-  m "itsdump driver tcg-basic, full vmlinux" "$runs" "$bin" driver "$work/tcg-basic/core.elf" --vmlinux "$full_vmlinux" -o json
-  m "itsdump driver kvm-basic, full vmlinux" "$runs" "$bin" driver "$work/kvm-basic/core.elf" --vmlinux "$full_vmlinux" -o json
+  m "itsdump driver tcg-basic, full vmlinux" "$runs" "$bin" driver "$work/tcg-basic/core.elf" --vmlinux "$full_vmlinux" --format json
+  m "itsdump driver kvm-basic, full vmlinux" "$runs" "$bin" driver "$work/kvm-basic/core.elf" --vmlinux "$full_vmlinux" --format json
 fi

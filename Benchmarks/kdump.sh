@@ -16,12 +16,12 @@ zstd -d -q --long=28 -c "$shared/tcg-kdump/snapshot.tar.zst" | tar x -C "$work" 
 python3 Benchmarks/make_big_kdump.py fixtures/tcg-kdump/core.extract.elf "$work/big.kdump" --ram-gib 64
 regs="$shared/tcg-kdump/its-regs.json"
 m() { python3 Benchmarks/measure.py "$@"; }
-m "itsdump routes core.elf" "$runs" "$bin" routes "$work/core.elf" --regs "$regs" -o json
-m "itsdump routes core.kdump-zlib" "$runs" "$bin" routes "$work/core.kdump-zlib" --regs "$regs" -o json
-m "itsdump routes big.kdump (64 GiB guest)" "$runs" "$bin" routes "$work/big.kdump" --regs "$regs" -o json
+m "itsdump routes core.elf" "$runs" "$bin" routes "$work/core.elf" --regs "$regs" --format json
+m "itsdump routes core.kdump-zlib" "$runs" "$bin" routes "$work/core.kdump-zlib" --regs "$regs" --format json
+m "itsdump routes big.kdump (64 GiB guest)" "$runs" "$bin" routes "$work/big.kdump" --regs "$regs" --format json
 for f in core.kdump-zlib big.kdump; do
-  "$bin" routes "$work/$f" --regs "$regs" -o json | sed -n '/"routes": \[/,/"schemaVersion"/p' > "$work/$f.json"
+  "$bin" routes "$work/$f" --regs "$regs" --format json | sed -n '/"routes": \[/,/"schemaVersion"/p' > "$work/$f.json"
 done
-"$bin" routes "$work/core.elf" --regs "$regs" -o json | sed -n '/"routes": \[/,/"schemaVersion"/p' > "$work/elf.json"
+"$bin" routes "$work/core.elf" --regs "$regs" --format json | sed -n '/"routes": \[/,/"schemaVersion"/p' > "$work/elf.json"
 cmp -s "$work/elf.json" "$work/core.kdump-zlib.json" && cmp -s "$work/elf.json" "$work/big.kdump.json" \
   && echo "routes: identical on the three dumps" || { echo "routes: DIFFER"; exit 1; }

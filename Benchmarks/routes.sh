@@ -14,8 +14,8 @@ python3 Benchmarks/make_sparse_core.py "fixtures/$stop/core.extract.elf" "$work/
 
 echo "stop $stop, best of $runs runs; core.elf $(du -h --apparent-size "$work/core.elf" | cut -f1), sparse $(du -h --apparent-size "$work/sparse-64g.elf" | cut -f1) apparent"
 measure "cat core.elf >/dev/null" cat "$work/core.elf"
-measure "itsdump routes -o json core.elf" "$bin" routes "$work/core.elf" --regs "$regs" -o json
-measure "itsdump routes -o json sparse-64g.elf" "$bin" routes "$work/sparse-64g.elf" --regs "$regs" -o json
-"$bin" routes "$work/core.elf" --regs "$regs" -o json | grep -v '"path"' > "$work/a.json"
-"$bin" routes "$work/sparse-64g.elf" --regs "$regs" -o json | grep -v '"path"' > "$work/b.json"
+measure "itsdump routes --format json core.elf" "$bin" routes "$work/core.elf" --regs "$regs" --format json
+measure "itsdump routes --format json sparse-64g.elf" "$bin" routes "$work/sparse-64g.elf" --regs "$regs" --format json
+"$bin" routes "$work/core.elf" --regs "$regs" --format json | grep -v '"path"' > "$work/a.json"
+"$bin" routes "$work/sparse-64g.elf" --regs "$regs" --format json | grep -v '"path"' > "$work/b.json"
 if cmp -s "$work/a.json" "$work/b.json"; then echo "routes: identical on both dumps"; else echo "routes: DIFFER"; exit 1; fi

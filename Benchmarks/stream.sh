@@ -35,4 +35,4 @@ done
 python3 Benchmarks/make_big_stream.py "$work/big.mig" --ram-gib "$gib"
 cat "$work/big.mig" >/dev/null
 row "big.mig (${gib} GiB guest)" "$work/big.mig"
-"$bin" routes "$work/big.mig" -o json >/dev/null && echo "routes on big.mig: ok"
+"$bin" routes "$work/big.mig" --format json >/dev/null && echo "routes on big.mig: ok"

@@ -2,7 +2,8 @@
 # Installs what itsdump needs to build and test on Debian: as root with apt-get; otherwise it
 # prints the exact apt-get line and stops. Sourced by run.sh and test.sh.
 set -euo pipefail
-packages=(libelf-dev libdw-dev zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev pkg-config zstd tar)
+# zsh and fish: the tests load the completion scripts in them (bash is always there).
+packages=(libelf-dev libdw-dev zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev pkg-config zstd tar zsh fish)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

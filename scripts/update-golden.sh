@@ -9,5 +9,5 @@ g=Tests/itsdumpTests/Golden
 mkdir -p "$g"
 while read -r name args; do
   # shellcheck disable=SC2086
-  "$bin" $args > "$g/$name" || true
+  COLUMNS=80 "$bin" $args > "$g/$name" || true
 done < "$g/commands.txt"

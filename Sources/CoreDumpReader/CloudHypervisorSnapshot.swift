@@ -162,7 +162,7 @@ public final class CloudHypervisorSnapshot: GuestMemory, @unchecked Sendable {
         var state = RegisterState()
         // ITS base below the redistributor frames (§7.1).
         let itsBase = Self.distributorBase - UInt64(vcpus) * Self.redistributorFrame - Self.itsFrame
-        itsState.base = Sourced(GuestPhysicalAddress(itsBase), Provenance(.inferred, "Cloud Hypervisor aarch64 layout: 0x8ff0000 − \(vcpus) × 0x20000 − 0x20000 (input-formats.md §7.1)"))
+        itsState.base = Sourced(GuestPhysicalAddress(itsBase), Provenance(.inferred, "Cloud Hypervisor aarch64 layout: 0x8ff0000 − \(vcpus) × 0x20000 − 0x20000 (Documentation/input-formats.md §7.1)"))
         state.its = [itsState]
         // rdist: 7 words per vCPU first (STATUSR, WAKER, PROPBASER lo/hi, PENDBASER lo/hi, CTLR).
         for i in 0..<vcpus {

@@ -3,7 +3,7 @@ import CSnappy
 import CZlib
 import CZstd
 
-/// The page compressions of kdump files (input-formats.md §2.7), each through Debian's C
+/// The page compressions of kdump files (Documentation/input-formats.md §2.7), each through Debian's C
 /// library. Every call checks that exactly `size` bytes come out.
 enum PageCompression: UInt32, CaseIterable, Sendable {
     case zlib = 0x1

@@ -192,7 +192,7 @@ extension Dump {
     }
 }
 
-/// `KEY=VALUE` lines (input-formats.md §6.1).
+/// `KEY=VALUE` lines (Documentation/input-formats.md §6.1).
 public func parseVMCOREINFO(_ text: String) -> [(key: String, value: String)] {
     text.split(whereSeparator: \.isNewline).compactMap { line -> (key: String, value: String)? in
         let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

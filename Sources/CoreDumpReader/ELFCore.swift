@@ -4,7 +4,7 @@ import ITSLayout
 import TextFormats
 
 /// An ELF core as QEMU's `dump-guest-memory` / `virsh dump --memory-only` and Linux's
-/// /proc/vmcore write it (input-formats.md §1). Headers through libelf (which copes with
+/// /proc/vmcore write it (Documentation/input-formats.md §1). Headers through libelf (which copes with
 /// QEMU 7.2's e_ehsize = 8 and section headers before program headers, and resolves PN_XNUM);
 /// memory and notes straight from the mapped file.
 public final class ELFCore: GuestMemory, @unchecked Sendable {

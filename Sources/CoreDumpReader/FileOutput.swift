@@ -56,7 +56,7 @@ public enum FileOutput {
         return stat(path, &st) == 0
     }
 
-    private static func writeAll(_ fd: Int32, _ buf: UnsafeBufferPointer<UInt8>) -> Bool {
+    static func writeAll(_ fd: Int32, _ buf: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = buf.baseAddress else { return true }
         var done = 0
         while done < buf.count {

@@ -4,7 +4,7 @@ import TextFormats
 import Synchronization
 
 /// A kdump-compressed dump (makedumpfile's diskdump format) as QEMU's `dump-guest-memory -z/-l/-s`
-/// and `virsh dump --format kdump-*` write it (input-formats.md §2): the flattened container
+/// and `virsh dump --format kdump-*` write it (Documentation/input-formats.md §2): the flattened container
 /// (QEMU 7.2 always writes it) or the plain one. Pages are looked up without decompressing the
 /// dump: PFN → descriptor by rank over the dumpable bitmap, one page decompressed on demand.
 public final class KdumpFile: GuestMemory, @unchecked Sendable {

@@ -144,7 +144,7 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
                 // x-ignore-shared streams carry the GPA.
             } else if isVirt, n == "mach-virt.ram" {
                 blocks[i].gpa = 0x4000_0000
-                blocks[i].mapping = "virt machine's main RAM (input-formats.md §3.2)"
+                blocks[i].mapping = "virt machine's main RAM (Documentation/input-formats.md §3.2)"
             } else if isVirt, !hasMain, candidates == [i], !ramBlocks.values.contains(0x4000_0000) {
                 blocks[i].gpa = 0x4000_0000
                 blocks[i].mapping = "inferred: the only RAM block of a virt machine without mach-virt.ram (a memory backend) — override with --ram-block \(n)@GPA"
@@ -191,7 +191,7 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
                 its[r] = Sourced(v, p(field))
             }
             if isVirt, instance == 0 {
-                its.base = Sourced(GuestPhysicalAddress(0x0808_0000), Provenance(.inferred, "virt machine memory map (input-formats.md §3.2)"))
+                its.base = Sourced(GuestPhysicalAddress(0x0808_0000), Provenance(.inferred, "virt machine memory map (Documentation/input-formats.md §3.2)"))
             }
             state.its.append(its)
         }

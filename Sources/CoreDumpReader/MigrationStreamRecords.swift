@@ -1,7 +1,7 @@
 import ITSLayout
 import TextFormats
 
-/// The one pass over a migration stream's records (input-formats.md §4.1–§4.3): the
+/// The one pass over a migration stream's records (Documentation/input-formats.md §4.1–§4.3): the
 /// configuration, RAM records (where each page's bytes are; no payload copied) and the device
 /// sections, each walked with the JSON description (or the known ITS/GIC layouts without one).
 /// Every loop consumes bytes, every lookup is by dictionary, and nothing is sized by a count

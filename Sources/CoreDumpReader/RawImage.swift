@@ -1,7 +1,7 @@
 import ITSLayout
 
 /// A raw RAM image: offset 0 of the file is the first guest-physical address given by
-/// `FILE@GPA` (input-formats.md §3.1, crash's convention).
+/// `FILE@GPA` (Documentation/input-formats.md §3.1, crash's convention).
 public final class RawImage: GuestMemory, @unchecked Sendable {
     public let file: MappedFile
     public let base: GuestPhysicalAddress

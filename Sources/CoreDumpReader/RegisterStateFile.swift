@@ -176,7 +176,7 @@ extension RegisterStateFile {
             rdRows.append(.object(o))
         }
         return .object([
-            "schemaVersion": .int(1),
+            "schemaVersion": .int(1), "command": .string("regs"),
             "source": .string("itsdump regs: " + origins.sorted().joined(separator: ", ")),
             "its": .array(itsRows),
             "redistributors": .array(rdRows),

@@ -1,7 +1,7 @@
 import ITSLayout
 import TextFormats
 
-/// A device section's layout from the stream's JSON VM description (input-formats.md §4.6,
+/// A device section's layout from the stream's JSON VM description (Documentation/input-formats.md §4.6,
 /// §4.7), walked over the stream the way QEMU's scripts/analyze-migration.py reads it: fields
 /// in order (`size` × `array_len`, structs recursively), then the listed subsections, each
 /// behind its 0x05 marker. It yields every leaf field's name and file offset.

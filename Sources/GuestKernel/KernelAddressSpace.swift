@@ -1,5 +1,5 @@
 import ITSLayout
-/// Guest kernel virtual addresses → guest-physical, from VMCOREINFO (input-formats.md §6):
+/// Guest kernel virtual addresses → guest-physical, from VMCOREINFO (Documentation/input-formats.md §6):
 /// kernel-image addresses by `kimage_voffset`, linear-map addresses by PHYS_OFFSET, anything
 /// else (per-CPU areas, vmalloc) by a walk of the page tables from `swapper_pg_dir`.
 public struct VMCOREINFO: Sendable {

@@ -2,7 +2,7 @@ import ITSLayout
 /// The guest kernel's types and symbols, behind a small interface (issue 11): DWARF through
 /// libdw today, BTF found in guest memory later. Types are resolved in the compilation unit
 /// of the variable a walk starts from, never by bare name: a vmlinux holds two `struct
-/// its_device` (irqchip driver and KVM) and two `gic_data` (input-formats.md §5.1).
+/// its_device` (irqchip driver and KVM) and two `gic_data` (Documentation/input-formats.md §5.1).
 public struct StructLayout: Sendable {
     public struct Member: Sendable {
         public var name: String

@@ -10,7 +10,12 @@ public struct Analysis: Sendable {
     public let graphs: [RoutingGraph]
     public let queues: [CommandQueue?]
     public let freshness: [Freshness]
-    public let stateFindings: [Finding]
+    /// What the inputs themselves say is wrong with them (a dump cut short): about no one ITS.
+    public let inputFindings: [Finding]
+    /// The state checks' findings, per ITS (index = the ITS's).
+    public let stateFindingsPerITS: [[Finding]]
+
+    public var stateFindings: [Finding] { inputFindings + stateFindingsPerITS.flatMap { $0 } }
 
     public var routes: [RoutingGraph.Route] { graphs.flatMap(\.routes) }
 
@@ -22,6 +27,16 @@ public struct Analysis: Sendable {
         return all.sorted {
             ($0.severity, $0.address?.rawValue ?? 0, $0.rule) < ($1.severity, $1.address?.rawValue ?? 0, $1.rule)
         }
+    }
+
+    /// The ITS (index) each finding of `findings` is about; the inputs' own findings have none.
+    public var itsOfFinding: [Finding: Int] {
+        var out: [Finding: Int] = [:]
+        for i in tables.indices {
+            let own = tables[i].findings + graphs[i].findings + (queues[i]?.findings ?? []) + stateFindingsPerITS[i]
+            for f in own where out[f] == nil { out[f] = i }
+        }
+        return out
     }
 
     /// - Parameters:
@@ -42,7 +57,7 @@ public struct Analysis: Sendable {
         var graphs: [RoutingGraph] = []
         var queues: [CommandQueue?] = []
         var freshness: [Freshness] = []
-        var state: [Finding] = inputFindings
+        var state: [[Finding]] = []
         for (i, its) in registers.its.enumerated() {
             let t = try ITSWalker.walk(memory: memory, registers: its, itsIndex: i, format: format, limits: limits)
             let g = RoutingGraph.build(t, redistributors: registers.redistributors, memory: memory, vcpuCount: vcpus)
@@ -51,9 +66,9 @@ public struct Analysis: Sendable {
             graphs.append(g)
             queues.append(q)
             freshness.append(Freshness.assess(t, queue: q, guestWrittenDump: guestWritten))
-            state += StateChecks.run(t, graph: g, redistributors: registers.redistributors, memory: memory, queue: q)
+            state.append(StateChecks.run(t, graph: g, redistributors: registers.redistributors, memory: memory, queue: q))
         }
         return Analysis(registers: registers, tables: tables, graphs: graphs, queues: queues,
-                        freshness: freshness, stateFindings: state)
+                        freshness: freshness, inputFindings: inputFindings, stateFindingsPerITS: state)
     }
 }

@@ -42,7 +42,7 @@ public struct Level1Entry: Sendable, Hashable {
     public static let validField = BitField("Valid", 63, 63)
     public static let addressField = BitField("Physical_Address", 51, 12)
     public static let layout = BitLayout(
-        name: "L1 entry", source: "its-formats.md §1.7", byteCount: 8, fields: [validField, addressField])
+        name: "L1 entry", source: "Documentation/its-formats.md §1.7", byteCount: 8, fields: [validField, addressField])
 
     public var raw: UInt64
     public init(raw: UInt64) { self.raw = raw }

@@ -76,7 +76,7 @@ public enum ITSLayoutError: ToolError {
     public var description: String {
         switch self {
         case .noRegisters:
-            return "no ITS register values: GITS_BASER values are not stored in ELF cores, kdump files or raw RAM images; pass --regs FILE.json (the state file, see README), --baser N=0x… flags, or a migration stream"
+            return "no ITS register values: GITS_BASER values are not stored in ELF cores, kdump files or raw RAM images; pass --regs FILE.json (the state file), --baser N=0x… flags, --vmlinux (the guest kernel's records), or a migration stream; `itsdump help registers` says how"
         case .noBaser(let i):
             return "ITS \(i): no GITS_BASER value was given: pass --regs FILE.json or --baser N=0x… (GITS_BASER values are not stored in ELF cores, kdump files or raw RAM images)"
         case .unknownFormat(let i):

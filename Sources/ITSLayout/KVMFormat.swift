@@ -17,20 +17,20 @@ public enum KVMFormat {
 
     /// DTE (`KVM_ITS_DTE_*`): ITT_addr holds address bits [51:8]; Size is EventID bits − 1.
     public enum DTE {
-        public static let layout = BitLayout(name: "KVM DTE", source: "its-formats.md §1.10", byteCount: 8, fields: [
+        public static let layout = BitLayout(name: "KVM DTE", source: "Documentation/its-formats.md §1.10", byteCount: 8, fields: [
             BitField("V", 63, 63), BitField("next", 62, 49), BitField("ITT_addr", 48, 5), BitField("Size", 4, 0)])
         public static let valid = layout["V"], next = layout["next"], ittAddress = layout["ITT_addr"], size = layout["Size"]
     }
     /// CTE (`KVM_ITS_CTE_*`). KVM writes a 32-bit target shifted by 16 and reads back
     /// `(u32)(val >> 16)`; the layout names the architectural RDBase width.
     public enum CTE {
-        public static let layout = BitLayout(name: "KVM CTE", source: "its-formats.md §1.10", byteCount: 8, fields: [
+        public static let layout = BitLayout(name: "KVM CTE", source: "Documentation/its-formats.md §1.10", byteCount: 8, fields: [
             BitField("V", 63, 63), BitField("RDBase", 51, 16), BitField("ICID", 15, 0)])
         public static let valid = layout["V"], rdBase = layout["RDBase"], icid = layout["ICID"]
     }
     /// ITE (`KVM_ITS_ITE_*`). No valid bit: pINTID 0 means invalid.
     public enum ITE {
-        public static let layout = BitLayout(name: "KVM ITE", source: "its-formats.md §1.10", byteCount: 8, fields: [
+        public static let layout = BitLayout(name: "KVM ITE", source: "Documentation/its-formats.md §1.10", byteCount: 8, fields: [
             BitField("next", 63, 48), BitField("pINTID", 47, 16), BitField("ICID", 15, 0)])
         public static let next = layout["next"], pINTID = layout["pINTID"], icid = layout["ICID"]
     }

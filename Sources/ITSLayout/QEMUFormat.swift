@@ -8,20 +8,20 @@ public enum QEMUFormat {
 
     /// DTE (`FIELD(DTE, …)`): ITT_addr holds address bits [51:8]; Size is EventID bits − 1.
     public enum DTE {
-        public static let layout = BitLayout(name: "QEMU DTE", source: "its-formats.md §1.11", byteCount: 8, fields: [
+        public static let layout = BitLayout(name: "QEMU DTE", source: "Documentation/its-formats.md §1.11", byteCount: 8, fields: [
             BitField("ITT_addr", 49, 6), BitField("Size", 5, 1), BitField("Valid", 0, 0)])
         public static let ittAddress = layout["ITT_addr"], size = layout["Size"], valid = layout["Valid"]
     }
     /// CTE (`FIELD(CTE, …)`): RDBase is a processor number (GITS_TYPER.PTA = 0).
     public enum CTE {
-        public static let layout = BitLayout(name: "QEMU CTE", source: "its-formats.md §1.11", byteCount: 8, fields: [
+        public static let layout = BitLayout(name: "QEMU CTE", source: "Documentation/its-formats.md §1.11", byteCount: 8, fields: [
             BitField("RDBase", 16, 1), BitField("Valid", 0, 0)])
         public static let rdBase = layout["RDBase"], valid = layout["Valid"]
     }
     /// ITE_L (`FIELD(ITE_L, …)`). `unused` is zero in the ≥ 7.0 layout and 0x3F in an entry
     /// QEMU 6.2 wrote (its doorbell 1023 in [49:26]).
     public enum ITELow {
-        public static let layout = BitLayout(name: "QEMU ITE_L", source: "its-formats.md §1.11", byteCount: 8, fields: [
+        public static let layout = BitLayout(name: "QEMU ITE_L", source: "Documentation/its-formats.md §1.11", byteCount: 8, fields: [
             BitField("vPEID", 63, 48), BitField("ICID", 47, 32), BitField("unused", 31, 26),
             BitField("INTID", 25, 2), BitField("IntType", 1, 1), BitField("Valid", 0, 0)])
         public static let vPEID = layout["vPEID"], icid = layout["ICID"], unused = layout["unused"]
@@ -29,7 +29,7 @@ public enum QEMUFormat {
     }
     /// ITE_H (`FIELD(ITE_H, …)`).
     public enum ITEHigh {
-        public static let layout = BitLayout(name: "QEMU ITE_H", source: "its-formats.md §1.11", byteCount: 4, fields: [
+        public static let layout = BitLayout(name: "QEMU ITE_H", source: "Documentation/its-formats.md §1.11", byteCount: 4, fields: [
             BitField("Doorbell", 23, 0)])
         public static let doorbell = layout["Doorbell"]
     }

@@ -43,7 +43,7 @@ public struct GITSBaser: RawRepresentable, Hashable, Sendable {
         public static let physicalAddress = layout["Physical_Address"], physicalAddressHigh = BitField("PA[51:48]", 15, 12)
         public static let shareability = layout["Shareability"], pageSize = layout["Page_Size"], size = layout["Size"]
     }
-    public static let layout = BitLayout(name: "GITS_BASER", source: "its-formats.md §1.6", byteCount: 8, fields: [
+    public static let layout = BitLayout(name: "GITS_BASER", source: "Documentation/its-formats.md §1.6", byteCount: 8, fields: [
         BitField("Valid", 63, 63), BitField("Indirect", 62, 62), BitField("InnerCache", 61, 59),
         BitField("Type", 58, 56), BitField("OuterCache", 55, 53), BitField("Entry_Size", 52, 48),
         BitField("Physical_Address", 47, 12), BitField("Shareability", 11, 10), BitField("Page_Size", 9, 8),
@@ -86,7 +86,7 @@ public struct GITSTyper: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    public static let layout = BitLayout(name: "GITS_TYPER", source: "its-formats.md §1.4", byteCount: 8, fields: [
+    public static let layout = BitLayout(name: "GITS_TYPER", source: "Documentation/its-formats.md §1.4", byteCount: 8, fields: [
         BitField("VMOVP", 37, 37), BitField("CIL", 36, 36), BitField("CIDbits", 35, 32),
         BitField("HCC", 31, 24), BitField("PTA", 19, 19), BitField("SEIS", 18, 18),
         BitField("Devbits", 17, 13), BitField("IDbits", 12, 8), BitField("ITT_entry_size", 7, 4),
@@ -118,7 +118,7 @@ public struct GITSIIDR: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    public static let layout = BitLayout(name: "GITS_IIDR", source: "its-formats.md §1.3", byteCount: 4, fields: [
+    public static let layout = BitLayout(name: "GITS_IIDR", source: "Documentation/its-formats.md §1.3", byteCount: 4, fields: [
         BitField("ProductID", 31, 24), BitField("Variant", 19, 16), BitField("Revision", 15, 12),
         BitField("Implementer", 11, 0)])
     public enum Fields {
@@ -139,7 +139,7 @@ public struct GITSCTLR: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    public static let layout = BitLayout(name: "GITS_CTLR", source: "its-formats.md §1.2", byteCount: 4, fields: [
+    public static let layout = BitLayout(name: "GITS_CTLR", source: "Documentation/its-formats.md §1.2", byteCount: 4, fields: [
         BitField("Quiescent", 31, 31), BitField("ITS_Number", 7, 4), BitField("ImDe", 1, 1),
         BitField("Enabled", 0, 0)])
     public enum Fields {
@@ -156,7 +156,7 @@ public struct GITSCBaser: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    public static let layout = BitLayout(name: "GITS_CBASER", source: "its-formats.md §1.5", byteCount: 8, fields: [
+    public static let layout = BitLayout(name: "GITS_CBASER", source: "Documentation/its-formats.md §1.5", byteCount: 8, fields: [
         BitField("Valid", 63, 63), BitField("InnerCache", 61, 59), BitField("OuterCache", 55, 53),
         BitField("Physical_Address", 51, 12), BitField("Shareability", 11, 10), BitField("Size", 7, 0)])
     public enum Fields {
@@ -180,9 +180,9 @@ public struct GITSCommandOffset: RawRepresentable, Hashable, Sendable {
         // Offset: the slot's byte offset, bits [19:5] in place.
         public static let offset = writerLayout["Offset"], retry = writerLayout["Retry"], stalled = readerLayout["Stalled"]
     }
-    public static let writerLayout = BitLayout(name: "GITS_CWRITER", source: "its-formats.md §1.5", byteCount: 8, fields: [
+    public static let writerLayout = BitLayout(name: "GITS_CWRITER", source: "Documentation/its-formats.md §1.5", byteCount: 8, fields: [
         BitField("Offset", 19, 5), BitField("Retry", 0, 0)])
-    public static let readerLayout = BitLayout(name: "GITS_CREADR", source: "its-formats.md §1.5", byteCount: 8, fields: [
+    public static let readerLayout = BitLayout(name: "GITS_CREADR", source: "Documentation/its-formats.md §1.5", byteCount: 8, fields: [
         BitField("Offset", 19, 5), BitField("Stalled", 0, 0)])
 
     public var offset: UInt64 { Fields.offset.inPlace(rawValue) }
@@ -195,7 +195,7 @@ public struct GICRPropBaser: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    public static let layout = BitLayout(name: "GICR_PROPBASER", source: "its-formats.md §1.8", byteCount: 8, fields: [
+    public static let layout = BitLayout(name: "GICR_PROPBASER", source: "Documentation/its-formats.md §1.8", byteCount: 8, fields: [
         BitField("OuterCache", 58, 56), BitField("Physical_Address", 51, 12), BitField("Shareability", 11, 10),
         BitField("InnerCache", 9, 7), BitField("IDbits", 4, 0)])
     public enum Fields {
@@ -215,7 +215,7 @@ public struct GICRPendBaser: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
-    public static let layout = BitLayout(name: "GICR_PENDBASER", source: "its-formats.md §1.8", byteCount: 8, fields: [
+    public static let layout = BitLayout(name: "GICR_PENDBASER", source: "Documentation/its-formats.md §1.8", byteCount: 8, fields: [
         BitField("PTZ", 62, 62), BitField("OuterCache", 58, 56), BitField("Physical_Address", 51, 16),
         BitField("Shareability", 11, 10), BitField("InnerCache", 9, 7)])
     public enum Fields {
@@ -235,6 +235,6 @@ public enum LPIProperty {
     /// RES1 in GICv3 (Linux: `LPI_PROP_GROUP1`).
     public static let group1 = BitField("Group1", 1, 1)
     public static let enable = BitField("Enable", 0, 0)
-    public static let layout = BitLayout(name: "LPI property", source: "its-formats.md §1.8", byteCount: 1,
+    public static let layout = BitLayout(name: "LPI property", source: "Documentation/its-formats.md §1.8", byteCount: 1,
                                          fields: [priority, group1, enable])
 }

@@ -18,7 +18,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     /// for are kept: the full vmlinux has 190,000 symbols.
     private var symbols: [String: [(value: UInt64, file: String?)]]
     private var scannedFor: Set<String>
-    /// The names the driver walk uses (input-formats.md §5.2).
+    /// The names the driver walk uses (Documentation/input-formats.md §5.2).
     public static let walkSymbols: Set<String> = ["its_nodes", "gic_rdists", "__per_cpu_offset", "nr_cpu_ids", "lpi_id_bits"]
     private var unitCache: [String: Dwarf_Off] = [:]
     private let lock = Mutex(())

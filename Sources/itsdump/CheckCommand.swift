@@ -7,13 +7,20 @@ import ITSAnalysis
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Check the tables for known save/restore bug signatures and structural problems.",
         discussion: """
-            Every finding names its rule (see README "Findings" and `itsdump check --rules`), the \
-            guest PA of the entry and what it means for the guest. Every key the views (tables, \
-            command queue, --vmlinux's driver records) do not agree on gets a verdict (README \
-            "diff"). Exit status: 1 when an error-level finding exists or a route is lost, 0 \
+            Every finding names its rule (`itsdump check --rules`, Documentation/check-rules.md), \
+            its severity, the guest PA of the entry and what it means for the guest: stale \
+            entries KVM's restore would skip or resurrect, entries its restore rejects, broken \
+            collections, disabled or wrongly pending LPIs, an undrained command queue. Every key the \
+            views (tables, command queue, --vmlinux's driver records) do not agree on gets a verdict \
+            (README "diff"). Exit status: 1 when an error-level finding exists or a route is lost, 0 \
             otherwise, 2 for unusable input.
+
+            Example (in fixtures/kvm-sparse of the source tree, a bundled extract):
+              itsdump check core.extract.elf --regs its-regs.json
+              itsdump check --rules
             """)
 
     @OptionGroup var input: InputOptions
@@ -24,7 +31,7 @@ struct Check: ParsableCommand {
 
     func run() throws {
         if rules {
-            try output.write(.rules)
+            try output.write(.rules, inputs: [])
             return
         }
         guard !input.dumps.isEmpty else { throw ValidationError("give a DUMP") }
@@ -35,14 +42,23 @@ struct Check: ParsableCommand {
         var names = DeviceNames(session: session, kernel: kernel)
         names.filter = filters.filter
         let verdicts = names.keep(Verdicts.judge(a, intents: kernel.map { [.driver($0.view)] } ?? []))
-        try output.write(.check(session, a, verdicts))
+        try output.write(.check(session, a, verdicts), inputs: input.inputPaths)
         if a.findings.contains(where: { $0.severity == .error }) || verdicts.anyLost { throw ExitCode(1) }
     }
 }
 
 struct Queue: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Decode the ITS command queue: commands not yet processed and the most recent processed ones.")
+        commandName: "queue",
+        abstract: "Decode the ITS command queue: commands not yet processed and the most recent processed ones.",
+        discussion: """
+            The ring GITS_CBASER describes: the commands between GITS_CREADR and GITS_CWRITER \
+            that the ITS has not processed (the tables predate them), and the last processed \
+            ones still in the ring (MAPD, MAPC, MAPTI, MOVI, DISCARD… with their fields).
+
+            Example (in fixtures/kvm-basic of the source tree, a bundled extract):
+              itsdump queue core.extract.elf --regs its-regs.json --last 4
+            """)
 
     @OptionGroup var input: InputOptions
     @OptionGroup var output: OutputOptions
@@ -64,6 +80,6 @@ struct Queue: ParsableCommand {
             }
             queues.append(q)
         }
-        try output.write(.queue(regs, queues, last: last))
+        try output.write(.queue(regs, queues, last: last), inputs: input.inputPaths)
     }
 }

@@ -7,6 +7,7 @@ import ITSAnalysis
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Compare two snapshots' routing, or one snapshot with an expected view.",
         discussion: """
             itsdump diff A B: routes keyed by (ITS base, DeviceID, EventID), never by LPI or irq; \
@@ -14,29 +15,38 @@ struct Diff: ParsableCommand {
             its registers, otherwise give --regs-a/--regs-b (or --regs for both).
 
             itsdump diff DUMP --expected FILE: FILE is recognised by content: KVM's debugfs \
-            vgic-state or vgic-its-state@<base>, or a JSON file with route rows (`routes --output \
-            json`, or a ground-truth file's `interrupts`). Only what both sides express is compared.
+            vgic-state or vgic-its-state@<base>, or a JSON file with route rows (`routes --format \
+            json`, or a ground-truth file's `interrupts`), or guest-kernel with --vmlinux (the \
+            guest driver's records); - reads it from standard input. Only what both sides \
+            express is compared.
 
             Exit status like diff(1): 0 same, 1 different, 2 trouble.
+
+            Example (in fixtures/kvm-prepost of the source tree: a stop before and one after \
+            the guest rebound its devices):
+              itsdump diff a/core.extract.elf b/core.extract.elf \\
+                --regs-a a/its-regs.json --regs-b b/its-regs.json
             """)
 
-    @Argument(help: ArgumentHelp("Two snapshots A and B, or one with --expected.", valueName: "DUMP"))
+    @Argument(help: ArgumentHelp("Two snapshots A and B (any DUMP kind: ELF core, kdump file, migration stream, qcow2 internal snapshot, Cloud Hypervisor snapshot, FILE@GPA), or one with --expected.", valueName: "DUMP"), completion: .file())
     var dumps: [String] = []
-    @Option(name: .long, help: ArgumentHelp("Register state file for A.", valueName: "FILE.json")) var regsA: String?
-    @Option(name: .long, help: ArgumentHelp("Register state file for B.", valueName: "FILE.json")) var regsB: String?
-    @Option(name: .long, help: ArgumentHelp("Register state file for both sides (or the one DUMP).", valueName: "FILE.json")) var regs: String?
-    @Option(name: .long, help: ArgumentHelp("The expected view: vgic-state, vgic-its-state@… or route JSON.", valueName: "FILE"))
+    @Option(name: .long, help: ArgumentHelp("Register state file for A.", valueName: "FILE.json"), completion: .file()) var regsA: String?
+    @Option(name: .long, help: ArgumentHelp("Register state file for B.", valueName: "FILE.json"), completion: .file()) var regsB: String?
+    @Option(name: .long, help: ArgumentHelp("Register state file for both sides (or the one DUMP).", valueName: "FILE.json"), completion: .file()) var regs: String?
+    @Option(name: .long, help: ArgumentHelp("Take the registers of both sides from this migration stream (the RAM comes from each DUMP).", valueName: "STREAM"), completion: .file())
+    var regsFrom: String?
+    @Option(name: .long, help: ArgumentHelp("The expected view: vgic-state, vgic-its-state@…, route JSON, or guest-kernel (with --vmlinux); - reads standard input.", valueName: "FILE"), completion: .file())
     var expected: String?
     @Option(name: .long, help: ArgumentHelp("Fields that legitimately change, comma-separated: \(RouteDiff.Field.allCases.map(\.rawValue).joined(separator: ",")).", valueName: "FIELDS"))
     var ignore: String?
-    @Option(name: .long, help: ArgumentHelp("Table entry format for both sides: kvm or qemu.", valueName: "kvm|qemu")) var format: ITSFormat?
+    @Option(name: .long, help: ArgumentHelp("Table entry format for both sides: kvm or qemu.", valueName: "kvm|qemu")) var abi: ITSFormat?
     @Option(name: .long, help: ArgumentHelp("Map a migration stream's RAM block, e.g. ram0@0x40000000.", valueName: "NAME@GPA"))
     var ramBlock: [RAMBlockMapping] = []
     @Option(name: .long, help: ArgumentHelp("The internal snapshot to read from a qcow2 DUMP, by ID or name.", valueName: "NAME|ID"))
     var snapshot: String?
-    @Option(name: .long, help: ArgumentHelp("The guest kernel's debug vmlinux: gives the registers of a side that has no other source, and is what --expected guest-kernel compares with.", valueName: "FILE"))
+    @Option(name: .long, help: ArgumentHelp("The guest kernel's debug vmlinux: gives the registers of a side that has no other source, and is what --expected guest-kernel compares with.", valueName: "FILE"), completion: .file())
     var vmlinux: String?
-    @Option(name: .long, help: ArgumentHelp("The guest's VMCOREINFO text, if the dump has none.", valueName: "FILE"))
+    @Option(name: .long, help: ArgumentHelp("The guest's VMCOREINFO text, if the dump has none.", valueName: "FILE"), completion: .file())
     var vmcoreinfo: String?
     @Option(name: .long, help: ArgumentHelp("A BTF file of the guest kernel (its /sys/kernel/btf/vmlinux), when the dump's in-memory .BTF is missing or damaged.", valueName: "FILE"))
     var btf: String?
@@ -57,8 +67,12 @@ struct Diff: ParsableCommand {
         if expected != nil {
             guard dumps.count == 1 else { throw ValidationError("--expected compares one DUMP with FILE: give exactly one DUMP") }
         } else {
-            guard dumps.count == 2 else { throw ValidationError("give two snapshots A and B (or one DUMP with --expected FILE)") }
+            guard dumps.count == 2 else {
+                throw ValidationError("diff compares two snapshots A and B (or one DUMP with --expected FILE); got \(dumps.count) DUMP argument(s)\(dumps.isEmpty ? "" : ": " + dumps.joined(separator: ", "))")
+            }
         }
+        let fromStandardInput = [regs, regsA, regsB, expected].filter { $0 == "-" }.count
+        guard fromStandardInput <= 1 else { throw ValidationError("only one of --regs, --regs-a, --regs-b and --expected can be - (standard input)") }
         for word in (ignore ?? "").split(separator: ",") where RouteDiff.Field(rawValue: String(word)) == nil {
             throw ValidationError("--ignore \(word): fields are \(RouteDiff.Field.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -70,8 +84,17 @@ struct Diff: ParsableCommand {
     func side(_ spec: String, regsFile: String?) throws -> (Session, Analysis, KernelView?) {
         let blocks = Dictionary(ramBlock.map { ($0.name, $0.gpa) }, uniquingKeysWith: { _, b in b })
         let session = try Session([spec], ramBlocks: blocks, snapshot: snapshot)
+        // --regs-from: both sides' registers from one stream (each side's RAM stays its own).
+        var carried = session.carriedRegisters
+        if let regsFrom {
+            let d = try Dump.open(regsFrom, ramBlocks: blocks, snapshot: snapshot)
+            guard let r = d.registers else {
+                throw DumpError.badArgument("--regs-from \(regsFrom): a \(d.kind.rawValue) carries no registers; give a migration stream, a qcow2 internal snapshot or a Cloud Hypervisor snapshot")
+            }
+            carried = r
+        }
         var kernel: KernelView?
-        let state = try session.registers(carried: session.carriedRegisters, stateFile: regsFile ?? regs) {
+        let state = try session.registers(carried: carried, stateFile: regsFile ?? regs) {
             let k = try kernelView(session)
             kernel = k
             return k
@@ -79,7 +102,7 @@ struct Diff: ParsableCommand {
         guard !state.its.isEmpty else {
             throw DumpError.badArgument("\(spec): no ITS registers: GITS_BASER values are not stored in ELF cores, kdump files or raw images; give --regs-a/--regs-b/--regs FILE.json, a migration stream, or --vmlinux (the guest kernel's records)")
         }
-        return (session, try session.analyse(registers: state, format: format), kernel)
+        return (session, try session.analyse(registers: state, format: abi), kernel)
     }
 
     func run() throws {
@@ -96,7 +119,7 @@ struct Diff: ParsableCommand {
         var names = DeviceNames(session: sb, kernel: driverB)
         names.filter = filters.filter
         let verdicts = names.keep(Verdicts.judge(diff: d, before: a, after: b, intents: driverB.map { [.driver($0.view)] } ?? []))
-        try output.write(.diff(DiffReport(a: (sa, a), b: (sb, b), diff: d, ignored: ignored, verdicts: verdicts, names: names)))
+        try output.write(.diff(DiffReport(a: (sa, a), b: (sb, b), diff: d, ignored: ignored, verdicts: verdicts, names: names)), inputs: inputPaths)
         if !d.isEmpty { throw ExitCode(1) }
     }
 
@@ -153,7 +176,14 @@ struct Diff: ParsableCommand {
         var names = DeviceNames(session: session, kernel: nil)
         names.filter = filters.filter
         let verdicts = names.keep(Verdicts.judge(a, intents: intent.map { [$0] } ?? []))
-        try output.write(.expected(ExpectedReport(session: session, analysis: a, diff: d, path: path, verdicts: verdicts)))
+        try output.write(.expected(ExpectedReport(session: session, analysis: a, diff: d, path: path, verdicts: verdicts)), inputs: inputPaths)
         if !d.differences.isEmpty { throw ExitCode(1) }
+    }
+}
+
+extension Diff {
+    /// Every file this diff reads (the output must not replace one of them).
+    var inputPaths: [String] {
+        dumps.map(InputPath.file(of:)) + [regsA, regsB, regs, regsFrom, expected, vmlinux, vmcoreinfo].compactMap { $0 }
     }
 }

@@ -7,7 +7,18 @@ import ITSAnalysis
 
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Every step of one lookup: BASER → L1 entry → DTE → ITE → CTE → target → property byte → pending bit.")
+        commandName: "explain",
+        abstract: "Every step of one lookup: BASER -> L1 entry -> DTE -> ITE -> CTE -> target -> property byte -> pending bit.",
+        discussion: """
+            Follows one MSI (--device D --event E) or every entry that maps an LPI (--lpi N) \
+            through the tables, as the ITS does: the guest PA and raw value of each entry read, \
+            its fields, whether KVM's restore walk reaches it, the collection's target vCPU, the \
+            LPI's property byte (enable, priority) and its pending bit. When no ITE matches, \
+            it says where the lookup stopped.
+
+            Example (in fixtures/kvm-basic of the source tree, a bundled extract):
+              itsdump explain core.extract.elf --regs its-regs.json --device 0x10 --event 2
+            """)
 
     @OptionGroup var input: InputOptions
     @OptionGroup var output: OutputOptions
@@ -37,7 +48,7 @@ struct Explain: ParsableCommand {
                                      event: event.map { EventID(UInt32(truncatingIfNeeded: $0.value)) })
         }
         let report = ExplainReport(analysis: a, query: query, lookups: lookups, names: DeviceNames(session: session, kernel: kernel))
-        try output.write(.explain(report))
+        try output.write(.explain(report), inputs: input.inputPaths)
         if !report.found { throw ExitCode(1) }
     }
 }

@@ -4,37 +4,54 @@ import ITSLayout
 import TextFormats
 import GuestKernel
 import ITSAnalysis
+import Glibc
 
 struct Extract: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "extract",
         abstract: "Write a small ELF core with only the pages the ITS walk reads.",
         discussion: """
-            The extract holds the device and collection tables, level-2 pages, ITTs and the \
-            property and pending bytes the routes use (whole 4 KiB pages), plus the input's ELF \
-            notes and the registers used (an ITSDUMP note). `itsdump routes` on the extract, with \
-            no flags, equals `routes` on the full dump: share a bug without sharing the guest's memory.
+            The extract holds the device and collection tables, level-2 pages, ITTs, the \
+            command queue and the property and pending bytes the analysis uses (whole 4 KiB \
+            pages), plus the input's ELF notes and the registers used (an ITSDUMP note). \
+            `itsdump routes` on the extract, with no flags, equals `routes` on the full dump: \
+            share a bug without sharing the guest's memory. The file is written whole \
+            (temporary file, fsync, rename) and never over an input.
+
+            Example:
+              itsdump extract core.elf --regs its-regs.json -o small.elf
             """)
 
     @OptionGroup var input: InputOptions
-    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the extract.", valueName: "FILE"))
-    var out: String
+    @Option(name: [.customShort("o"), .customLong("output-file")], help: ArgumentHelp(
+        "Where to write the extract (an ELF core); - writes it to standard output (not a terminal) and the summary to standard error.",
+        valueName: "FILE"), completion: .file())
+    var outputFile: String?
+    @Option(name: .customLong("out"), help: ArgumentHelp("The former name of --output-file, kept for scripts.", visibility: .hidden))
+    var legacyOut: String?
+    /// The summary is text or JSON; an extract has no graph.
+    enum SummaryFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
+    @Option(name: [.customShort("f"), .long], help: ArgumentHelp(
+        "Format of the summary: text, or json (Documentation/schema/extract.schema.json).", valueName: "text|json"))
+    var format: SummaryFormat = .text
+    @Option(name: .customLong("output"), help: ArgumentHelp("The former name of --format, kept for scripts.", visibility: .hidden))
+    var legacyFormat: SummaryFormat?
+    @Flag(name: [.short, .long], help: "No summary.")
+    var quiet = false
 
-    /// Every file this run reads: an output that is one of them (same device and inode,
-    /// through symlinks and hard links) would destroy the input it is made from.
-    var inputPaths: [String] {
-        let dumps = input.dumps.map { spec -> String in
-            if FileOutput.exists(spec) { return spec }
-            return spec.lastIndex(of: "@").map { String(spec[..<$0]) } ?? spec
+    /// Where the extract goes (-o, or the old --out).
+    var out: String { outputFile ?? legacyOut ?? "" }
+
+    func validate() throws {
+        guard (outputFile == nil) != (legacyOut == nil) else {
+            throw ValidationError("extract writes an ELF core: give -o FILE (one)")
         }
-        return dumps + [input.regs, input.regsFrom, input.vmlinux, input.vmcoreinfo].compactMap { $0 }.filter { $0 != "-" }
+        try OutputOptions.refuseFormatAsFile(out)
     }
 
     func run() throws {
-        if let target = FileIdentity(path: out) {
-            for p in inputPaths where FileIdentity(path: p) == target {
-                throw DumpError.badArgument("-o \(out) is the input \(p) (same file): extract never writes over its inputs; choose another output path")
-            }
-        }
+        // Before the analysis, so that the refusal comes at once; OutputFile checks again on writing.
+        if out != "-" { try OutputFile.checkNotAnInput(out, inputs: input.inputPaths) }
         let session = try Session(input)
         let a = try session.analyse(input)
         // What the analysis reads besides the walk: the command queue ring and the scanned part
@@ -73,8 +90,17 @@ struct Extract: ParsableCommand {
         state["provenance"] = .object(RegistersNote.provenance(a.registers))
         let notes = session.dumps.flatMap(\.reader.extractNotes).filter { $0.name != RegistersNote.name }
             + [RegistersNote.note(json: Array(JSONValue.object(state).render().utf8))]
-        try ELFCoreWriter.write(path: out, notes: notes, ranges: ranges)
-        let bytes = ranges.reduce(0) { $0 + $1.bytes.count }
-        emit("wrote \(out): \(ranges.count) ranges, \(bytes) bytes of guest memory (\(pages.count) pages), \(notes.count) notes\n")
+        let image = ELFCoreWriter.image(notes: notes, ranges: ranges)
+        if out == "-" {
+            guard isatty(1) == 0 else { throw UsageError("-o -: standard output is a terminal; an ELF core is binary: redirect it or give a file") }
+            OutputFile.writeStandardOutput(image)
+        } else {
+            try OutputFile.write(image, to: out, inputs: input.inputPaths)
+        }
+        let report = ExtractReport(path: out, ranges: ranges.count, bytes: ranges.reduce(0) { $0 + $1.bytes.count },
+                                   pages: pages.count, notes: notes.count)
+        guard !quiet else { return }
+        let renderer: any Renderer = (legacyFormat ?? format) == .json ? JSONRenderer() : TextRenderer()
+        FileOutput.write(renderer.render(.extract(report)) ?? "", to: out == "-" ? 2 : 1)
     }
 }

@@ -11,17 +11,21 @@ struct ITSDump: ParsableCommand {
         commandName: "itsdump",
         abstract: "Decode Arm GICv3 ITS interrupt routing from VM snapshots.",
         discussion: """
-            itsdump reads a VM snapshot (an ELF core, a kdump-compressed dump, a QEMU migration \
-            stream or virsh save image, or raw RAM images), finds the ITS device table, \
-            collection table and every ITT that GITS_BASER describes, decodes them in KVM's table \
-            ABI or QEMU's emulated-ITS format, and prints the routing (DeviceID, EventID) -> LPI -> \
-            collection -> vCPU.
+            A snapshot is the memory of a stopped VM; the ITS tables its guest set up are in it.
+            itsdump follows every MSI through them, (DeviceID, EventID) -> LPI -> collection -> vCPU, and reports what is stale, lost or inconsistent.
+            It reads ELF cores, kdump-compressed dumps, QEMU migration streams and virsh save images, and raw RAM images (FILE@GPA), recognised by content.
+
+            Start with `itsdump routes DUMP` (a migration stream carries its registers; for the \
+            other kinds see `itsdump help registers`), then `check`, `explain` or `diff`. Every \
+            command takes --format text|json|dot and -o FILE. More: man itsdump, \
+            Documentation/troubleshooting.md.
 
             Exit status: 0 success; 1 check found an error-level finding, diff found a difference; \
             2 unusable input or arguments.
             """,
-        version: "0.1.0",
-        subcommands: [Info.self, Regs.self, Tables.self, Routes.self, Check.self, Diff.self, Explain.self, Queue.self, Driver.self, Extract.self])
+        version: BuildIdentity.versionLine,
+        subcommands: [Info.self, Regs.self, Tables.self, Routes.self, Check.self, Diff.self, Explain.self, Queue.self, Driver.self, Extract.self,
+                      RegistersTopic.self])
 }
 
 /// Prints to standard output, unbuffered: each call is one or more write(2)s. Every output
@@ -34,6 +38,10 @@ func emit(_ s: String) {
 @main
 enum Main {
     static func main() {
+        let commands = ITSDump.configuration.subcommands.map { $0._commandName } + ["help"]
+        if let message = CommandSuggestion.message(Array(CommandLine.arguments.dropFirst()), commands: commands) {
+            fail(message)
+        }
         do {
             var command = try ITSDump.parseAsRoot()
             try command.run()

@@ -80,23 +80,25 @@ struct KernelView {
 
 struct Driver: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "driver",
         abstract: "The guest ITS driver's own view, read through the kernel's debug info.",
         discussion: """
-            Walks its_nodes → each its_node (ITS base, the GITS_BASER values the driver \
-            programmed, the command queue) → its_device_list (DeviceID, ITT, LPI base, allocated \
+            Walks its_nodes -> each its_node (ITS base, the GITS_BASER values the driver \
+            programmed, the command queue) -> its_device_list (DeviceID, ITT, LPI base, allocated \
             events, per-event collection) and gic_rdists (property and pending tables), with \
-            struct layouts from --vmlinux's DWARF and addresses translated through VMCOREINFO.
+            struct layouts from --vmlinux's DWARF and addresses translated through VMCOREINFO. \
+            `diff DUMP --expected guest-kernel --vmlinux FILE` compares it with the tables.
+
+            Example (Debian: the vmlinux of linux-image-RELEASE-dbg):
+              itsdump driver core.elf --vmlinux /usr/lib/debug/boot/vmlinux-6.1.0-56-arm64
             """)
 
     @OptionGroup var input: InputOptions
     @OptionGroup var output: OutputOptions
 
-    func validate() throws {
-    }
-
     func run() throws {
         let session = try Session(input)
         let k = try KernelView.load(session: session, input: input)
-        try output.write(.driver(session, k))
+        try output.write(.driver(session, k), inputs: input.inputPaths)
     }
 }

@@ -51,7 +51,7 @@ extension ITSFormat: ExpressibleByArgument {}
 struct InputOptions: ParsableArguments {
     @Argument(help: ArgumentHelp(
         "The snapshot, recognised by content: an ELF core (dump-guest-memory, virsh dump --memory-only), a kdump-compressed dump (virsh dump --format kdump-*), a QEMU migration stream or virsh save image, a qcow2 image with an internal snapshot (savevm), a Cloud Hypervisor snapshot directory, or raw RAM images as FILE@GPA (repeatable; offset 0 of FILE is guest-physical address GPA).",
-        valueName: "DUMP"))
+        valueName: "DUMP"), completion: .file())
     var dumps: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
@@ -60,13 +60,13 @@ struct InputOptions: ParsableArguments {
     var snapshot: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Register state file (JSON, see README). ELF cores and raw images hold guest RAM only: GITS_BASER, GITS_TYPER and the redistributor registers live in the ITS and must come from here, from flags, or from a migration stream.",
-        valueName: "FILE.json"))
+        "Register state file (JSON: what `itsdump regs --format json` writes; - reads standard input). ELF cores, kdump files and raw images hold guest RAM only: GITS_BASER, GITS_TYPER and the redistributor registers live in the ITS and must come from here, from the register flags (`itsdump help registers`), --vmlinux, or a migration stream.",
+        valueName: "FILE.json"), completion: .file())
     var regs: String?
 
     @Option(name: .long, help: ArgumentHelp(
         "Take the registers from this migration stream (its arm_gicv3_its and arm_gicv3 sections) while the RAM comes from DUMP, e.g. an ELF core of the same stop.",
-        valueName: "STREAM"))
+        valueName: "STREAM"), completion: .file())
     var regsFrom: String?
 
     @Option(name: .long, help: ArgumentHelp(
@@ -74,6 +74,80 @@ struct InputOptions: ParsableArguments {
         valueName: "NAME@GPA"))
     var ramBlock: [RAMBlockMapping] = []
 
+    @OptionGroup(title: "Register flags (ITS 0): shown by --help-hidden and `itsdump help registers`", visibility: .hidden)
+    var flags: RegisterFlags
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The guest kernel's debug vmlinux (DWARF): the driver's records give the registers when no other source does, and `driver` / `diff --expected guest-kernel` read them.",
+        valueName: "FILE"), completion: .file())
+    var vmlinux: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A BTF file of the guest kernel (a copy of its /sys/kernel/btf/vmlinux), for a dump whose in-memory .BTF is missing or damaged: the zero-configuration path then reads types from it.",
+        valueName: "FILE"), completion: .file())
+    var btf: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The guest's VMCOREINFO text, when the dump carries no VMCOREINFO note and the scan of guest RAM finds none.",
+        valueName: "FILE"), completion: .file())
+    var vmcoreinfo: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Table entry format: kvm (KVM's ITS table ABI rev 0) or qemu (QEMU's emulated ITS). Default: from GITS_TYPER.ITT_entry_size, else GITS_IIDR.",
+        valueName: "kvm|qemu"))
+    var abi: ITSFormat?
+
+    /// Every file this command reads (the output must not replace one of them).
+    var inputPaths: [String] {
+        dumps.map(InputPath.file(of:)) + [regs, regsFrom, vmlinux, btf, vmcoreinfo].compactMap { $0 }
+    }
+
+    var ramBlocks: [String: UInt64] {
+        Dictionary(ramBlock.map { ($0.name, $0.gpa) }, uniquingKeysWith: { _, b in b })
+    }
+
+    /// The registers of `--regs-from STREAM`, or nil without the option.
+    func registersFrom() throws -> RegisterState? {
+        guard let regsFrom else { return nil }
+        let d = try Dump.open(regsFrom, ramBlocks: ramBlocks, snapshot: snapshot)
+        guard let r = d.registers else {
+            throw DumpError.badArgument("--regs-from \(regsFrom): a \(d.kind.rawValue) carries no registers; give a migration stream, a qcow2 internal snapshot or a Cloud Hypervisor snapshot")
+        }
+        return r
+    }
+
+    /// The register flags as a state. `--propbaser` is every CPU's: of the vCPUs the dump
+    /// says, or as many as `knownCPUs` (the redistributors other sources gave).
+    func flagRegisters(vcpuCount: Int?, knownCPUs: Int) -> RegisterState {
+        var fromFlags = RegisterState()
+        var its = ITSRegisterState()
+        func p(_ f: String) -> Provenance { Provenance(.flag, f) }
+        let given: [(ITSRegister, UInt64?)] = [
+            (.base, flags.itsBase?.value), (.ctlr, flags.ctlr?.value), (.iidr, flags.iidr?.value), (.typer, flags.typer?.value),
+            (.cbaser, flags.cbaser?.value), (.cwriter, flags.cwriter?.value), (.creadr, flags.creadr?.value),
+        ] + flags.baser.map { (.baser($0.index), $0.value) }
+        for (r, value) in given { if let value { its[r] = Sourced(value, p(r.flag)) } }
+        if its != ITSRegisterState() { fromFlags.its = [its] }
+        var cpus = Set(flags.pendbaser.map { UInt32($0.index) })
+        if flags.propbaser != nil {
+            let n = max(vcpuCount ?? 0, knownCPUs)
+            for c in 0..<n { cpus.insert(UInt32(c)) }
+        }
+        for c in cpus.sorted() {
+            var rd = RedistributorState(cpu: c)
+            if let v = flags.propbaser { rd.propbaser = Sourced(GICRPropBaser(rawValue: v.value), p("--propbaser")) }
+            if let v = flags.pendbaser.last(where: { UInt32($0.index) == c }) {
+                rd.pendbaser = Sourced(GICRPendBaser(rawValue: v.value), p("--pendbaser \(c)"))
+            }
+            fromFlags.redistributors.append(rd)
+        }
+        return fromFlags
+    }
+}
+
+/// The register flags of ITS 0, one group: hidden from each command's help (they would repeat
+/// sixty lines there) and shown whole by `--help-hidden` and `itsdump help registers`.
+struct RegisterFlags: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "GITS_BASER<N> of ITS 0, e.g. 0=0xf9070000425a0600. A BASER says where a table is (Physical_Address), how big (Size, Page_Size), whether it is two-level (Indirect) and what it holds (Type 1 devices, 4 collections). Repeatable; overrides --regs.",
         valueName: "N=0x…"))
@@ -100,26 +174,6 @@ struct InputOptions: ParsableArguments {
         "GICR_PENDBASER of one CPU (its LPI pending table), e.g. 1=0x425e0780. Repeatable.", valueName: "CPU=0x…"))
     var pendbaser: [IndexedValue] = []
 
-    @Option(name: .long, help: ArgumentHelp(
-        "The guest kernel's debug vmlinux (DWARF): the driver's records give the registers when no other source does, and `driver` / `diff --expected guest-kernel` read them.",
-        valueName: "FILE"))
-    var vmlinux: String?
-
-    @Option(name: .long, help: ArgumentHelp(
-        "A BTF file of the guest kernel (a copy of its /sys/kernel/btf/vmlinux), for a dump whose in-memory .BTF is missing or damaged: the zero-configuration path then reads types from it.",
-        valueName: "FILE"))
-    var btf: String?
-
-    @Option(name: .long, help: ArgumentHelp(
-        "The guest's VMCOREINFO text, when the dump carries no VMCOREINFO note and the scan of guest RAM finds none.",
-        valueName: "FILE"))
-    var vmcoreinfo: String?
-
-    @Option(name: .long, help: ArgumentHelp(
-        "Table entry format: kvm (KVM's ITS table ABI rev 0) or qemu (QEMU's emulated ITS). Default: from GITS_TYPER.ITT_entry_size, else GITS_IIDR.",
-        valueName: "kvm|qemu"))
-    var format: ITSFormat?
-
     func validate() throws {
         for b in baser where b.index > 7 {
             throw ValidationError("--baser \(b.index)=…: GITS_BASER indices are 0 to 7")
@@ -128,53 +182,4 @@ struct InputOptions: ParsableArguments {
             throw ValidationError("--pendbaser \(p.index)=…: CPU number out of range")
         }
     }
-
-    var ramBlocks: [String: UInt64] {
-        Dictionary(ramBlock.map { ($0.name, $0.gpa) }, uniquingKeysWith: { _, b in b })
-    }
-
-    /// The register state: what the inputs carry (a migration stream) or `--regs-from`, then
-    /// the state file, then each flag on top (flags override the file, the file the stream).
-    /// The registers of `--regs-from STREAM`, or nil without the option.
-    func registersFrom() throws -> RegisterState? {
-        guard let regsFrom else { return nil }
-        let d = try Dump.open(regsFrom, ramBlocks: ramBlocks, snapshot: snapshot)
-        guard let r = d.registers else {
-            throw DumpError.badArgument("--regs-from \(regsFrom): a \(d.kind.rawValue) carries no registers; give a migration stream, a qcow2 internal snapshot or a Cloud Hypervisor snapshot")
-        }
-        return r
-    }
-
-    /// The register flags as a state. `--propbaser` is every CPU's: of the vCPUs the dump
-    /// says, or as many as `knownCPUs` (the redistributors other sources gave).
-    func flagRegisters(vcpuCount: Int?, knownCPUs: Int) -> RegisterState {
-        var flags = RegisterState()
-        var its = ITSRegisterState()
-        func p(_ f: String) -> Provenance { Provenance(.flag, f) }
-        let given: [(ITSRegister, UInt64?)] = [
-            (.base, itsBase?.value), (.ctlr, ctlr?.value), (.iidr, iidr?.value), (.typer, typer?.value),
-            (.cbaser, cbaser?.value), (.cwriter, cwriter?.value), (.creadr, creadr?.value),
-        ] + baser.map { (.baser($0.index), $0.value) }
-        for (r, value) in given { if let value { its[r] = Sourced(value, p(r.flag)) } }
-        if its != ITSRegisterState() { flags.its = [its] }
-        var cpus = Set(pendbaser.map { UInt32($0.index) })
-        if propbaser != nil {
-            let n = max(vcpuCount ?? 0, knownCPUs)
-            for c in 0..<n { cpus.insert(UInt32(c)) }
-        }
-        for c in cpus.sorted() {
-            var rd = RedistributorState(cpu: c)
-            if let v = propbaser { rd.propbaser = Sourced(GICRPropBaser(rawValue: v.value), p("--propbaser")) }
-            if let v = pendbaser.last(where: { UInt32($0.index) == c }) {
-                rd.pendbaser = Sourced(GICRPendBaser(rawValue: v.value), p("--pendbaser \(c)"))
-            }
-            flags.redistributors.append(rd)
-        }
-        return flags
-    }
-}
-
-struct OutputOptions: ParsableArguments {
-    @Option(name: [.short, .long], help: "text (aligned, for people), json (stable, for scripts; see README) or dot (Graphviz).")
-    var output: OutputFormat = .text
 }

@@ -11,19 +11,24 @@ protocol AnalysisView: ParsableCommand {
 extension AnalysisView {
     func run() throws {
         let session = try Session(input)
-        try output.write(Self.report(session, try session.analyse(input)))
+        try output.write(Self.report(session, try session.analyse(input)), inputs: input.inputPaths)
     }
 }
 
 struct Routes: AnalysisView {
     static let configuration = CommandConfiguration(
+        commandName: "routes",
         abstract: "The routing graph: (DeviceID, EventID) -> LPI -> collection -> vCPU.",
         discussion: """
-            One row per live mapping, with the LPI's enable bit, priority and pending bit, the \
-            vCPU its collection targets, and the guest PAs of its ITT and ITE; then how fresh the \
-            tables are and every finding. Example, on a bundled extract:
+            One row per live (DeviceID, EventID): the LPI its ITE maps, the collection (ICID), \
+            the vCPU the collection targets, the LPI's enable bit and priority (property table) \
+            and its pending bit (the target's pending table), with the guest PA of the ITT and \
+            the ITE. Then how current the tables are, and every finding (see `itsdump check`).
 
-              itsdump routes fixtures/kvm-basic/core.extract.elf --regs fixtures/kvm-basic/its-regs.json
+            Example (in fixtures/kvm-basic of the source tree, a bundled extract; an ELF core \
+            needs the registers, a migration stream carries them):
+              itsdump routes core.extract.elf --regs its-regs.json
+              itsdump routes vm.mig --format dot -o routes.dot
             """)
     @OptionGroup var input: InputOptions
     @OptionGroup var output: OutputOptions
@@ -40,17 +45,22 @@ struct Routes: AnalysisView {
         let kernel = try input.vmlinux.map { try KernelView.load(session: session, vmlinux: $0, vmcoreinfoFile: input.vmcoreinfo) }
         var names = DeviceNames(session: session, kernel: kernel)
         names.filter = filters.filter
-        try output.write(.routes(session, a, names))
+        try output.write(.routes(session, a, names), inputs: input.inputPaths)
     }
 }
 
 struct Tables: AnalysisView {
     static let configuration = CommandConfiguration(
+        commandName: "tables",
         abstract: "The registers decoded, and every table entry: guest PA, raw value, fields, status.",
         discussion: """
             Every register field by name, the device and collection tables' geometry, each \
             level-1 entry, and every valid DTE, ITE and CTE with its status: live (on the walk the \
-            ITS or KVM's restore makes), stale (valid but not reached) or rejected.
+            ITS or KVM's restore makes), stale (valid but not reached) or rejected \
+            (Documentation/its-formats.md §1.10).
+
+            Example (in fixtures/tcg-basic of the source tree, a bundled extract):
+              itsdump tables core.extract.elf --regs its-regs.json
             """)
     @OptionGroup var input: InputOptions
     @OptionGroup var output: OutputOptions

@@ -37,7 +37,7 @@ struct Session {
     }
 
     func analyse(_ input: InputOptions) throws -> Analysis {
-        try analyse(registers: registers(input), format: input.format)
+        try analyse(registers: registers(input), format: input.abi)
     }
 
     /// The registers of a command that takes `InputOptions`, by `RegisterState.resolve`: the
@@ -54,7 +54,7 @@ struct Session {
     /// gives a GITS_BASER.
     func registers(carried: RegisterState?, stateFile: String?, flags: (Int) -> RegisterState = { _ in RegisterState() },
                    kernel: () throws -> KernelView) throws -> RegisterState {
-        let file = try stateFile.map { try RegisterStateFile.load(path: $0) }
+        let file = try stateFile.map { try loadStateFile($0) }
         let known = max(carried?.redistributors.count ?? 0, file?.redistributors.count ?? 0)
         return try RegisterState.resolve(carried: carried, stateFile: file, flags: flags(known)) { try kernel().registers }
     }

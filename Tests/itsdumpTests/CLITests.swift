@@ -23,6 +23,10 @@ enum CLI {
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
         p.currentDirectoryURL = Fixtures.packageRoot
+        // Help is wrapped to the terminal's width: the goldens are 80 columns, whatever runs them.
+        var env = ProcessInfo.processInfo.environment
+        env["COLUMNS"] = "80"
+        p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -71,7 +75,7 @@ enum CLI {
         let ex = try Fixtures.withoutRegistersNote("fixtures/tcg-basic/core.extract.elf")
         defer { try? FileManager.default.removeItem(atPath: ex) }
         let flags = ["--baser", "0=0xf9070000425a0600", "--baser", "1=0xbc070000425b0600", "--typer", "0x1f0001efb1"]
-        let r = try CLI.run(["regs", ex] + flags + ["-o", "json"])
+        let r = try CLI.run(["regs", ex] + flags + ["--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
         let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let baser = try #require((top["its"] as? [[String: Any]])?.first?["baser"] as? [Any])
@@ -89,10 +93,10 @@ enum CLI {
     }
 
     @Test func jsonIsStableAndCarriesTheDocumentedFields() throws {
-        let r = try CLI.run(["routes", "fixtures/kvm-prepost/b/core.extract.elf", "--regs", "fixtures/kvm-prepost/b/its-regs.json", "-o", "json"])
+        let r = try CLI.run(["routes", "fixtures/kvm-prepost/b/core.extract.elf", "--regs", "fixtures/kvm-prepost/b/its-regs.json", "--format", "json"])
         #expect(r.status == 0)
         let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        #expect(top["schemaVersion"] as? Int == 1)
+        #expect(top["schemaVersion"] as? Int == 2)
         let routes = try #require(top["routes"] as? [[String: Any]])
         #expect(routes.count == 17)
         let first = routes[0]
@@ -106,7 +110,7 @@ enum CLI {
         let baser = try #require(regs["baser"] as? [[String: Any]])
         #expect(baser[0]["source"] as? String == "state file its-regs.json its[0].baser[0]")
         // Sorted keys: the text is byte-for-byte what a second run prints.
-        #expect(try CLI.run(["routes", "fixtures/kvm-prepost/b/core.extract.elf", "--regs", "fixtures/kvm-prepost/b/its-regs.json", "-o", "json"]).stdout == r.stdout)
+        #expect(try CLI.run(["routes", "fixtures/kvm-prepost/b/core.extract.elf", "--regs", "fixtures/kvm-prepost/b/its-regs.json", "--format", "json"]).stdout == r.stdout)
     }
 
     @Test(arguments: [
@@ -143,8 +147,8 @@ enum CLI {
         let out = dir.appendingPathComponent("small.elf").path
         let regs = ["--regs", "fixtures/kvm-sparse/its-regs.json"]
         #expect(try CLI.run(["extract", "fixtures/kvm-sparse/core.extract.elf"] + regs + ["-o", out]).status == 0)
-        let a = try CLI.run(["routes", "fixtures/kvm-sparse/core.extract.elf"] + regs + ["-o", "json"])
-        let b = try CLI.run(["routes", out] + regs + ["-o", "json"])
+        let a = try CLI.run(["routes", "fixtures/kvm-sparse/core.extract.elf"] + regs + ["--format", "json"])
+        let b = try CLI.run(["routes", out] + regs + ["--format", "json"])
         // Keys are sorted, so the routes array is the text between "routes" and "schemaVersion".
         func routes(_ s: String) -> Substring? {
             guard let r = s.range(of: "\"routes\": ["), let e = s.range(of: "\"schemaVersion\"") else { return nil }

@@ -79,7 +79,7 @@ import ITSAnalysis
 
     @Test func theCLIDiffExitsOneOnDifferencesAndZeroOnItself() throws {
         let a = try Fixtures.member("kvm-prepost/a", "migration.bin"), b = try Fixtures.member("kvm-prepost/b", "migration.bin")
-        let r = try CLI.run(["diff", a, b, "-o", "json"])
+        let r = try CLI.run(["diff", a, b, "--format", "json"])
         #expect(r.status == 1)
         let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let changes = try #require(top["changes"] as? [[String: Any]])
@@ -91,18 +91,18 @@ import ITSAnalysis
         #expect(same.status == 0 && same.stdout.contains("no differences"))
         let cores = try CLI.run(["diff", try Fixtures.member("tcg-prepost/a", "core.elf"), try Fixtures.member("tcg-prepost/b", "core.elf"),
                                  "--regs-a", Fixtures.shared.appendingPathComponent("tcg-prepost/a/its-regs.json").path,
-                                 "--regs-b", Fixtures.shared.appendingPathComponent("tcg-prepost/b/its-regs.json").path, "-o", "json"])
+                                 "--regs-b", Fixtures.shared.appendingPathComponent("tcg-prepost/b/its-regs.json").path, "--format", "json"])
         #expect(cores.status == 1)
         // The guest kernel's records give each core's registers: the same changes.
         let kernel = try CLI.run(["diff", try Fixtures.member("tcg-prepost/a", "core.elf"), try Fixtures.member("tcg-prepost/b", "core.elf"),
-                                  "--vmlinux", try Fixtures.vmlinux.get(), "-o", "json"])
+                                  "--vmlinux", try Fixtures.vmlinux.get(), "--format", "json"])
         #expect(kernel.status == 1, "\(kernel.stderr)")
         func changeList(_ s: String) throws -> NSArray {
             try #require((try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])?["changes"] as? NSArray)
         }
         #expect(try changeList(kernel.stdout).count > 0 && changeList(kernel.stdout).isEqual(try changeList(cores.stdout)))
         // With no register source and no --vmlinux, the zero-configuration path (issue 20).
-        let zero = try CLI.run(["diff", try Fixtures.member("tcg-prepost/a", "core.elf"), try Fixtures.member("tcg-prepost/b", "core.elf"), "-o", "json"])
+        let zero = try CLI.run(["diff", try Fixtures.member("tcg-prepost/a", "core.elf"), try Fixtures.member("tcg-prepost/b", "core.elf"), "--format", "json"])
         #expect(zero.status == 1, "\(zero.stderr)")
         #expect(try changeList(zero.stdout).isEqual(try changeList(cores.stdout)))
         // A side that has nothing to give registers: one message, the ways listed.
@@ -125,7 +125,7 @@ import ITSAnalysis
     func diffAgainstCopy(core: String, regs: String, name: String, _ text: String) throws -> [[String: Any]] {
         let url = URL(fileURLWithPath: core).deletingLastPathComponent().appendingPathComponent(name)
         try text.write(to: url, atomically: true, encoding: .utf8)
-        let r = try CLI.run(["diff", core, "--regs", regs, "--expected", url.path, "-o", "json"])
+        let r = try CLI.run(["diff", core, "--regs", regs, "--expected", url.path, "--format", "json"])
         #expect(r.status == 1)
         let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         return try #require(top["differences"] as? [[String: Any]])
@@ -172,12 +172,16 @@ import ITSAnalysis
 
     @Test(arguments: Fixtures.stops)
     func checkFindsNoErrorOnAHealthySnapshot(stop: String) throws {
-        let r = try CLI.run(["check", try Fixtures.member(stop, "migration.bin"), "-o", "json"])
+        let r = try CLI.run(["check", try Fixtures.member(stop, "migration.bin"), "--format", "json"])
         #expect(r.status == 0, "\(r.stdout)")
         let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let findings = try #require(top["findings"] as? [[String: Any]])
         #expect(findings.allSatisfy { $0["severity"] as? String != "error" })
-        #expect((top["freshness"] as? [[String: Any]])?.first?["queue"] as? String != nil)
+        // Freshness as enumerations (the prose is in "text"): every real stop drained its queue.
+        let fresh = try #require((top["freshness"] as? [[String: Any]])?.first)
+        #expect(fresh["queue"] as? String == "drained")
+        #expect(fresh["tablesWrittenBy"] as? String == (stop.hasPrefix("kvm") ? "kvm-save" : "qemu-live"))
+        #expect((fresh["text"] as? [String: Any])?["queue"] as? String != nil)
     }
 
     /// Copies a bundled extract and rewrites the 8-byte word at guest PA `gpa` (through its PT_LOAD).
@@ -201,7 +205,7 @@ import ITSAnalysis
             stop.hasPrefix("kvm") ? (v & ~0xFFFF) | 9 : (v & ~(UInt64(0xFFFF) << 32)) | (9 << 32)
         }
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let r = try CLI.run(["check", path, "--regs", Fixtures.bundled.appendingPathComponent("\(stop)/its-regs.json").path, "-o", "json"])
+        let r = try CLI.run(["check", path, "--regs", Fixtures.bundled.appendingPathComponent("\(stop)/its-regs.json").path, "--format", "json"])
         #expect(r.status == 1)
         let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let errors = try #require(top["findings"] as? [[String: Any]]).filter { $0["severity"] as? String == "error" }
@@ -223,7 +227,7 @@ import ITSAnalysis
     }
 
     @Test func queueDecodesTheRing() throws {
-        let r = try CLI.run(["queue", try Fixtures.member("kvm-basic", "migration.bin"), "--last", "200", "-o", "json"])
+        let r = try CLI.run(["queue", try Fixtures.member("kvm-basic", "migration.bin"), "--last", "200", "--format", "json"])
         #expect(r.status == 0)
         let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let q = try #require((top["queues"] as? [[String: Any]])?.first)

@@ -26,7 +26,7 @@ import ITSAnalysis
 
     @Test(arguments: Fixtures.stops)
     func routesWithTheVmlinuxCarryTheGroundTruthsBDFIrqAndName(stop: String) throws {
-        let r = try CLI.run(["routes", try Fixtures.member(stop, "core.elf"), "--vmlinux", try Fixtures.vmlinux.get(), "-o", "json"])
+        let r = try CLI.run(["routes", try Fixtures.member(stop, "core.elf"), "--vmlinux", try Fixtures.vmlinux.get(), "--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
         let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let routes = try #require(top["routes"] as? [[String: Any]])

@@ -43,7 +43,7 @@ import FuzzSupport
 
     @Test(arguments: Fixtures.stops)
     func routesWithVmlinuxAndNoRegisterFlagsEqualTheGroundTruth(stop: String) throws {
-        let r = try CLI.run(["routes", try Fixtures.member(stop, "core.elf"), "--vmlinux", try Fixtures.vmlinux.get(), "-o", "json"])
+        let r = try CLI.run(["routes", try Fixtures.member(stop, "core.elf"), "--vmlinux", try Fixtures.vmlinux.get(), "--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
         let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let rows = try #require(top["routes"] as? [[String: Any]]).map { x in ["deviceID", "eventID", "lpi", "vcpu"].map { (x[$0] as? Int) ?? -1 } }
@@ -104,7 +104,7 @@ import FuzzSupport
 
     func diffAgainstDriver(_ path: String, _ stop: String) throws -> [[String: Any]] {
         let r = try CLI.run(["diff", path, "--regs", Fixtures.shared.appendingPathComponent("\(stop)/its-regs.json").path,
-                             "--expected", "guest-kernel", "--vmlinux", try Fixtures.vmlinux.get(), "-o", "json"])
+                             "--expected", "guest-kernel", "--vmlinux", try Fixtures.vmlinux.get(), "--format", "json"])
         #expect(r.status == 1, "\(r.stderr)")
         let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         return try #require(top["differences"] as? [[String: Any]])

@@ -82,7 +82,7 @@ import ITSAnalysis
     static let b = ["fixtures/kvm-prepost/b/core.extract.elf", "--regs", "fixtures/kvm-prepost/b/its-regs.json"]
 
     @Test func explainingAKeyNotFoundExitsOneAndSaysWhatWasFound() throws {
-        let r = try CLI.run(["explain"] + Self.b + ["--device", "8", "--event", "0", "-o", "json"])
+        let r = try CLI.run(["explain"] + Self.b + ["--device", "8", "--event", "0", "--format", "json"])
         #expect(r.status == 1)
         let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(top["found"] as? Bool == false)
@@ -95,7 +95,7 @@ import ITSAnalysis
     }
 
     @Test func explainingADeviceWithoutAnEventExplainsEachOfItsEvents() throws {
-        let r = try CLI.run(["explain"] + Self.b + ["--device", "0x10", "-o", "json"])
+        let r = try CLI.run(["explain"] + Self.b + ["--device", "0x10", "--format", "json"])
         #expect(r.status == 0)
         let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let lookups = try #require(top["lookups"] as? [[String: Any]])
@@ -104,7 +104,7 @@ import ITSAnalysis
     }
 
     @Test func routesFiltersAndTheVCPUSummary() throws {
-        let r = try CLI.run(["routes"] + Self.b + ["--bdf", "00:03.0", "--vcpu", "2", "-o", "json"])
+        let r = try CLI.run(["routes"] + Self.b + ["--bdf", "00:03.0", "--vcpu", "2", "--format", "json"])
         #expect(r.status == 0)
         let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let routes = try #require(top["routes"] as? [[String: Any]])
@@ -113,7 +113,7 @@ import ITSAnalysis
         let vcpus = try #require(top["vcpus"] as? [[String: Any]])
         #expect(vcpus.count == 1 && vcpus.first?["vcpu"] as? Int == 2 && vcpus.first?["lpis"] as? Int == 2)
         // Unfiltered: DeviceID 16 (vCPUs 1, 0, 1, 2, 3) and the others give 17 LPIs on 4 vCPUs.
-        let all = try #require(try JSONSerialization.jsonObject(with: Data(try CLI.run(["routes"] + Self.b + ["-o", "json"]).stdout.utf8)) as? [String: Any])
+        let all = try #require(try JSONSerialization.jsonObject(with: Data(try CLI.run(["routes"] + Self.b + ["--format", "json"]).stdout.utf8)) as? [String: Any])
         #expect((all["vcpus"] as? [[String: Any]])?.compactMap { $0["lpis"] as? Int }.reduce(0, +) == 17)
         #expect(all["vcpuCount"] as? Int == 4)
     }

@@ -85,14 +85,20 @@ import Testing
 
     @Test func theCLITakesTheImageLikeAnyOtherDump() throws {
         let qcow2 = try Self.member("snapshot.qcow2"), mig = try Self.member("migration.bin")
-        let a = try CLI.run(["routes", qcow2, "-o", "json"])
-        let b = try CLI.run(["routes", mig, "-o", "json"])
+        let a = try CLI.run(["routes", qcow2, "--format", "json"])
+        let b = try CLI.run(["routes", mig, "--format", "json"])
         #expect(a.status == 0 && b.status == 0, "\(a.stderr)")
         func withoutInputs(_ s: String) -> String {
-            s.split(separator: "\n").filter { !$0.contains("\"kind\"") && !$0.contains("\"path\"") }.joined(separator: "\n")
+            s.split(separator: "\n").filter { !$0.contains("\"kind") && !$0.contains("\"path\"") }.joined(separator: "\n")
         }
         #expect(withoutInputs(a.stdout) == withoutInputs(b.stdout))
-        #expect(a.stdout.contains("\"kind\": \"qcow2 internal snapshot\""))
+        #expect(a.stdout.contains("\"kind\": \"qcow2\"") && a.stdout.contains("\"kindName\": \"qcow2 internal snapshot\""))
+        // Both documents, and info's, validate against their schemas (Documentation/schema).
+        let infoJSON = try CLI.run(["info", qcow2, "--format", "json"])
+        for (doc, what) in [(a.stdout, "routes qcow2"), (b.stdout, "routes mig"), (infoJSON.stdout, "info qcow2")] {
+            let f = try Schemas.failures(ofDocument: doc, what: what)
+            #expect(f.isEmpty, "\(f.prefix(5).joined(separator: "\n"))")
+        }
         let d = try CLI.run(["diff", qcow2, mig])
         #expect(d.status == 0 && d.stdout.contains("no differences"), "\(d.stdout)\(d.stderr)")
         let c = try CLI.run(["check", qcow2, "--snapshot", "stop1"])
@@ -109,7 +115,7 @@ import Testing
         let out = dir.appendingPathComponent("extract-from-qcow2.elf").path
         let x = try CLI.run(["extract", qcow2, "--out", out])
         #expect(x.status == 0, "\(x.stderr)")
-        let back = try CLI.run(["routes", out, "--regs-from", qcow2, "-o", "json"])
+        let back = try CLI.run(["routes", out, "--regs-from", qcow2, "--format", "json"])
         #expect(back.status == 0)
         // `device` names the QEMU device from a stream's section names: the image has them, the
         // extract (an ELF core) does not.

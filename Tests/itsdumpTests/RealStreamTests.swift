@@ -70,13 +70,13 @@ import Testing
         #expect(r.stdout.contains("migration stream arm_gicv3_its[0].baser[0]"))
         #expect(r.stdout.contains("17 routes on 6 devices"))
         let dir = URL(fileURLWithPath: mig).deletingLastPathComponent()
-        let regs = try CLI.run(["regs", mig, "-o", "json"])
+        let regs = try CLI.run(["regs", mig, "--format", "json"])
         #expect(regs.status == 0)
         let file = dir.appendingPathComponent("regs-from-stream.json")
         try Data(regs.stdout.utf8).write(to: file)
         let core = try Fixtures.member("kvm-prepost/b", "core.elf")
-        let a = try CLI.run(["routes", core, "--regs", file.path, "-o", "json"])
-        let b = try CLI.run(["routes", core, "--regs-from", mig, "-o", "json"])
+        let a = try CLI.run(["routes", core, "--regs", file.path, "--format", "json"])
+        let b = try CLI.run(["routes", core, "--regs-from", mig, "--format", "json"])
         #expect(a.status == 0 && b.status == 0)
         func routes(_ s: String) -> Substring? {
             guard let x = s.range(of: "\"routes\": ["), let y = s.range(of: "\"schemaVersion\"") else { return nil }

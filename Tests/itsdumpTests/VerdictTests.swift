@@ -316,7 +316,7 @@ struct PatchedMemory: GuestMemory {
         // diff exits 1 on differences (like diff(1)); none of them is lost.
         let d = try CLI.run(["diff", a, b])
         #expect(d.status == 1 && d.stdout.contains("; no route lost") && !d.stdout.contains("  lost "))
-        let j = try CLI.run(["diff", a, b, "-o", "json"])
+        let j = try CLI.run(["diff", a, b, "--format", "json"])
         let top = try #require(try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])
         #expect(top["lost"] as? Bool == false)
         #expect((top["verdicts"] as? [[String: Any]])?.count == (top["changes"] as? [Any])?.count)
@@ -359,7 +359,7 @@ struct PatchedMemory: GuestMemory {
         let check = try CLI.run(["check", copy, "--regs", regs])
         #expect(check.status == 1)
         #expect(check.stdout.contains("lost") && check.stdout.contains("device 0x10 0000:00:02.0"))
-        let json = try CLI.run(["check", copy, "--regs", regs, "-o", "json"])
+        let json = try CLI.run(["check", copy, "--regs", regs, "--format", "json"])
         #expect(json.status == 1 && json.stdout.contains("\"verdict\": \"lost\""))
         let diff = try CLI.run(["diff", source, copy, "--regs", regs])
         #expect(diff.status == 1)

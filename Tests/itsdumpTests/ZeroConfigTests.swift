@@ -29,11 +29,11 @@ import Testing
     }
 
     func expectZeroConfig(_ inputs: [String], stop: String) throws {
-        let routes = try CLI.run(["routes"] + inputs + ["-o", "json"])
+        let routes = try CLI.run(["routes"] + inputs + ["--format", "json"])
         #expect(routes.status == 0, "\(inputs): \(routes.stderr)")
         #expect(try routeRows(routes.stdout) == (try Fixtures.groundTruth(Fixtures.shared.appendingPathComponent(stop))), "\(inputs)")
         #expect(routes.stdout.contains("via BTF in guest RAM and kallsyms"))
-        let regs = try CLI.run(["regs"] + inputs + ["-o", "json"])
+        let regs = try CLI.run(["regs"] + inputs + ["--format", "json"])
         #expect(regs.status == 0, "\(inputs): \(regs.stderr)")
         try expectRegisters(regs.stdout, stop: stop, input: inputs.joined(separator: " "))
     }
@@ -63,8 +63,8 @@ import Testing
     @Test(arguments: Fixtures.stops)
     func driverWithoutVmlinuxEqualsDriverWithIt(stop: String) throws {
         let core = try Fixtures.member(stop, "core.elf")
-        let zero = try CLI.run(["driver", core, "-o", "json"])
-        let dwarf = try CLI.run(["driver", core, "--vmlinux", try Fixtures.vmlinux.get(), "-o", "json"])
+        let zero = try CLI.run(["driver", core, "--format", "json"])
+        let dwarf = try CLI.run(["driver", core, "--vmlinux", try Fixtures.vmlinux.get(), "--format", "json"])
         #expect(zero.status == 0 && dwarf.status == 0, "\(zero.stderr)\(dwarf.stderr)")
         #expect(Self.withoutIRQNames(zero.stdout) == Self.withoutIRQNames(dwarf.stdout))
         #expect(zero.stdout.contains("\"deviceID\""))
@@ -74,8 +74,8 @@ import Testing
 
     @Test func driverFromTheKdumpFileEqualsDriverWithVmlinux() throws {
         let dump = try Fixtures.member("tcg-kdump", "core.kdump-zlib")
-        let zero = try CLI.run(["driver", dump, "-o", "json"])
-        let dwarf = try CLI.run(["driver", dump, "--vmlinux", try Fixtures.vmlinux.get(), "-o", "json"])
+        let zero = try CLI.run(["driver", dump, "--format", "json"])
+        let dwarf = try CLI.run(["driver", dump, "--vmlinux", try Fixtures.vmlinux.get(), "--format", "json"])
         #expect(zero.status == 0 && Self.withoutIRQNames(zero.stdout) == Self.withoutIRQNames(dwarf.stdout), "\(zero.stderr)")
     }
 
@@ -117,11 +117,11 @@ import Testing
     func bundledExtractsNeedNoFlags(stop: String) throws {
         let dir = Fixtures.bundled.appendingPathComponent(stop)
         let extract = dir.appendingPathComponent("core.extract.elf").path
-        let r = try CLI.run(["routes", extract, "-o", "json"])
+        let r = try CLI.run(["routes", extract, "--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try routeRows(r.stdout) == (try Fixtures.groundTruth(dir)))
         #expect(r.stdout.contains("extract note core.extract.elf its[0].baser[0]: state file its-regs.json"))
-        let regs = try CLI.run(["regs", extract, "-o", "json"])
+        let regs = try CLI.run(["regs", extract, "--format", "json"])
         try expectRegisters(regs.stdout, stop: stop, input: extract)
     }
 
@@ -133,7 +133,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: out) }
         let w = try CLI.run(["extract", core, "-o", out])
         #expect(w.status == 0, "\(w.stderr)")
-        let full = try CLI.run(["routes", core, "-o", "json"]), small = try CLI.run(["routes", out, "-o", "json"])
+        let full = try CLI.run(["routes", core, "--format", "json"]), small = try CLI.run(["routes", out, "--format", "json"])
         let smallRows = try routeRows(small.stdout), fullRows = try routeRows(full.stdout)
         #expect(small.status == 0 && smallRows == fullRows, "\(small.stderr)")
         #expect(small.stdout.contains("via BTF in guest RAM and kallsyms") && small.stdout.contains("extract note zero.extract.elf"))

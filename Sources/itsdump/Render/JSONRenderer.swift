@@ -5,7 +5,8 @@ import ITSLayout
 import TextFormats
 
 /// Stable JSON for scripts (README "JSON output"): sorted keys, `schemaVersion` and `command`
-/// in every document. The members several documents share (`inputs`, `its`, `redistributors`,
+/// in every document, each described by Documentation/schema/COMMAND.schema.json. An ITS is
+/// named the same way everywhere: `its` (its index) and `itsBase` (its frame address or null). The members several documents share (`inputs`, `its`, `redistributors`,
 /// `findings`, `freshness`, a route) are built once, below.
 struct JSONRenderer: Renderer {
     // Each document is a JSONValue, rendered here with sorted keys.
@@ -13,7 +14,7 @@ struct JSONRenderer: Renderer {
     func tables(_ session: Session, _ a: Analysis) -> String? { tablesDocument(session, a).render() }
     func check(_ session: Session, _ a: Analysis, _ v: Verdicts) -> String? { checkDocument(session, a, v).render() }
     func rules() -> String? { rulesDocument().render() }
-    func queue(_ regs: RegisterState, _ queues: [CommandQueue], last: Int) -> String? { queueDocument(queues, last: last).render() }
+    func queue(_ regs: RegisterState, _ queues: [CommandQueue], last: Int) -> String? { queueDocument(regs, queues, last: last).render() }
     func diff(_ r: DiffReport) -> String? { diffDocument(r).render() }
     func expected(_ r: ExpectedReport) -> String? { expectedDocument(r).render() }
     func explain(_ r: ExplainReport) -> String? { explainDocument(r).render() }
@@ -23,13 +24,31 @@ struct JSONRenderer: Renderer {
 
     // MARK: Members shared by several documents
 
+    /// The version of every document but the state file (`regs`, which --regs reads: 1).
+    static let schemaVersion = 2
+
     func header(_ command: String) -> [String: JSONValue] {
-        ["schemaVersion": .int(1), "command": .string(command)]
+        ["schemaVersion": .int(Int64(Self.schemaVersion)), "command": .string(command)]
+    }
+
+    /// `its` and `itsBase`: one ITS's identity, the same keys in every document.
+    func itsIdentity(_ index: Int, base: UInt64?) -> [String: JSONValue] {
+        ["its": .int(Int64(index)), "itsBase": .optional(base) { .hexString($0) }]
+    }
+
+    func itsIdentity(_ a: Analysis, index: Int) -> [String: JSONValue] {
+        itsIdentity(index, base: a.tables.first { $0.itsIndex == index }?.registers.base?.value.rawValue)
+    }
+
+    /// The identity of the ITS at `base` (diffs key routes by base): its index among `tables`.
+    func itsIdentity(base: UInt64, in tables: [ITSTables]) -> [String: JSONValue] {
+        let index = tables.first { $0.registers.base?.value.rawValue == base }?.itsIndex
+        return ["its": .optional(index) { .int(Int64($0)) }, "itsBase": .hexString(base)]
     }
 
     func inputs(_ session: Session) -> JSONValue {
         .array(session.dumps.map { d in
-            .object(["path": .string(d.path), "kind": .string(d.kind.rawValue),
+            .object(["path": .string(d.path), "kind": .string(d.kind.id), "kindName": .string(d.kind.rawValue),
                      "vcpus": .optional(d.vcpuCount) { .int(Int64($0)) }])
         })
     }
@@ -37,15 +56,17 @@ struct JSONRenderer: Renderer {
     /// One ITS: index, format and why, registers; `extra` adds a document's own members.
     func its(_ t: ITSTables, _ extra: [String: JSONValue] = [:]) -> JSONValue {
         var o: [String: JSONValue] = [
-            "index": .int(Int64(t.itsIndex)), "format": .string(t.format.rawValue),
+            "format": .string(t.format.rawValue),
             "formatReason": .string(t.formatReason), "registers": RegisterJSON.its(t.registers),
         ]
+        for (k, v) in itsIdentity(t.itsIndex, base: t.registers.base?.value.rawValue) { o[k] = v }
         for (k, v) in extra { o[k] = v }
         return .object(o)
     }
 
-    func finding(_ f: Finding) -> JSONValue {
-        .object([
+    /// A finding row, with the identity of the ITS it is about (`its` null when unknown).
+    func finding(_ f: Finding, its index: Int?, base: UInt64?) -> JSONValue {
+        var o: [String: JSONValue] = [
             "rule": .string(f.rule), "severity": .string(f.severity.rawValue),
             "address": .optional(f.address) { .hexString($0.rawValue) },
             "deviceID": .optional(f.deviceID) { .uint(UInt64($0.rawValue)) },
@@ -53,7 +74,19 @@ struct JSONRenderer: Renderer {
             "icid": .optional(f.icid) { .uint(UInt64($0.rawValue)) },
             "lpi": .optional(f.lpi) { .uint(UInt64($0.rawValue)) },
             "message": .string(f.message),
-        ])
+        ]
+        o["its"] = .optional(index) { .int(Int64($0)) }
+        o["itsBase"] = .optional(base) { .hexString($0) }
+        return .object(o)
+    }
+
+    /// Every finding of an analysis, each with its ITS.
+    func findings(_ a: Analysis) -> JSONValue {
+        let owner = a.itsOfFinding
+        return .array(a.findings.map { f in
+            let i = owner[f]
+            return finding(f, its: i, base: i.flatMap { i in a.tables.first { $0.itsIndex == i }?.registers.base?.value.rawValue })
+        })
     }
 
     func route(_ r: RoutingGraph.Route) -> JSONValue {
@@ -126,8 +159,14 @@ struct JSONRenderer: Renderer {
 
     func freshness(_ a: Analysis) -> JSONValue {
         .array(a.freshness.enumerated().map { i, f in
-            .object(["its": .int(Int64(i)), "tables": .string(f.tables), "queue": .string(f.queue),
-                     "caveats": .array(f.caveats.map { .string($0) })])
+            var o: [String: JSONValue] = [
+                "tablesWrittenBy": .string(f.writer.rawValue), "queue": .string(f.queueState.rawValue),
+                "pendingCommands": .optional(f.pendingCommands) { .int(Int64($0)) },
+                "caveats": .array(f.caveats.map { .object(["id": .string($0.id.rawValue), "text": .string($0.text)]) }),
+                "text": .object(["tables": .string(f.tables), "queue": .string(f.queue)]),
+            ]
+            for (k, v) in itsIdentity(a, index: i) { o[k] = v }
+            return .object(o)
         })
     }
 
@@ -150,7 +189,7 @@ struct JSONRenderer: Renderer {
                      "enabled": .int(Int64(r.enabled)), "pending": .int(Int64(r.pending))])
         })
         o["names"] = .array(names.notes.map { .string($0) })
-        o["findings"] = .array(a.findings.map(finding))
+        o["findings"] = findings(a)
         o["freshness"] = freshness(a)
         return .object(o)
     }
@@ -196,21 +235,20 @@ struct JSONRenderer: Renderer {
                 }),
             ])
         })
-        o["findings"] = .array(a.findings.map(finding))
+        o["findings"] = findings(a)
         return .object(o)
     }
 
     func checkDocument(_ session: Session, _ a: Analysis, _ v: Verdicts) -> JSONValue {
-        let findings = a.findings
         var o = header("check")
         verdicts(v, into: &o)
         o["inputs"] = inputs(session)
         o["freshness"] = freshness(a)
-        o["findings"] = .array(findings.map(finding))
+        o["findings"] = findings(a)
         o["its"] = .array(a.tables.map { its($0) })
         o["redistributors"] = RegisterJSON.redistributors(a.registers.redistributors)
         o["summary"] = .object(Dictionary(uniqueKeysWithValues: Severity.allCases.map { sev in
-            (sev.rawValue, JSONValue.int(Int64(findings.filter { $0.severity == sev }.count)))
+            (sev.rawValue, JSONValue.int(Int64(a.findings.filter { $0.severity == sev }.count)))
         }))
         return .object(o)
     }
@@ -226,22 +264,25 @@ struct JSONRenderer: Renderer {
         return .object(o)
     }
 
-    func queueDocument(_ queues: [CommandQueue], last: Int) -> JSONValue {
+    func queueDocument(_ regs: RegisterState, _ queues: [CommandQueue], last: Int) -> JSONValue {
         var o = header("queue")
         o["queues"] = .array(queues.enumerated().map { i, q in
-            .object([
-                "its": .int(Int64(i)), "base": .hexString(q.base.rawValue), "slots": .int(Int64(q.slots)),
-                "readSlot": .int(Int64(q.readSlot)), "writeSlot": .int(Int64(q.writeSlot)),
-                "commands": .array((q.history.suffix(last) + q.pending).map { c in
-                    .object(["slot": .int(Int64(c.slot)), "address": .hexString(c.address.rawValue), "state": .string(c.state.rawValue),
-                             "command": .string(c.name), "opcode": .uint(UInt64(c.opcode)), "description": .string(c.description),
-                             "words": .array(c.words.map { .hexString($0) }),
-                             "deviceID": .optional(c.deviceID) { .uint(UInt64($0.rawValue)) },
-                             "eventID": .optional(c.eventID) { .uint(UInt64($0.rawValue)) },
-                             "icid": .optional(c.icid) { .uint(UInt64($0.rawValue)) }])
-                }),
-                "findings": .array(q.findings.map(finding)),
-            ])
+            var row = itsIdentity(i, base: regs.its.indices.contains(i) ? regs.its[i].base?.value.rawValue : nil)
+            row["queueBase"] = .hexString(q.base.rawValue)
+            row["slots"] = .int(Int64(q.slots))
+            row["readSlot"] = .int(Int64(q.readSlot))
+            row["writeSlot"] = .int(Int64(q.writeSlot))
+            row["commands"] = .array((q.history.suffix(last) + q.pending).map { c in
+                .object(["slot": .int(Int64(c.slot)), "address": .hexString(c.address.rawValue), "state": .string(c.state.rawValue),
+                         "command": .string(c.name), "opcode": .uint(UInt64(c.opcode)), "description": .string(c.description),
+                         "words": .array(c.words.map { .hexString($0) }),
+                         "deviceID": .optional(c.deviceID) { .uint(UInt64($0.rawValue)) },
+                         "eventID": .optional(c.eventID) { .uint(UInt64($0.rawValue)) },
+                         "icid": .optional(c.icid) { .uint(UInt64($0.rawValue)) }])
+            })
+            let base = regs.its.indices.contains(i) ? regs.its[i].base?.value.rawValue : nil
+            row["findings"] = .array(q.findings.map { finding($0, its: i, base: base) })
+            return .object(row)
         })
         return .object(o)
     }
@@ -255,19 +296,29 @@ struct JSONRenderer: Renderer {
         o["registersB"] = .array(b.tables.map { RegisterJSON.its($0.registers) })
         o["ignored"] = .array(r.ignored.map(\.rawValue).sorted().map { .string($0) })
         o["changes"] = .array(d.changes.map { c in
-            .object(["kind": .string(c.kind.rawValue), "its": .hexString(c.key.its),
-                     "deviceID": .uint(UInt64(c.key.deviceID.rawValue)), "eventID": .uint(UInt64(c.key.eventID.rawValue)),
-                     "fields": .array(c.fields.map { .string($0.rawValue) }),
-                     "before": .optional(c.before, route), "after": .optional(c.after, route)])
+            var row = itsIdentity(base: c.key.its, in: c.before != nil ? a.tables : b.tables)
+            row["kind"] = .string(c.kind.rawValue)
+            row["deviceID"] = .uint(UInt64(c.key.deviceID.rawValue))
+            row["eventID"] = .uint(UInt64(c.key.eventID.rawValue))
+            row["fields"] = .array(c.fields.map { .string($0.rawValue) })
+            row["before"] = .optional(c.before, route)
+            row["after"] = .optional(c.after, route)
+            return .object(row)
         })
         o["collections"] = .array(d.collections.map { c in
-            .object(["kind": .string(c.kind.rawValue), "its": .hexString(c.its), "icid": .uint(UInt64(c.icid.rawValue)),
-                     "before": .optional(c.before) { .uint($0) }, "after": .optional(c.after) { .uint($0) }])
+            var row = itsIdentity(base: c.its, in: c.before != nil ? a.tables : b.tables)
+            row["kind"] = .string(c.kind.rawValue)
+            row["icid"] = .uint(UInt64(c.icid.rawValue))
+            row["before"] = .optional(c.before) { .uint($0) }
+            row["after"] = .optional(c.after) { .uint($0) }
+            return .object(row)
         })
         o["registers"] = .array(d.registers.map { r in
-            .object(["name": .string(r.name), "its": .optional(r.its) { .int(Int64($0)) },
-                     "cpu": .optional(r.cpu) { .uint(UInt64($0)) },
-                     "before": .optional(r.before) { .hexString($0) }, "after": .optional(r.after) { .hexString($0) }])
+            let base = r.its.flatMap { i in a.tables.first { $0.itsIndex == i }?.registers.base?.value.rawValue }
+            return .object(["name": .string(r.name), "its": .optional(r.its) { .int(Int64($0)) },
+                            "itsBase": .optional(base) { .hexString($0) },
+                            "cpu": .optional(r.cpu) { .uint(UInt64($0)) },
+                            "before": .optional(r.before) { .hexString($0) }, "after": .optional(r.after) { .hexString($0) }])
         })
         o["freshness"] = .object(["a": freshness(a), "b": freshness(b)])
         verdicts(r.verdicts, into: &o)
@@ -326,8 +377,9 @@ struct JSONRenderer: Renderer {
         o["cpus"] = .int(Int64(v.cpus))
         o["propTable"] = .optional(v.propTable) { .hexString($0.rawValue) }
         o["pendingTables"] = .array(v.pendingTables.map { .object(["cpu": .uint(UInt64($0.cpu)), "address": .hexString($0.address.rawValue)]) })
-        o["its"] = .array(v.its.map { n in
+        o["its"] = .array(v.its.enumerated().map { i, n in
             .object([
+                "its": .int(Int64(i)), "itsBase": .hexString(n.physBase),
                 "node": .hexString(n.nodeAddress), "physBase": .hexString(n.physBase), "typer": .hexString(n.typer),
                 "baser": .array(n.basers.map { .hexString($0) }),
                 "commandQueue": .optional(n.commandQueue) { .hexString($0.rawValue) },
@@ -342,7 +394,8 @@ struct JSONRenderer: Renderer {
         })
         o["routes"] = .array(v.routes.map { r in
             let irq = k.irqs.irq(its: r.its, deviceID: r.deviceID, eventID: r.eventID)
-            return .object(["its": .int(Int64(r.its)), "deviceID": .uint(UInt64(r.deviceID.rawValue)), "eventID": .uint(UInt64(r.eventID.rawValue)),
+            return .object(["its": .int(Int64(r.its)), "itsBase": .optional(v.its.indices.contains(r.its) ? v.its[r.its].physBase : nil) { .hexString($0) },
+                            "deviceID": .uint(UInt64(r.deviceID.rawValue)), "eventID": .uint(UInt64(r.eventID.rawValue)),
                             "lpi": .uint(UInt64(r.lpi.rawValue)), "icid": .uint(UInt64(r.icid.rawValue)), "vcpu": .uint(UInt64(r.cpu)),
                             "irq": .optional(irq) { .uint(UInt64($0.irq)) }, "name": .optional(irq) { .string($0.name) },
                             "bdf": .optional(irq?.device) { .string($0) }])
@@ -356,7 +409,7 @@ struct JSONRenderer: Renderer {
         var o = header("info")
         o["inputs"] = .array(session.dumps.map { d in
             var i: [String: JSONValue] = [
-                "path": .string(d.path), "kind": .string(d.kind.rawValue),
+                "path": .string(d.path), "kind": .string(d.kind.id), "kindName": .string(d.kind.rawValue),
                 "ranges": .array(d.memory.presentRanges.map {
                     .object(["start": .hexString($0.start.rawValue), "end": .hexString($0.end - 1), "bytes": .uint($0.length)])
                 }),

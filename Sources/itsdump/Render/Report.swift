@@ -22,6 +22,7 @@ enum Report {
     case driver(Session, KernelView)
     case info(Session)
     case regs(RegisterState)
+    case extract(ExtractReport)
 
     /// The command's name, for messages ("check has no dot output").
     var command: String {
@@ -35,6 +36,7 @@ enum Report {
         case .driver: "driver"
         case .info: "info"
         case .regs: "regs"
+        case .extract: "extract"
         }
     }
 }
@@ -57,6 +59,15 @@ struct ExpectedReport {
     let diff: ExpectedDiff
     let path: String
     let verdicts: Verdicts
+}
+
+/// `extract`: what was written.
+struct ExtractReport {
+    let path: String
+    let ranges: Int
+    let bytes: Int
+    let pages: Int
+    let notes: Int
 }
 
 /// `explain`: the entries that matched the query, or why none did.
@@ -89,6 +100,7 @@ protocol Renderer {
     func driver(_ session: Session, _ k: KernelView) -> String?
     func info(_ session: Session) -> String?
     func regs(_ state: RegisterState) -> String?
+    func extract(_ r: ExtractReport) -> String?
 }
 
 extension Renderer {
@@ -103,6 +115,7 @@ extension Renderer {
     func driver(_ session: Session, _ k: KernelView) -> String? { nil }
     func info(_ session: Session) -> String? { nil }
     func regs(_ state: RegisterState) -> String? { nil }
+    func extract(_ r: ExtractReport) -> String? { nil }
 
     /// The one dispatch from a report to the renderer's method.
     func render(_ report: Report) -> String? {
@@ -118,25 +131,8 @@ extension Renderer {
         case .driver(let session, let k): driver(session, k)
         case .info(let session): info(session)
         case .regs(let state): regs(state)
+        case .extract(let r): extract(r)
         }
-    }
-}
-
-extension OutputOptions {
-    var renderer: any Renderer {
-        switch output {
-        case .text: TextRenderer()
-        case .json: JSONRenderer()
-        case .dot: DOTRenderer()
-        }
-    }
-
-    /// Renders `report` in the chosen format and writes it to standard output.
-    func write(_ report: Report) throws {
-        guard let s = renderer.render(report) else {
-            throw UsageError("\(report.command) has no \(output.rawValue) output; use text or json")
-        }
-        emit(s)
     }
 }
 

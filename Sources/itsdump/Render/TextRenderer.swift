@@ -7,10 +7,14 @@ import TextFormats
 /// Aligned text for people. Each block that several commands print (the inputs, the register
 /// tables, freshness, findings) is written once, below.
 struct TextRenderer: Renderer {
+    /// `-q`: no input lines, register tables or freshness lines, only what the command found.
+    var quiet = false
+
     // MARK: Blocks shared by several commands
 
     /// The inputs, then each ITS's format and registers, then the redistributors.
     func header(_ session: Session, _ a: Analysis) -> String {
+        guard !quiet else { return "" }
         var s = ""
         for l in session.inputLines { s += "input: \(l)\n" }
         for t in a.tables {
@@ -41,6 +45,7 @@ struct TextRenderer: Renderer {
 
     /// One line: where the registers came from (distinct origins), for outputs that do not list them.
     func registerOrigins(_ r: RegisterState) -> String {
+        guard !quiet else { return "" }
         var origins: [String] = []
         for its in r.its {
             for p in ITSRegister.allCases.compactMap({ its[$0]?.provenance }) where !origins.contains(p.origin) {
@@ -56,10 +61,11 @@ struct TextRenderer: Renderer {
     }
 
     func freshness(_ a: Analysis) -> String {
+        guard !quiet else { return "" }
         var s = ""
         for (i, f) in a.freshness.enumerated() {
             s += "freshness (ITS \(i)): tables \(f.tables)\n  command queue: \(f.queue)\n"
-            for c in f.caveats { s += "  caveat: \(c)\n" }
+            for c in f.caveats { s += "  caveat: \(c.text)\n" }
         }
         return s
     }
@@ -149,7 +155,7 @@ struct TextRenderer: Renderer {
 
     func tables(_ session: Session, _ a: Analysis) -> String? {
         var s = ""
-        for l in session.inputLines { s += "input: \(l)\n" }
+        if !quiet { for l in session.inputLines { s += "input: \(l)\n" } }
         for t in a.tables {
             s += "\nITS \(t.itsIndex): \(t.format.label) (\(t.formatReason))\n"
             var rt = TextTable(header: ["REGISTER", "VALUE", "FIELDS"])
@@ -227,9 +233,12 @@ struct TextRenderer: Renderer {
 
     func diff(_ r: DiffReport) -> String? {
         let (sa, a) = r.a, (sb, b) = r.b, d = r.diff
-        var s = "A: \(sa.inputLines.joined(separator: "; "))\n   " + registerOrigins(a.registers)
-        s += "B: \(sb.inputLines.joined(separator: "; "))\n   " + registerOrigins(b.registers)
-        s += "A " + freshness(a) + "B " + freshness(b)
+        var s = ""
+        if !quiet {
+            s += "A: \(sa.inputLines.joined(separator: "; "))\n   " + registerOrigins(a.registers)
+            s += "B: \(sb.inputLines.joined(separator: "; "))\n   " + registerOrigins(b.registers)
+            s += "A " + freshness(a) + "B " + freshness(b)
+        }
         if !r.ignored.isEmpty { s += "ignored fields: \(r.ignored.map(\.rawValue).sorted().joined(separator: ", "))\n" }
         if !d.changes.isEmpty { s += verdicts(r.verdicts) }
         for c in d.collections {
@@ -244,7 +253,7 @@ struct TextRenderer: Renderer {
 
     func expected(_ r: ExpectedReport) -> String? {
         let d = r.diff
-        var s = "tables: \(r.session.inputLines.joined(separator: "; "))\n" + registerOrigins(r.analysis.registers)
+        var s = quiet ? "" : "tables: \(r.session.inputLines.joined(separator: "; "))\n" + registerOrigins(r.analysis.registers)
         s += "expected: \(d.source) from \(r.path)\ncompared: \(d.comparedFields.joined(separator: ", "))\n"
         s += freshness(r.analysis)
         for n in d.notes { s += "note: \(n)\n" }
