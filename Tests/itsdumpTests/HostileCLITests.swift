@@ -99,6 +99,12 @@ enum MeasuredRun {
         let routes = { (b: [UInt8]) in (try? JSONSerialization.jsonObject(with: Data(b)) as? [String: Any])?["routes"] as? [[String: Any]] }
         #expect(routes(viaStdin.stdout)?.count == routes(viaFile.stdout)?.count)
         #expect((routes(viaFile.stdout)?.count ?? 0) > 10)
+        // And as the expected side of diff: the ground truth from standard input.
+        let truth = Fixtures.packageRoot.appendingPathComponent("fixtures/tcg-basic/ground-truth.json").path
+        let diff = try MeasuredRun.run(["diff", extract, "--regs", regs, "--expected", "-"], stdin: truth)
+        #expect(diff.status == 0, "\(diff.stderr)")
+        #expect(String(decoding: diff.stdout, as: UTF8.self).contains("route rows of standard input"))
+        #expect(String(decoding: diff.stdout, as: UTF8.self).contains("no differences"))
     }
 
     @Test func fileControlledStringsReachTheTerminalEscaped() throws {
