@@ -130,6 +130,16 @@ import Testing
             #expect(ch.skipped == [.init(gpa: 0x1_0000_0000, length: 1 << 30, zone: "mem1", fileOffset: 0x800_0000)])
             #expect(ch.notes.contains { $0.contains("guest RAM 0x100000000..0x13fffffff (memory zone mem1) is not in memory-ranges") && $0.contains("FILE@0xf8000000") })
         }
+        // The backing file given as the note says joins the directory's RAM (a sparse file here).
+        let backing = try Self.directory("mem1-backing.raw")
+        _ = FileManager.default.createFile(atPath: backing.path, contents: nil)
+        let h = try FileHandle(forWritingTo: backing)
+        try h.truncate(atOffset: 0x800_0000 + (1 << 30))
+        try h.close()
+        let r = try CLI.run(["routes", try Self.directory("kvm-basic-shared-kvmWrapped").path, "\(backing.path)@0xf8000000", "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"kind\": \"raw RAM image\"") && r.stdout.contains("\"kind\": \"Cloud Hypervisor snapshot\""))
+        try? FileManager.default.removeItem(at: backing)
     }
 
     /// The message a hostile state.json ends with (through the CLI: one line, status 2).

@@ -117,7 +117,7 @@ public enum FuzzTargets {
 extension FuzzTargets {
     /// The qcow2 layer (issue 23): header (versions, features, cluster_bits), snapshot table,
     /// each snapshot's L1/L2 tables and VM state clusters (standard, extended L2 subclusters,
-    /// deflate/zstd compressed), then every byte of the VM state up to 256 KiB read through the
+    /// deflate/zstd compressed), then every byte of the VM state up to 64 KiB read through the
     /// byte source (in 64 KiB reads, and at cluster-straddling offsets), and its last byte.
     /// The migration stream over it is fuzz-stream's (its 4 MiB read window per input would
     /// cut the rate fortyfold).
@@ -127,7 +127,7 @@ extension FuzzTargets {
             guard let v = try? image.vmState(of: s) else { continue }
             var buf = [UInt8](repeating: 0, count: 65536)
             var off: UInt64 = 0
-            while off < min(v.size, 256 << 10) {
+            while off < min(v.size, 64 << 10) {
                 let n = v.read(into: &buf, at: off)
                 if n == 0 { break }
                 off += UInt64(n)
