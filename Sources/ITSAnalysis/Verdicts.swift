@@ -34,16 +34,16 @@ public enum Verdict: String, CaseIterable, Sendable, Comparable {
     /// The bug, fix or ABI rule the verdict comes from.
     public var source: String {
         switch self {
-        case .lost: "its-formats.md §6.1 (save/restore bug class); KVM_DEV_ARM_ITS_SAVE_TABLES"
-        case .stale: "its-formats.md §6.1 (a), (b); Linux e9649129d33d, 7602ffd1d5e8 (6.13)"
-        case .pendingLost: "its-formats.md §6.1 (f); KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES"
+        case .lost: "Documentation/its-formats.md §6.1 (save/restore bug class); KVM_DEV_ARM_ITS_SAVE_TABLES"
+        case .stale: "Documentation/its-formats.md §6.1 (a), (b); Linux e9649129d33d, 7602ffd1d5e8 (6.13)"
+        case .pendingLost: "Documentation/its-formats.md §6.1 (f); KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES"
         case .unexplained: "no view decides"
-        case .remapped: "its-formats.md §2.3 MAPD V=0, MAPD V=1, MAPTI"
-        case .guestUnmapped: "its-formats.md §2.3 MAPD V=0, DISCARD"
-        case .guestMoved: "its-formats.md §2.3 MOVI, MAPC"
-        case .guestMapped: "its-formats.md §2.3 MAPD V=1, MAPTI/MAPI"
-        case .guestReconfigured: "its-formats.md §1.8, §2.3 INV/INVALL"
-        case .pendingRaised: "its-formats.md §1.8"
+        case .remapped: "Documentation/its-formats.md §2.3 MAPD V=0, MAPD V=1, MAPTI"
+        case .guestUnmapped: "Documentation/its-formats.md §2.3 MAPD V=0, DISCARD"
+        case .guestMoved: "Documentation/its-formats.md §2.3 MOVI, MAPC"
+        case .guestMapped: "Documentation/its-formats.md §2.3 MAPD V=1, MAPTI/MAPI"
+        case .guestReconfigured: "Documentation/its-formats.md §1.8, §2.3 INV/INVALL"
+        case .pendingRaised: "Documentation/its-formats.md §1.8"
         case .consistent: "every view agrees"
         }
     }
