@@ -141,7 +141,7 @@ enum CommandLineFixture {
         let full = try CLI.run(["check"] + F.args), quiet = try CLI.run(["check"] + F.args + ["-q"])
         #expect(full.stdout.contains("GITS_BASER0") && full.stdout.contains("freshness"))
         #expect(!quiet.stdout.contains("GITS_BASER0") && !quiet.stdout.contains("freshness") && !quiet.stdout.contains("input:"))
-        #expect(quiet.stdout == "ITS 0: 5 devices, 15 routes\nfindings: none\n")
+        #expect(quiet.stdout == "ITS 0: 5 devices, 15 routes\nfindings: none\nverdicts: every view agrees\n")
     }
 
     @Test func registerFlagsAreOneGroupShownByHelpRegisters() throws {
