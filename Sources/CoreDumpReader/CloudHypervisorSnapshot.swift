@@ -21,16 +21,13 @@ public final class CloudHypervisorSnapshot: GuestMemory, @unchecked Sendable {
 
     /// A range of guest RAM and where its bytes are in `memory-ranges`.
     public struct Range: Sendable, Equatable {
-        public var gpa: UInt64
-        public var length: UInt64
-        public var fileOffset: UInt64
+        public var gpa, length, fileOffset: UInt64
     }
 
     /// Guest RAM that is not in `memory-ranges`: a shared backing file holds it (policy
     /// SkipPersisted); the user gives that file as FILE@GPA.
     public struct SkippedRange: Sendable, Equatable {
-        public var gpa: UInt64
-        public var length: UInt64
+        public var gpa, length: UInt64
         public var zone: String
         public var fileOffset: UInt64
     }

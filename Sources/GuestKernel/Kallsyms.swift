@@ -98,14 +98,8 @@ public struct Kallsyms {
 
         public init(names: UInt64, numSyms: UInt64, tokenTable: UInt64, tokenIndex: UInt64, offsets: UInt64?,
                     relativeBase: UInt64?, absoluteAddresses: UInt64?, stext: UInt64?) {
-            self.names = names
-            self.numSyms = numSyms
-            self.tokenTable = tokenTable
-            self.tokenIndex = tokenIndex
-            self.offsets = offsets
-            self.relativeBase = relativeBase
-            self.absoluteAddresses = absoluteAddresses
-            self.stext = stext
+            (self.names, self.numSyms, self.tokenTable, self.tokenIndex) = (names, numSyms, tokenTable, tokenIndex)
+            (self.offsets, self.relativeBase, self.absoluteAddresses, self.stext) = (offsets, relativeBase, absoluteAddresses, stext)
         }
 
         public init(_ v: VMCOREINFO) throws(Problem) {
