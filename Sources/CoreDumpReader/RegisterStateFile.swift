@@ -35,6 +35,11 @@ public enum RegisterStateFile {
         if let v = top["schemaVersion"], v.intValue != 1 {
             throw .stateFile(path: path, reason: "schemaVersion \(TerminalText.cut(v.description)) is not supported (1 is)")
         }
+        // A JSON file of another kind (a ground truth, a routes document) is not silently an
+        // empty state: that would let another source's registers stand in for the ones asked for.
+        guard top["its"]?.arrayValue != nil || top["redistributors"]?.arrayValue != nil else {
+            throw .stateFile(path: path, reason: "not a register state file: no \"its\" or \"redistributors\" array (`itsdump regs DUMP --format json` writes one; README \"The state file\")")
+        }
         let file = path.split(separator: "/").last.map(String.init) ?? path
         var state = RegisterState()
         if let n = top["its"]?.arrayValue?.count, n > maxITSes {

@@ -13,15 +13,16 @@ struct ITSDump: ParsableCommand {
         discussion: """
             A snapshot is the memory of a stopped VM; the ITS tables its guest set up are in it.
             itsdump follows every MSI through them, (DeviceID, EventID) -> LPI -> collection -> vCPU, and reports what is stale, lost or inconsistent.
-            It reads ELF cores, kdump-compressed dumps, QEMU migration streams and virsh save images, and raw RAM images (FILE@GPA), recognised by content.
+            It reads ELF cores, kdump-compressed dumps, QEMU migration streams and virsh save images, qcow2 internal snapshots, Cloud Hypervisor snapshots, and raw RAM images (FILE@GPA), recognised by content.
 
             Start with `itsdump routes DUMP` (a migration stream carries its registers; for the \
             other kinds see `itsdump help registers`), then `check`, `explain` or `diff`. Every \
-            command takes --format text|json|dot and -o FILE. More: man itsdump, \
-            Documentation/troubleshooting.md.
+            command takes --format text|json (routes and diff also dot) and -o FILE. More: man \
+            itsdump, Documentation/troubleshooting.md.
 
-            Exit status: 0 success; 1 check found an error-level finding, diff found a difference; \
-            2 unusable input or arguments.
+            Exit status: 0 success; 1 check found an error-level finding or a lost route, diff \
+            found a difference, explain found no live mapping for the key; 2 unusable input or \
+            arguments.
             """,
         version: BuildIdentity.versionLine,
         subcommands: [Info.self, Regs.self, Tables.self, Routes.self, Check.self, Diff.self, Explain.self, Queue.self, Driver.self, Extract.self,

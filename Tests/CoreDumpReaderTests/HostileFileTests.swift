@@ -144,3 +144,19 @@ import GuestKernel
         #expect(JSONValue.quote("a\u{1B}b\u{202E}c\u{85}") == #""a\u001bb\u202ec\u0085""#)
     }
 }
+
+/// A JSON file of another kind given as `--regs` is refused by name, never read as an empty
+/// state (an extract's own note would then stand in for the registers asked for).
+@Suite struct StateFileKindTests {
+    @Test(arguments: ["{}", #"{"interrupts": []}"#, #"{"command": "routes", "routes": []}"#])
+    func aJSONFileWithoutStateArraysIsNotAStateFile(text: String) {
+        #expect {
+            _ = try RegisterStateFile.parse(Array(text.utf8), path: "other.json")
+        } throws: { "\($0)".contains("not a register state file") }
+    }
+
+    @Test func redistributorsAloneAreAStateFile() throws {
+        let s = try RegisterStateFile.parse(Array(#"{"redistributors": [{"cpu": 0, "pendbaser": "0x425d0780"}]}"#.utf8), path: "r.json")
+        #expect(s.its.isEmpty && s.redistributors.first?.pendbaser?.value.rawValue == 0x425D_0780)
+    }
+}
