@@ -81,6 +81,7 @@ public enum Verdict: String, CaseIterable, Sendable, Comparable {
 public struct Evidence: Sendable, Hashable {
     public enum View: String, Sendable, CaseIterable {
         case tables, driver, queue, debugfs
+        case routeRows = "route-rows"
         case otherSnapshot = "other-snapshot"
     }
     public var view: View
@@ -192,7 +193,7 @@ public struct Verdicts: Sendable {
                                       vcpu: r.vcpu.flatMap { UInt32(exactly: $0) })
                 out[0, default: [:]][[d, e]] = x
             }
-            return IntentView(view: .debugfs, name: name, routes: out)
+            return IntentView(view: .routeRows, name: name, routes: out)
         }
     }
 
