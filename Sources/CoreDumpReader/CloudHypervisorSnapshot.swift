@@ -75,7 +75,13 @@ public final class CloudHypervisorSnapshot: GuestMemory, @unchecked Sendable {
 
     /// serde_json writes a `Snapshot`'s fields in order: the file starts `{"snapshots":`.
     static func looksLikeState(_ path: String) -> Bool {
-        guard let f = try? MappedFile(path: path), let head = f.bytes(at: 0, count: Int(min(f.size, 64))) else { return false }
+        guard let f = try? MappedFile(path: path) else { return false }
+        return looksLikeState(f)
+    }
+
+    /// The same test on a file already open (`Dump.open` opened it): its first 64 bytes.
+    static func looksLikeState(_ f: MappedFile) -> Bool {
+        guard let head = f.bytes(at: 0, count: Int(min(f.size, 64))) else { return false }
         let text = head.filter { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
         return text.starts(with: Array("{\"snapshots\":".utf8))
     }
@@ -369,7 +375,7 @@ public final class CloudHypervisorDump: DumpFormat, @unchecked Sendable {
     public static func matches(_ input: DumpInput) -> Bool {
         switch input {
         case .directory: true
-        case .file(let f): CloudHypervisorSnapshot.looksLikeState(f.path)
+        case .file(let f): CloudHypervisorSnapshot.looksLikeState(f)
         }
     }
 

@@ -22,22 +22,17 @@ public enum RegistersNote {
         let where_ = "\(path) (\(name) note)"
         var state = try RegisterStateFile.parse(n.descriptor, path: where_)
         let recorded = (try? JSONValue.parse(n.descriptor))?.objectValue?["provenance"]?.objectValue ?? [:]
-        func mark<V>(_ v: inout Sourced<V>?, _ key: String) {
-            guard v != nil else { return }
+        func mark(_ v: Sourced<UInt64>?, _ key: String) -> Sourced<UInt64>? {
             let before = recorded[key]?.stringValue.map { ": \($0)" } ?? ""
-            v?.provenance = Provenance(.extractNote, "\(file) \(key)\(before)")
+            return v.map { Sourced($0.value, Provenance(.extractNote, "\(file) \(key)\(before)")) }
         }
         for i in state.its.indices {
-            mark(&state.its[i].base, "its[\(i)].base"); mark(&state.its[i].ctlr, "its[\(i)].ctlr")
-            mark(&state.its[i].iidr, "its[\(i)].iidr"); mark(&state.its[i].typer, "its[\(i)].typer")
-            mark(&state.its[i].cbaser, "its[\(i)].cbaser"); mark(&state.its[i].cwriter, "its[\(i)].cwriter")
-            mark(&state.its[i].creadr, "its[\(i)].creadr")
-            for b in 0..<8 { mark(&state.its[i].baser[b], "its[\(i)].baser[\(b)]") }
+            for r in ITSRegister.allCases { state.its[i][r] = mark(state.its[i][r], key(r, its: i)) }
         }
         for i in state.redistributors.indices {
-            mark(&state.redistributors[i].propbaser, "redistributors[\(i)].propbaser")
-            mark(&state.redistributors[i].pendbaser, "redistributors[\(i)].pendbaser")
-            mark(&state.redistributors[i].rdBase, "redistributors[\(i)].rdBase")
+            for r in RedistributorRegister.allCases {
+                state.redistributors[i][r] = mark(state.redistributors[i][r], "redistributors[\(i)].\(r.jsonKey)")
+            }
         }
         return state
     }
@@ -45,17 +40,20 @@ public enum RegistersNote {
     /// The `provenance` object of the note: the same keys as the values.
     public static func provenance(_ state: RegisterState) -> [String: JSONValue] {
         var out: [String: JSONValue] = [:]
-        func put<V>(_ v: Sourced<V>?, _ key: String) { if let v { out[key] = .string(v.provenance.description) } }
         for (i, its) in state.its.enumerated() {
-            put(its.base, "its[\(i)].base"); put(its.ctlr, "its[\(i)].ctlr"); put(its.iidr, "its[\(i)].iidr")
-            put(its.typer, "its[\(i)].typer"); put(its.cbaser, "its[\(i)].cbaser"); put(its.cwriter, "its[\(i)].cwriter")
-            put(its.creadr, "its[\(i)].creadr")
-            for (b, v) in its.baser.enumerated() { put(v, "its[\(i)].baser[\(b)]") }
+            for r in ITSRegister.allCases { if let v = its[r] { out[key(r, its: i)] = .string(v.provenance.description) } }
         }
         for (i, rd) in state.redistributors.enumerated() {
-            put(rd.propbaser, "redistributors[\(i)].propbaser"); put(rd.pendbaser, "redistributors[\(i)].pendbaser")
-            put(rd.rdBase, "redistributors[\(i)].rdBase")
+            for r in RedistributorRegister.allCases {
+                if let v = rd[r] { out["redistributors[\(i)].\(r.jsonKey)"] = .string(v.provenance.description) }
+            }
         }
         return out
+    }
+
+    /// The note's key of a register: the state file's path to it ("its[0].baser[3]").
+    static func key(_ r: ITSRegister, its i: Int) -> String {
+        if case .baser(let n) = r { return "its[\(i)].baser[\(n)]" }
+        return "its[\(i)].\(r.jsonKey)"
     }
 }
