@@ -3,7 +3,8 @@
 
 Runs every command N times (default 7), interleaved (round r runs each command once, in order),
 stdout discarded, and prints for each: the median wall time, min-max, the median CPU time (user +
-system, from wait4) and the largest peak RSS. Ratios between commands are made by the caller
+system, from wait4) and the peak RSS (from one more run under /usr/bin/time, so that it is the
+command's own and not the forked Python's; wait4's figure when /usr/bin/time is missing). Ratios between commands are made by the caller
 (or with --ratio A/B, printed as median(A)/median(B) with the range of per-round ratios).
 
 Interleaving matters on a shared machine: a burst of load hits every command of a round, not a
@@ -48,6 +49,21 @@ def run_once(cmd):
     return code, dt, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
 
 
+def own_rss(cmd):
+    """Peak RSS (KiB) of CMD alone: wait4 on a child of this script would also count the
+    forked Python's pages (Linux keeps the pre-exec high-water mark), so CMD is run once more
+    under /usr/bin/time, a small C program, whose child is CMD. None without /usr/bin/time."""
+    if not os.path.exists("/usr/bin/time"):
+        return None
+    import tempfile
+    with tempfile.NamedTemporaryFile("r") as f:
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f.name] + cmd, stdout=subprocess.DEVNULL)
+        try:
+            return int(f.read().split()[-1])
+        except (ValueError, IndexError):
+            return None
+
+
 def main():
     runs, out, ratios, cmds = parse(sys.argv[1:])
     if not cmds:
@@ -64,6 +80,10 @@ def main():
             wall[label].append(dt)
             cpu[label].append(ct)
             rss[label] = max(rss[label], mr)
+    for label, cmd in cmds:
+        own = own_rss(cmd)
+        if own is not None:
+            rss[label] = own
     result = {}
     for label, _ in cmds:
         w = wall[label]
