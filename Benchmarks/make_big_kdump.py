@@ -4,8 +4,9 @@ holds the same ITS tables as a small ELF core: RAM of RAM-GiB at 0x40000000 in b
 BLOCK-SIZE bytes (64 KiB like QEMU's arm64 dumps, or 4 KiB like makedumpfile's on a 4 KiB
 kernel). Blocks holding pages of SOURCE are zlib-compressed. The others are, as QEMU writes
 them, all dumped and sharing one stored zero block; or, with --exclude-zero, left out of the
-dumpable bitmap as makedumpfile's dump level 1 does (the only way a 1 TiB guest of 4 KiB
-blocks is a file of tens of MiB: its bitmaps alone are 2 x 32 MiB).
+dumpable bitmap as makedumpfile's dump level 1 leaves zero pages out (the blocks of SOURCE
+stay dumped, zero or not, so that the tables read the same). That is the only way a 1 TiB
+guest of 4 KiB blocks is a file of tens of MiB: its bitmaps alone are 2 x 32 MiB.
 
 The sub-header holds the ELF notes of SOURCE and spans as many blocks as they need
 (sub_hdr_size; one 4 KiB block is too small for them).
@@ -69,7 +70,7 @@ def main():
     ram = bytearray(bitmap_len)
     set_bits(ram, first, max_mapnr)
     if a.exclude_zero:
-        dumped = sorted(p for p, b in blocks.items() if any(b))
+        dumped = sorted(blocks)
         dump = bytearray(bitmap_len)
         for p in dumped:
             set_bits(dump, p, p + 1)

@@ -1,12 +1,12 @@
 /// The dumpable bitmap of a diskdump file (Documentation/input-formats.md §2.6), read in place:
 /// bit `pfn` set means the dump holds a descriptor for that PFN, and the descriptor's index is
-/// the count of set bits before it (its rank). One bounded pass (1 MiB at a time, never the
+/// the count of set bits before it (its rank). One bounded pass (128 KiB at a time, never the
 /// whole bitmap in memory) keeps a sparse rank index, the set bits before every 512th word (8
 /// bytes per 4 KiB of bitmap: 64 KiB for a 1 TiB guest of 4 KiB pages), and the runs of set
 /// bits; a lookup reads at most 4 KiB of the bitmap and counts the words' bits.
 struct DumpableBitmap: Sendable {
     static let wordsPerRank: UInt64 = 512
-    static let chunkBytes: UInt64 = 1 << 20
+    static let chunkBytes: UInt64 = 128 << 10
 
     let source: DiskDumpSource
     /// File offset (in the plain diskdump file) and length of the bitmap.
@@ -38,11 +38,26 @@ struct DumpableBitmap: Sendable {
                 throw .malformed(path: path, offset: at + offset, reason: "bitmap cut short")
             }
             let firstWord = offset / 8
+            let group = Int(Self.wordsPerRank) * 8
             buffer.withUnsafeBytes { raw in
                 var o = 0
                 while o + 8 <= n {
                     let word = firstWord + UInt64(o / 8)
-                    if word % Self.wordsPerRank == 0 { rank.append(total) }
+                    if word % Self.wordsPerRank == 0 {
+                        rank.append(total)
+                        // A group of zeros outside a run or of ones inside one (most of a sparse
+                        // or of a full bitmap) is taken whole.
+                        let end = o + group
+                        if end <= n, open ? (word + Self.wordsPerRank) * 64 <= limit : true {
+                            var or: UInt64 = 0, and: UInt64 = ~0
+                            // The buffer's storage is 16-byte aligned and `o` a multiple of 8.
+                            UnsafeRawBufferPointer(rebasing: raw[o..<end]).withMemoryRebound(to: UInt64.self) { words in
+                                for w in words { or |= w; and &= w }
+                            }
+                            if !open, or == 0 { o = end; continue }
+                            if open, and == ~0 { total += Self.wordsPerRank * 64; o = end; continue }
+                        }
+                    }
                     var w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt64.self))
                     o += 8
                     total += UInt64(w.nonzeroBitCount)
