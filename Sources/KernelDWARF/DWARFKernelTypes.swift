@@ -6,21 +6,20 @@ import ITSLayout
 import Synchronization
 
 /// The guest kernel's symbols (`.symtab`) and types (DWARF 4/5) through libelf and libdw.
-/// Only the compilation units a walk needs are read: a static variable's unit is the one named
-/// by the STT_FILE symbol it follows in `.symtab`, found by reading unit headers only (the
-/// kernel's `.debug_aranges` cover code, not data); a global's through dwarf_addrdie.
+/// Only the compilation units a walk needs are read: a static variable's unit is the one whose
+/// `.debug_aranges` hold a function of the file its `.symtab` STT_FILE entry names (the
+/// kernel's aranges cover code, not data), else the one of that name among the unit headers;
+/// a global's through dwarf_addrdie.
 public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     let fd: Int32
     let elf: OpaquePointer
     let dwarf: OpaquePointer
-    /// Object symbols by name (a name can have several statics: gic_data), with the source file
-    /// of local ones (the STT_FILE entry they follow in `.symtab`). Only the names a walk asks
-    /// for are kept: the full vmlinux has 190,000 symbols.
-    private var symbols: [String: [(value: UInt64, file: String?)]]
-    private var scannedFor: Set<String>
-    /// The names the driver walk uses (Documentation/input-formats.md §5.2).
-    public static let walkSymbols: Set<String> = ["its_nodes", "gic_rdists", "__per_cpu_offset", "nr_cpu_ids", "lpi_id_bits"]
+    /// `.symtab`'s object symbols by name (a name can have several statics: gic_data), hashed
+    /// once: the full vmlinux has 190,000 symbols.
+    let symbols: SymbolIndex
     private var unitCache: [String: Dwarf_Off] = [:]
+    /// libdw has interned every unit header below this `.debug_info` offset (unitDIE(atUnit:)).
+    private var internedEnd: Dwarf_Off = 0
     private let lock = Mutex(())
     public let buildID: String?
     public let release: String?
@@ -56,8 +55,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
             throw .notDebugInfo(path: path, reason: "truncated or damaged vmlinux: \(damage)")
         }
         elf = e
-        var syms: [String: [(value: UInt64, file: String?)]] = [:]
-        var foundSymtab = false
+        var syms: SymbolIndex?
         var build: String?
         var rel: String?
         var scn: OpaquePointer? = elf_nextscn(e, nil)
@@ -66,9 +64,8 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         while let s = scn {
             var sh = GElf_Shdr()
             if gelf_getshdr(s, &sh) != nil {
-                if sh.sh_type == UInt32(SHT_SYMTAB), sh.sh_entsize > 0 {
-                    foundSymtab = true
-                    syms = Self.scanSymbols(e, s, sh, wanted: Self.walkSymbols)
+                if sh.sh_type == UInt32(SHT_SYMTAB), syms == nil {
+                    syms = SymbolIndex(e, s, sh)
                 } else if sh.sh_type == UInt32(SHT_NOTE), let data = elf_getdata(s, nil) {
                     var off = 0
                     var nhdr = GElf_Nhdr()
@@ -94,8 +91,6 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         }
         // The symbol table was read once: give its pages (and the string table's) back.
         Self.releaseSymbolTables(e)
-        symbols = syms
-        scannedFor = Self.walkSymbols
         buildID = build
         release = rel
         guard let d = dwarf_begin_elf(e, DWARF_C_READ, nil) else {
@@ -104,9 +99,10 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
             throw .notDebugInfo(path: path, reason: "no DWARF debug info (\(String(cString: dwarf_errmsg(-1)))): pass the debug vmlinux (linux-image-RELEASE-dbg), not the stripped image")
         }
         dwarf = d
-        guard foundSymtab else {
+        guard let syms else {
             throw .notDebugInfo(path: path, reason: "no symbol table (.symtab): pass the debug vmlinux")
         }
+        symbols = syms
     }
 
     /// What is wrong with the section headers of `e` as a file of `fileSize` bytes, or nil: a
@@ -157,6 +153,29 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         return nil
     }
 
+    /// File offset, size and flags of a section, by name.
+    static func sectionRange(_ e: OpaquePointer, _ name: String) -> (offset: Int, size: Int, flags: UInt64)? {
+        var shstrndx = 0
+        guard elf_getshdrstrndx(e, &shstrndx) == 0 else { return nil }
+        var scn: OpaquePointer? = elf_nextscn(e, nil)
+        while let s = scn {
+            var sh = GElf_Shdr()
+            if gelf_getshdr(s, &sh) != nil, sh.sh_type != UInt32(SHT_NOBITS), let n = elf_strptr(e, shstrndx, Int(sh.sh_name)),
+               String(cString: n) == name, sh.sh_offset <= UInt64(Int.max), sh.sh_size <= UInt64(Int.max) {
+                return (Int(sh.sh_offset), Int(sh.sh_size), sh.sh_flags)
+            }
+            scn = elf_nextscn(e, s)
+        }
+        return nil
+    }
+
+    /// The whole file as libelf mapped it.
+    func rawFile() -> UnsafeRawBufferPointer? {
+        var size = 0
+        guard let raw = elf_rawfile(elf, &size) else { return nil }
+        return UnsafeRawBufferPointer(start: raw, count: size)
+    }
+
     /// Drops [start, start + count) of the file from libelf's read-only private mapping.
     func release(_ start: Int, _ count: Int) {
         var size = 0
@@ -184,45 +203,35 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         }
     }
 
-    /// Object symbols named in `wanted`, compared as C strings (no String per symbol).
-    static func scanSymbols(_ e: OpaquePointer, _ scn: OpaquePointer, _ sh: GElf_Shdr, wanted: Set<String>)
-        -> [String: [(value: UInt64, file: String?)]]
-    {
-        var out: [String: [(value: UInt64, file: String?)]] = [:]
-        guard let data = elf_getdata(scn, nil) else { return out }
-        let names = wanted.map { ($0, Array($0.utf8CString)) }
-        var file: UnsafeMutablePointer<CChar>?
-        for i in 0..<Int(sh.sh_size / sh.sh_entsize) {
-            var sym = GElf_Sym()
-            guard gelf_getsym(data, Int32(i), &sym) != nil else { continue }
-            let type = Int32(sym.st_info & 0xF), bind = Int32(sym.st_info >> 4)
-            if type == STT_FILE {
-                file = elf_strptr(e, Int(sh.sh_link), Int(sym.st_name))
-                continue
-            }
-            guard type == STT_OBJECT, let name = elf_strptr(e, Int(sh.sh_link), Int(sym.st_name)) else { continue }
-            for (n, c) in names where c.withUnsafeBufferPointer({ $0.baseAddress.map { strcmp(name, $0) == 0 } ?? false }) {
-                out[n, default: []].append((sym.st_value, bind == STB_LOCAL ? file.map { String(cString: $0) } : nil))
+    /// The object symbols called `name`, in `.symtab` order, with the source file of the static
+    /// ones and the index of that file's STT_FILE symbol.
+    func lookup(_ name: String) -> [(value: UInt64, file: String?, fileSymbol: Int?)]? {
+        let found = lock.withLock { _ in
+            let index = symbols
+            return index.indices(of: name).compactMap { i -> (value: UInt64, file: String?, fileSymbol: Int?)? in
+                guard let sym = index.symbol(i), Int32(sym.st_info & 0xF) == STT_OBJECT else { return nil }
+                guard Int32(sym.st_info >> 4) == STB_LOCAL, let f = index.fileSymbol(before: i) else { return (sym.st_value, nil, nil) }
+                return (sym.st_value, index.symbol(f).flatMap { index.string(Int($0.st_name)) }, f)
             }
         }
-        return out
+        return found.isEmpty ? nil : found
     }
 
-    func lookup(_ name: String) -> [(value: UInt64, file: String?)]? {
+    /// A global symbol of the linker script (`_text`, `_end`: STT_NOTYPE) or an object.
+    func address(of name: String) -> UInt64? {
         lock.withLock { _ in
-            if !scannedFor.contains(name) {
-                scannedFor.insert(name)
-                var scn: OpaquePointer? = elf_nextscn(elf, nil)
-                while let s = scn {
-                    var sh = GElf_Shdr()
-                    if gelf_getshdr(s, &sh) != nil, sh.sh_type == UInt32(SHT_SYMTAB), sh.sh_entsize > 0 {
-                        symbols.merge(Self.scanSymbols(elf, s, sh, wanted: [name])) { a, _ in a }
-                    }
-                    scn = elf_nextscn(elf, s)
-                }
-            }
-            return symbols[name]
+            let index = symbols
+            return index.indices(of: name).lazy.compactMap { index.symbol($0) }.first { Int32($0.st_info >> 4) != STB_LOCAL }?.st_value
         }
+    }
+
+    /// The link-time addresses that lead from the kernel image to VMCOREINFO, when the dump
+    /// carries no note (VMCOREINFO.scan).
+    public var vmcoreinfoPointers: VMCOREINFOPointers? {
+        guard let release, let text = address(of: "_text"), let end = address(of: "_end"), let banner = address(of: "linux_banner"),
+              let data = address(of: "vmcoreinfo_data"), let memstart = address(of: "memstart_addr") else { return nil }
+        return VMCOREINFOPointers(text: text, end: end, banner: banner, release: release, data: data,
+                                  note: address(of: "vmcoreinfo_note"), memstart: memstart)
     }
 
     public func symbol(_ name: String, near: String?) -> UInt64? {
@@ -267,9 +276,10 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
 
     // MARK: DWARF helpers
 
-    /// The compilation unit that defines `variable`: for a static, the unit named after the
-    /// source file its `.symtab` STT_FILE entry gives (data addresses are not in
-    /// .debug_aranges); for a global, the unit whose address ranges hold it.
+    /// The compilation unit that defines `variable`: for a static, the unit whose
+    /// `.debug_aranges` hold a function of its file, else the unit named after the source file
+    /// its `.symtab` STT_FILE entry gives (data addresses are not in .debug_aranges); for a
+    /// global, the unit whose address ranges hold it.
     func unit(of variable: String) -> Dwarf_Die? {
         guard let sym = lookup(variable)?.first else { return nil }
         var cu = Dwarf_Die()
@@ -278,30 +288,94 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         }
         let cached: Dwarf_Off? = lock.withLock { _ in unitCache[file] }
         if let off = cached { return dwarf_offdie(dwarf, off, &cu) != nil ? cu : nil }
-        // CU headers only: each unit's root DIE, not its contents. The pages of .debug_info and
-        // .debug_abbrev passed on the way are given back every 64 units (libdw keeps what it
-        // interned on the heap), so a full vmlinux does not stay resident.
+        guard let found = sym.fileSymbol.flatMap({ unitByAddressRanges(file: file, fileSymbol: $0) }) ?? unitByName(file) else { return nil }
+        cu = found.die
+        let off = dwarf_dieoffset(&cu)
+        lock.withLock { _ in unitCache[file] = off }
+        return cu
+    }
+
+    /// Whether a unit's DW_AT_name is the STT_FILE name (a base name: "irq-gic-v3-its.c").
+    static func names(_ unitName: String, _ file: String) -> Bool {
+        unitName == file || unitName.hasSuffix("/" + file)
+    }
+
+    /// The unit that `.debug_aranges` gives for the first functions of `file`'s block in
+    /// `.symtab`, when its name is that file; nil when the section is absent, damaged or
+    /// disagrees (the caller falls back to unitByName).
+    func unitByAddressRanges(file: String, fileSymbol: Int) -> (die: Dwarf_Die, unit: Dwarf_Off)? {
+        guard let r = Self.sectionRange(elf, ".debug_aranges"), r.flags & UInt64(SHF_COMPRESSED) == 0,
+              r.size > 0, let raw = rawFile(), r.offset <= raw.count, r.size <= raw.count - r.offset else { return nil }
+        let offset = r.offset, size = r.size
+        defer { release(offset, size) }
+        var ehdr = GElf_Ehdr()
+        guard gelf_getehdr(elf, &ehdr) != nil else { return nil }
+        let bigEndian = ehdr.e_ident.5 == UInt8(ELFDATA2MSB)
+        let section = UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + size)])
+        let functions = lock.withLock { _ in self.symbols.functions(inFileBlock: fileSymbol, limit: 8) }
+        for f in functions {
+            guard let unit = AddressRanges.unit(containing: f, in: section, bigEndian: bigEndian),
+                  var die = unitDIE(atUnit: Dwarf_Off(unit)) else { continue }
+            if let n = dwarf_diename(&die), Self.names(String(cString: n), file) { return (die, Dwarf_Off(unit)) }
+        }
+        return nil
+    }
+
+    /// The first unit named after `file`, by reading every unit's root DIE in order (the way
+    /// before issue 22, kept for a vmlinux without usable `.debug_aranges`). The pages of
+    /// .debug_info and .debug_abbrev passed on the way are given back every 64 units (libdw
+    /// keeps what it interned on the heap), so a full vmlinux does not stay resident.
+    func unitByName(_ file: String) -> (die: Dwarf_Die, unit: Dwarf_Off)? {
         let info = Self.section(elf, ".debug_info"), abbrev = Self.section(elf, ".debug_abbrev")
         var off: Dwarf_Off = 0, next: Dwarf_Off = 0
         var headerSize = 0
         var units = 0
+        var cu = Dwarf_Die()
         while dwarf_nextcu(dwarf, off, &next, &headerSize, nil, nil, nil) == 0 {
             units += 1
             if units % 64 == 0 {
                 if let info { release(info.offset, Int(off)) }
                 if let abbrev { release(abbrev.offset, abbrev.size) }
             }
-            if dwarf_offdie(dwarf, off + Dwarf_Off(headerSize), &cu) != nil, let n = dwarf_diename(&cu) {
-                let name = String(cString: n)
-                if name == file || name.hasSuffix("/" + file) {
-                    let found = off + Dwarf_Off(headerSize)
-                    lock.withLock { _ in unitCache[file] = found }
-                    return cu
-                }
+            if dwarf_offdie(dwarf, off + Dwarf_Off(headerSize), &cu) != nil, let n = dwarf_diename(&cu),
+               Self.names(String(cString: n), file) {
+                return (cu, off)
             }
             off = next
         }
         return nil
+    }
+
+    /// The root DIE of the unit whose header is at `unit`. libdw hands out a unit only after
+    /// interning every unit header before it (`__libdw_findcu`); it is led there 64 units at a
+    /// time so that the `.debug_info` pages passed are given back on the way (each header
+    /// touched maps 64 KiB of the file around it: 70 MiB for the 1,100 units before
+    /// irq-gic-v3-its.c in the full 6.1 vmlinux). Nil when `unit` is not a unit's start.
+    func unitDIE(atUnit unit: Dwarf_Off) -> Dwarf_Die? {
+        var off = lock.withLock { _ in internedEnd }
+        var next: Dwarf_Off = 0
+        var headerSize = 0
+        var cu = Dwarf_Die()
+        if unit >= off {
+            let info = Self.section(elf, ".debug_info")
+            var released = off
+            var units = 0
+            while off < unit, dwarf_nextcu(dwarf, off, &next, &headerSize, nil, nil, nil) == 0, next > off {
+                units += 1
+                if units % 64 == 0 {
+                    guard dwarf_offdie(dwarf, off + Dwarf_Off(headerSize), &cu) != nil else { return nil }
+                    if let info { release(info.offset + Int(released), Int(off - released)) }
+                    released = off
+                }
+                off = next
+            }
+            guard off == unit else { return nil }
+            if let info { release(info.offset + Int(released), Int(off - released)) }
+        }
+        guard dwarf_nextcu(dwarf, unit, &next, &headerSize, nil, nil, nil) == 0,
+              dwarf_offdie(dwarf, unit + Dwarf_Off(headerSize), &cu) != nil else { return nil }
+        lock.withLock { _ in internedEnd = max(internedEnd, next) }
+        return cu
     }
 
     func typeOf(_ die: UnsafeMutablePointer<Dwarf_Die>, _ out: UnsafeMutablePointer<Dwarf_Die>) -> Bool {
