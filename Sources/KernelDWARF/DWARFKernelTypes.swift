@@ -18,6 +18,11 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     /// once: the full vmlinux has 190,000 symbols.
     let symbols: SymbolIndex
     private var unitCache: [String: Dwarf_Off] = [:]
+    /// What lookup(_:) found, by name: the walks ask for some names many times.
+    private var found: [String: [(value: UInt64, file: String?, fileSymbol: Int?)]] = [:]
+    /// The struct definitions among each unit's top-level DIEs (by unit DIE offset): name →
+    /// DIE offset, the first of a name.
+    private var unitStructs: [Dwarf_Off: [String: Dwarf_Off]] = [:]
     /// libdw has interned every unit header below this `.debug_info` offset (unitDIE(atUnit:)).
     private var internedEnd: Dwarf_Off = 0
     private let lock = Mutex(())
@@ -65,7 +70,8 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
             var sh = GElf_Shdr()
             if gelf_getshdr(s, &sh) != nil {
                 if sh.sh_type == UInt32(SHT_SYMTAB), syms == nil {
-                    syms = SymbolIndex(e, s, sh)
+                    // The pass gives back the pages of `.symtab` behind it.
+                    syms = SymbolIndex(e, s, sh) { passed in Self.release(e, Int(sh.sh_offset), passed) }
                 } else if sh.sh_type == UInt32(SHT_NOTE), let data = elf_getdata(s, nil) {
                     var off = 0
                     var nhdr = GElf_Nhdr()
@@ -177,7 +183,9 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     }
 
     /// Drops [start, start + count) of the file from libelf's read-only private mapping.
-    func release(_ start: Int, _ count: Int) {
+    func release(_ start: Int, _ count: Int) { Self.release(elf, start, count) }
+
+    static func release(_ elf: OpaquePointer, _ start: Int, _ count: Int) {
         var size = 0
         guard count > 0, let raw = elf_rawfile(elf, &size) else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -206,15 +214,20 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     /// The object symbols called `name`, in `.symtab` order, with the source file of the static
     /// ones and the index of that file's STT_FILE symbol.
     func lookup(_ name: String) -> [(value: UInt64, file: String?, fileSymbol: Int?)]? {
-        let found = lock.withLock { _ in
+        let result = lock.withLock { _ in
+            if let known = found[name] { return known }
             let index = symbols
-            return index.indices(of: name).compactMap { i -> (value: UInt64, file: String?, fileSymbol: Int?)? in
+            let all = index.indices(of: name).compactMap { i -> (value: UInt64, file: String?, fileSymbol: Int?)? in
                 guard let sym = index.symbol(i), Int32(sym.st_info & 0xF) == STT_OBJECT else { return nil }
                 guard Int32(sym.st_info >> 4) == STB_LOCAL, let f = index.fileSymbol(before: i) else { return (sym.st_value, nil, nil) }
                 return (sym.st_value, index.symbol(f).flatMap { index.string(Int($0.st_name)) }, f)
             }
+            found[name] = all
+            // Each page a probe touched maps 64 KiB of the file around it (fault-around).
+            Self.releaseSymbolTables(elf)
+            return all
         }
-        return found.isEmpty ? nil : found
+        return result.isEmpty ? nil : result
     }
 
     /// A global symbol of the linker script (`_text`, `_end`: STT_NOTYPE) or an object.
@@ -242,17 +255,48 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     }
 
     public func structure(_ name: String, inUnitOf variable: String) -> StructLayout? {
-        guard var cu = unit(of: variable) else { return nil }
-        for var child in children(&cu) {
-            if dwarf_tag(&child) == Int32(DW_TAG_structure_type), let n = dwarf_diename(&child), String(cString: n) == name,
-               dwarf_hasattr(&child, UInt32(DW_AT_declaration)) == 0 {
-                return layout(&child)
+        guard var cu = unit(of: variable), let off = structs(in: &cu)[name] else { return nil }
+        var die = Dwarf_Die()
+        guard dwarf_offdie(dwarf, off, &die) != nil else { return nil }
+        defer { releaseStrings() }
+        return layout(&die)
+    }
+
+    /// The unit's struct definitions by name, read once per unit: a kernel unit has a thousand
+    /// or more (every header's), and each name read touches `.debug_str` somewhere in its
+    /// megabytes, whose pages are given back every 256 names.
+    func structs(in cu: UnsafeMutablePointer<Dwarf_Die>) -> [String: Dwarf_Off] {
+        let key = dwarf_dieoffset(cu)
+        if let known = lock.withLock({ _ in unitStructs[key] }) { return known }
+        var out: [String: Dwarf_Off] = [:]
+        var child = Dwarf_Die()
+        var named = 0
+        if dwarf_child(cu, &child) == 0 {
+            for _ in 0..<(1 << 22) {
+                if dwarf_tag(&child) == Int32(DW_TAG_structure_type), dwarf_hasattr(&child, UInt32(DW_AT_declaration)) == 0,
+                   let n = dwarf_diename(&child) {
+                    let name = String(cString: n)
+                    if out[name] == nil { out[name] = dwarf_dieoffset(&child) }
+                    named += 1
+                    if named % 256 == 0 { releaseStrings() }
+                }
+                var next = Dwarf_Die()
+                guard dwarf_siblingof(&child, &next) == 0 else { break }
+                child = next
             }
         }
-        return nil
+        releaseStrings()
+        lock.withLock { _ in unitStructs[key] = out }
+        return out
+    }
+
+    /// Gives back the pages of `.debug_str` that names were read from.
+    func releaseStrings() {
+        if let s = Self.sectionRange(elf, ".debug_str") { release(s.offset, s.size) }
     }
 
     public func memberStructure(_ layout: StructLayout, _ member: String, inUnitOf variable: String) -> StructLayout? {
+        defer { releaseStrings() }
         var die = Dwarf_Die()
         guard dwarf_offdie(dwarf, Dwarf_Off(layout.token), &die) != nil else { return nil }
         for var child in children(&die) {
@@ -312,7 +356,10 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         guard gelf_getehdr(elf, &ehdr) != nil else { return nil }
         let bigEndian = ehdr.e_ident.5 == UInt8(ELFDATA2MSB)
         let section = UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + size)])
-        let functions = lock.withLock { _ in self.symbols.functions(inFileBlock: fileSymbol, limit: 8) }
+        let functions = lock.withLock { _ in
+            defer { Self.releaseSymbolTables(elf) }
+            return self.symbols.functions(inFileBlock: fileSymbol, limit: 8)
+        }
         for f in functions {
             guard let unit = AddressRanges.unit(containing: f, in: section, bigEndian: bigEndian),
                   var die = unitDIE(atUnit: Dwarf_Off(unit)) else { continue }
@@ -356,24 +403,32 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         var next: Dwarf_Off = 0
         var headerSize = 0
         var cu = Dwarf_Die()
+        let info = Self.section(elf, ".debug_info")
+        var released = off
+        /// Gives back the pages of `.debug_info` in [released, to), the page `released` is in too.
+        func releasePassed(_ to: Dwarf_Off) {
+            guard let info, to > released else { return }
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let start = (info.offset + Int(released)) / page * page
+            release(start, info.offset + Int(to) - start)
+            released = to
+        }
         if unit >= off {
-            let info = Self.section(elf, ".debug_info")
-            var released = off
             var units = 0
             while off < unit, dwarf_nextcu(dwarf, off, &next, &headerSize, nil, nil, nil) == 0, next > off {
                 units += 1
                 if units % 64 == 0 {
                     guard dwarf_offdie(dwarf, off + Dwarf_Off(headerSize), &cu) != nil else { return nil }
-                    if let info { release(info.offset + Int(released), Int(off - released)) }
-                    released = off
+                    releasePassed(off)
                 }
                 off = next
             }
             guard off == unit else { return nil }
-            if let info { release(info.offset + Int(released), Int(off - released)) }
         }
+        // This interns the units since the last 64th too: their pages go after it.
         guard dwarf_nextcu(dwarf, unit, &next, &headerSize, nil, nil, nil) == 0,
               dwarf_offdie(dwarf, unit + Dwarf_Off(headerSize), &cu) != nil else { return nil }
+        if unit >= released { releasePassed(unit) }
         lock.withLock { _ in internedEnd = max(internedEnd, next) }
         return cu
     }

@@ -12,57 +12,81 @@ import Glibc
 /// table or a name without its NUL is not indexed.
 struct SymbolIndex {
     let symbols: UnsafeMutablePointer<Elf_Data>
+    /// The table itself when it is ELFCLASS64 in the host's byte order as libelf hands it out
+    /// (no gelf_getsym call per symbol); nil otherwise.
+    let raw64: UnsafeBufferPointer<Elf64_Sym>?
     let strings: UnsafeRawBufferPointer
     let count: Int
-    /// Symbol index + 1 per slot, 0 for empty; the slot count is a power of two.
-    private var slots: [UInt32]
+    /// Per slot: the symbol index + 1 in the low 32 bits (0: empty), the name's hash in the
+    /// high 32 bits, so that a probe reads `.symtab` and `.strtab` only for a likely match. The
+    /// slot count is a power of two.
+    private var slots: [UInt64]
 
-    init?(_ e: OpaquePointer, _ scn: OpaquePointer, _ sh: GElf_Shdr) {
+    /// Reads `.symtab` once; `passed(bytes)` is told how far into it the pass has come (the
+    /// caller gives those pages back as it goes).
+    init?(_ e: OpaquePointer, _ scn: OpaquePointer, _ sh: GElf_Shdr, passed: (Int) -> Void = { _ in }) {
         guard sh.sh_entsize > 0, let data = elf_getdata(scn, nil),
               let strScn = elf_getscn(e, Int(sh.sh_link)), let str = elf_getdata(strScn, nil),
               let base = str.pointee.d_buf else { return nil }
         symbols = data
         strings = UnsafeRawBufferPointer(start: base, count: str.pointee.d_size)
-        count = Int(min(sh.sh_size / sh.sh_entsize, UInt64(UInt32.max - 1)))
-        var indexed: [UInt32] = []
+        let entries = Int(min(sh.sh_size / sh.sh_entsize, UInt64(UInt32.max - 1)))
+        if gelf_getclass(e) == ELFCLASS64, let d = data.pointee.d_buf,
+           Int(bitPattern: d) % MemoryLayout<Elf64_Sym>.alignment == 0 {
+            let n = min(entries, data.pointee.d_size / MemoryLayout<Elf64_Sym>.stride)
+            raw64 = UnsafeBufferPointer(start: d.assumingMemoryBound(to: Elf64_Sym.self), count: n)
+            count = n
+        } else {
+            raw64 = nil
+            count = entries
+        }
+        var indexed: [(index: UInt32, hash: UInt32)] = []
         for i in 0..<count {
-            var sym = GElf_Sym()
-            guard gelf_getsym(data, Int32(truncatingIfNeeded: i), &sym) != nil else { continue }
+            if i & 8191 == 8191 { passed(i * Int(sh.sh_entsize)) }
+            guard let sym = Self.symbol(i, raw64, data) else { continue }
             let type = Int32(sym.st_info & 0xF), bind = Int32(sym.st_info >> 4)
-            if type == STT_OBJECT || (type == STT_NOTYPE && bind != STB_LOCAL && sym.st_name != 0) {
-                indexed.append(UInt32(i))
+            if type == STT_OBJECT || (type == STT_NOTYPE && bind != STB_LOCAL && sym.st_name != 0),
+               let h = Self.hash(Int(sym.st_name), strings) {
+                indexed.append((UInt32(i), UInt32(truncatingIfNeeded: h)))
             }
         }
         var capacity = 16
         while capacity < indexed.count * 2 { capacity <<= 1 }
-        slots = [UInt32](repeating: 0, count: capacity)
-        for i in indexed {
-            var sym = GElf_Sym()
-            guard gelf_getsym(data, Int32(i), &sym) != nil, let h = hash(Int(sym.st_name)) else { continue }
-            var slot = h & (capacity - 1)
-            while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
-            slots[slot] = i + 1
+        var table = [UInt64](repeating: 0, count: capacity)
+        table.withUnsafeMutableBufferPointer { t in
+            for (i, h) in indexed {
+                var slot = Int(h) & (capacity - 1)
+                while t[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
+                t[slot] = UInt64(h) << 32 | UInt64(i + 1)
+            }
         }
+        slots = table
+    }
+
+    static func symbol(_ index: Int, _ raw64: UnsafeBufferPointer<Elf64_Sym>?, _ data: UnsafeMutablePointer<Elf_Data>) -> GElf_Sym? {
+        if let raw64 { return index >= 0 && index < raw64.count ? raw64[index] : nil }
+        var sym = GElf_Sym()
+        return gelf_getsym(data, Int32(truncatingIfNeeded: index), &sym) != nil ? sym : nil
     }
 
     /// FNV-1a of the NUL-terminated name at `offset` in `.strtab`, or nil when it has no end there.
-    func hash(_ offset: Int) -> Int? {
+    static func hash(_ offset: Int, _ strings: UnsafeRawBufferPointer) -> UInt64? {
         guard offset >= 0, offset < strings.count else { return nil }
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         var i = offset
         while i < strings.count {
             let b = strings[i]
-            if b == 0 { return Int(truncatingIfNeeded: h) & Int.max }
+            if b == 0 { return h }
             h = (h ^ UInt64(b)) &* 0x100_0000_01B3
             i += 1
         }
         return nil
     }
 
-    func hash(_ name: [UInt8]) -> Int {
+    static func hash(_ name: [UInt8]) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for b in name { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-        return Int(truncatingIfNeeded: h) & Int.max
+        return h
     }
 
     func name(_ offset: Int, equals wanted: [UInt8]) -> Bool {
@@ -71,21 +95,18 @@ struct SymbolIndex {
         return strings[offset + wanted.count] == 0
     }
 
-    func symbol(_ index: Int) -> GElf_Sym? {
-        guard index >= 0, index < count else { return nil }
-        var sym = GElf_Sym()
-        return gelf_getsym(symbols, Int32(index), &sym) != nil ? sym : nil
-    }
+    func symbol(_ index: Int) -> GElf_Sym? { Self.symbol(index, raw64, symbols) }
 
     /// The indexed symbols called `name`, in `.symtab` order.
     func indices(of name: String) -> [Int] {
         let wanted = Array(name.utf8)
         guard !slots.isEmpty else { return [] }
+        let h = UInt32(truncatingIfNeeded: Self.hash(wanted))
         var found: [Int] = []
-        var slot = hash(wanted) & (slots.count - 1)
+        var slot = Int(h) & (slots.count - 1)
         while slots[slot] != 0 {
-            let i = Int(slots[slot]) - 1
-            if let sym = symbol(i), self.name(Int(sym.st_name), equals: wanted) { found.append(i) }
+            let i = Int(slots[slot] & 0xFFFF_FFFF) - 1
+            if UInt32(slots[slot] >> 32) == h, let sym = symbol(i), self.name(Int(sym.st_name), equals: wanted) { found.append(i) }
             slot = (slot + 1) & (slots.count - 1)
         }
         return found.sorted()
@@ -102,7 +123,7 @@ struct SymbolIndex {
     }
 
     func string(_ offset: Int) -> String? {
-        guard hash(offset) != nil else { return nil }
+        guard Self.hash(offset, strings) != nil else { return nil }
         let bytes = UnsafeRawBufferPointer(rebasing: strings[offset...])
         return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
     }
