@@ -419,6 +419,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
                 units += 1
                 if units % 64 == 0 {
                     guard dwarf_offdie(dwarf, off + Dwarf_Off(headerSize), &cu) != nil else { return nil }
+                    lock.withLock { _ in internedEnd = max(internedEnd, next) }
                     releasePassed(off)
                 }
                 off = next

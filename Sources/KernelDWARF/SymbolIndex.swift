@@ -42,7 +42,10 @@ struct SymbolIndex {
         }
         var indexed: [(index: UInt32, hash: UInt32)] = []
         for i in 0..<count {
-            if i & 8191 == 8191 { passed(i * Int(sh.sh_entsize)) }
+            if i & 8191 == 8191 {
+                let (bytes, over) = i.multipliedReportingOverflow(by: Int(clamping: sh.sh_entsize))
+                if !over { passed(bytes) }
+            }
             guard let sym = Self.symbol(i, raw64, data) else { continue }
             let type = Int32(sym.st_info & 0xF), bind = Int32(sym.st_info >> 4)
             if type == STT_OBJECT || (type == STT_NOTYPE && bind != STB_LOCAL && sym.st_name != 0),
