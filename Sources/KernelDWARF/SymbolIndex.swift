@@ -17,10 +17,15 @@ struct SymbolIndex {
     let raw64: UnsafeBufferPointer<Elf64_Sym>?
     let strings: UnsafeRawBufferPointer
     let count: Int
-    /// Per slot: the symbol index + 1 in the low 32 bits (0: empty), the name's hash in the
-    /// high 32 bits, so that a probe reads `.symtab` and `.strtab` only for a likely match. The
-    /// slot count is a power of two.
+    /// Per slot: an entry + 1 in the low 32 bits (0: empty), the name's hash in the high 32
+    /// bits, so that a probe reads `.symtab` and `.strtab` only for a likely match. One slot per
+    /// hash: the symbols that share it (a kernel has a thousand `__func__.0`, one per file) are
+    /// chained through `next`, so that they do not make one long run of slots to probe past.
+    /// The slot count is a power of two.
     private var slots: [UInt64]
+    /// Per entry: its symbol index, and the entry + 1 next in its chain (0: the end).
+    private var entries: [UInt32]
+    private var next: [UInt32]
 
     /// Reads `.symtab` once; `passed(bytes)` is told how far into it the pass has come (the
     /// caller gives those pages back as it goes).
@@ -30,15 +35,15 @@ struct SymbolIndex {
               let base = str.pointee.d_buf else { return nil }
         symbols = data
         strings = UnsafeRawBufferPointer(start: base, count: str.pointee.d_size)
-        let entries = Int(min(sh.sh_size / sh.sh_entsize, UInt64(UInt32.max - 1)))
+        let total = Int(min(sh.sh_size / sh.sh_entsize, UInt64(UInt32.max - 1)))
         if gelf_getclass(e) == ELFCLASS64, let d = data.pointee.d_buf,
            Int(bitPattern: d) % MemoryLayout<Elf64_Sym>.alignment == 0 {
-            let n = min(entries, data.pointee.d_size / MemoryLayout<Elf64_Sym>.stride)
+            let n = min(total, data.pointee.d_size / MemoryLayout<Elf64_Sym>.stride)
             raw64 = UnsafeBufferPointer(start: d.assumingMemoryBound(to: Elf64_Sym.self), count: n)
             count = n
         } else {
             raw64 = nil
-            count = entries
+            count = total
         }
         var indexed: [(index: UInt32, hash: UInt32)] = []
         for i in 0..<count {
@@ -56,14 +61,20 @@ struct SymbolIndex {
         var capacity = 16
         while capacity < indexed.count * 2 { capacity <<= 1 }
         var table = [UInt64](repeating: 0, count: capacity)
+        var chain = [UInt32](repeating: 0, count: indexed.count)
         table.withUnsafeMutableBufferPointer { t in
-            for (i, h) in indexed {
-                var slot = Int(h) & (capacity - 1)
-                while t[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
-                t[slot] = UInt64(h) << 32 | UInt64(i + 1)
+            chain.withUnsafeMutableBufferPointer { n in
+                for (e, (_, h)) in indexed.enumerated() {
+                    var slot = Int(h) & (capacity - 1)
+                    while t[slot] != 0, UInt32(t[slot] >> 32) != h { slot = (slot + 1) & (capacity - 1) }
+                    n[e] = UInt32(truncatingIfNeeded: t[slot])
+                    t[slot] = UInt64(h) << 32 | UInt64(e + 1)
+                }
             }
         }
         slots = table
+        entries = indexed.map(\.index)
+        next = chain
     }
 
     static func symbol(_ index: Int, _ raw64: UnsafeBufferPointer<Elf64_Sym>?, _ data: UnsafeMutablePointer<Elf_Data>) -> GElf_Sym? {
@@ -108,9 +119,17 @@ struct SymbolIndex {
         var found: [Int] = []
         var slot = Int(h) & (slots.count - 1)
         while slots[slot] != 0 {
-            let i = Int(slots[slot] & 0xFFFF_FFFF) - 1
-            if UInt32(slots[slot] >> 32) == h, let sym = symbol(i), self.name(Int(sym.st_name), equals: wanted) { found.append(i) }
-            slot = (slot + 1) & (slots.count - 1)
+            guard UInt32(slots[slot] >> 32) == h else {
+                slot = (slot + 1) & (slots.count - 1)
+                continue
+            }
+            var e = Int(slots[slot] & 0xFFFF_FFFF)
+            while e > 0, e <= entries.count {
+                let i = Int(entries[e - 1])
+                if let sym = symbol(i), self.name(Int(sym.st_name), equals: wanted) { found.append(i) }
+                e = Int(next[e - 1])
+            }
+            break
         }
         return found.sorted()
     }
