@@ -146,17 +146,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
 
     /// File offset and size of a section, by name.
     static func section(_ e: OpaquePointer, _ name: String) -> (offset: Int, size: Int)? {
-        var shstrndx = 0
-        guard elf_getshdrstrndx(e, &shstrndx) == 0 else { return nil }
-        var scn: OpaquePointer? = elf_nextscn(e, nil)
-        while let s = scn {
-            var sh = GElf_Shdr()
-            if gelf_getshdr(s, &sh) != nil, let n = elf_strptr(e, shstrndx, Int(sh.sh_name)), String(cString: n) == name {
-                return (Int(sh.sh_offset), Int(sh.sh_size))
-            }
-            scn = elf_nextscn(e, s)
-        }
-        return nil
+        sectionRange(e, name).map { ($0.offset, $0.size) }
     }
 
     /// File offset, size and flags of a section, by name.
