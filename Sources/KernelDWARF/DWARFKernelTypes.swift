@@ -419,8 +419,11 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         // This interns the units since the last 64th too: their pages go after it.
         guard dwarf_nextcu(dwarf, unit, &next, &headerSize, nil, nil, nil) == 0,
               dwarf_offdie(dwarf, unit + Dwarf_Off(headerSize), &cu) != nil else { return nil }
-        if unit >= released { releasePassed(unit) }
-        lock.withLock { _ in internedEnd = max(internedEnd, next) }
+        // Below internedEnd, `unit` came from `.debug_aranges` unchecked: its `next` is not trusted.
+        if unit >= released {
+            releasePassed(unit)
+            lock.withLock { _ in internedEnd = max(internedEnd, next) }
+        }
         return cu
     }
 
