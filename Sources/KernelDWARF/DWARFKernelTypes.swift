@@ -25,6 +25,10 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     private var unitStructs: [Dwarf_Off: [String: Dwarf_Off]] = [:]
     /// libdw has interned every unit header below this `.debug_info` offset (unitDIE(atUnit:)).
     private var internedEnd: Dwarf_Off = 0
+    /// Units read through a handle of their own (UnitReader). A DIE's token (StructLayout.token,
+    /// the unit and struct caches) is its offset in the whole `.debug_info`, whichever handle
+    /// reads it.
+    private(set) var readers: [UnitReader] = []
     private let lock = Mutex(())
     public let buildID: String?
     public let release: String?
@@ -245,9 +249,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     }
 
     public func structure(_ name: String, inUnitOf variable: String) -> StructLayout? {
-        guard var cu = unit(of: variable), let off = structs(in: &cu)[name] else { return nil }
-        var die = Dwarf_Die()
-        guard dwarf_offdie(dwarf, off, &die) != nil else { return nil }
+        guard var cu = unit(of: variable), let token = structs(in: &cu)[name], var die = die(at: token) else { return nil }
         defer { releaseStrings() }
         return layout(&die)
     }
@@ -256,7 +258,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     /// or more (every header's), and each name read touches `.debug_str` somewhere in its
     /// megabytes, whose pages are given back every 256 names.
     func structs(in cu: UnsafeMutablePointer<Dwarf_Die>) -> [String: Dwarf_Off] {
-        let key = dwarf_dieoffset(cu)
+        let key = token(cu)
         if let known = lock.withLock({ _ in unitStructs[key] }) { return known }
         var out: [String: Dwarf_Off] = [:]
         var child = Dwarf_Die()
@@ -266,7 +268,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
                 if dwarf_tag(&child) == Int32(DW_TAG_structure_type), dwarf_hasattr(&child, UInt32(DW_AT_declaration)) == 0,
                    let n = dwarf_diename(&child) {
                     let name = String(cString: n)
-                    if out[name] == nil { out[name] = dwarf_dieoffset(&child) }
+                    if out[name] == nil { out[name] = token(&child) }
                     named += 1
                     if named % 256 == 0 { releaseStrings() }
                 }
@@ -280,15 +282,33 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         return out
     }
 
-    /// Gives back the pages of `.debug_str` that names were read from.
+    /// Gives back the pages of `.debug_str` that names were read from (through every mapping).
     func releaseStrings() {
-        if let s = Self.sectionRange(elf, ".debug_str") { release(s.offset, s.size) }
+        guard let s = Self.sectionRange(elf, ".debug_str") else { return }
+        release(s.offset, s.size)
+        for r in lock.withLock({ _ in readers }) { Self.release(r.elf, s.offset, s.size) }
+    }
+
+    /// A DIE's offset in the whole `.debug_info`.
+    func token(_ die: UnsafeMutablePointer<Dwarf_Die>) -> Dwarf_Off {
+        let off = dwarf_dieoffset(die)
+        guard let cu = die.pointee.cu, let d = dwarf_cu_getdwarf(cu), d != dwarf,
+              let r = lock.withLock({ _ in readers.first { $0.dwarf == d } }) else { return off }
+        return r.start + off
+    }
+
+    /// The DIE at a token, through the handle that reads its unit.
+    func die(at token: Dwarf_Off) -> Dwarf_Die? {
+        var die = Dwarf_Die()
+        if let r = lock.withLock({ _ in readers.first { $0.start <= token && token < $0.end } }) {
+            return dwarf_offdie(r.dwarf, token - r.start, &die) != nil ? die : nil
+        }
+        return dwarf_offdie(dwarf, token, &die) != nil ? die : nil
     }
 
     public func memberStructure(_ layout: StructLayout, _ member: String, inUnitOf variable: String) -> StructLayout? {
         defer { releaseStrings() }
-        var die = Dwarf_Die()
-        guard dwarf_offdie(dwarf, Dwarf_Off(layout.token), &die) != nil else { return nil }
+        guard var die = die(at: Dwarf_Off(layout.token)) else { return nil }
         for var child in children(&die) {
             if dwarf_tag(&child) == Int32(DW_TAG_member), let n = dwarf_diename(&child), String(cString: n) == member {
                 var t = Dwarf_Die()
@@ -321,10 +341,10 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
             return dwarf_addrdie(dwarf, sym.value, &cu) != nil ? cu : nil
         }
         let cached: Dwarf_Off? = lock.withLock { _ in unitCache[file] }
-        if let off = cached { return dwarf_offdie(dwarf, off, &cu) != nil ? cu : nil }
+        if let off = cached { return die(at: off) }
         guard let found = sym.fileSymbol.flatMap({ unitByAddressRanges(file: file, fileSymbol: $0) }) ?? unitByName(file) else { return nil }
         cu = found.die
-        let off = dwarf_dieoffset(&cu)
+        let off = token(&cu)
         lock.withLock { _ in unitCache[file] = off }
         return cu
     }
@@ -351,8 +371,18 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
             return self.symbols.functions(inFileBlock: fileSymbol, limit: 8)
         }
         for f in functions {
-            guard let unit = AddressRanges.unit(containing: f, in: section, bigEndian: bigEndian),
-                  var die = unitDIE(atUnit: Dwarf_Off(unit)) else { continue }
+            guard let unit = AddressRanges.unit(containing: f, in: section, bigEndian: bigEndian) else { continue }
+            // Its own handle when the unit allows (no libdw walk over the units before it), else
+            // the main handle.
+            var next: Dwarf_Off = 0
+            var headerSize = 0
+            if dwarf_nextcu(dwarf, Dwarf_Off(unit), &next, &headerSize, nil, nil, nil) == 0,
+               let r = UnitReader(fd: fd, start: Dwarf_Off(unit), end: next), var die = r.root,
+               let n = dwarf_diename(&die), Self.names(String(cString: n), file) {
+                lock.withLock { _ in readers.append(r) }
+                return (die, Dwarf_Off(unit))
+            }
+            guard var die = unitDIE(atUnit: Dwarf_Off(unit)) else { continue }
             if let n = dwarf_diename(&die), Self.names(String(cString: n), file) { return (die, Dwarf_Off(unit)) }
         }
         return nil
@@ -441,7 +471,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         let size = UInt64(max(0, dwarf_bytesize(die)))
         var members: [StructLayout.Member] = []
         collectMembers(die, base: 0, into: &members, depth: 0)
-        return StructLayout(name: name, size: size, members: members, token: UInt64(dwarf_dieoffset(die)))
+        return StructLayout(name: name, size: size, members: members, token: UInt64(token(die)))
     }
 
     /// Members with their offsets; anonymous struct/union members are flattened into their parent.

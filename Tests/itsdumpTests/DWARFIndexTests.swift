@@ -36,6 +36,34 @@ struct DWARFIndexTests {
         }
     }
 
+    /// The unit read through a handle of its own (UnitReader) gives the notes' layouts, also
+    /// through a member (a DIE token of that handle read back).
+    @Test func layoutsThroughTheUnitsOwnHandleAreTheNotes() throws {
+        let t = try Self.types()
+        let node = try #require(t.structure("its_node", inUnitOf: "its_nodes"))
+        #expect(t.readers.map(\.start) == [0x0017_5E26])
+        func offsets(_ s: StructLayout?) -> [String: UInt64] {
+            Dictionary((s?.members ?? []).map { ($0.name, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        }
+        #expect(node.size == 384)
+        let n = offsets(node)
+        #expect([n["entry"], n["base"], n["phys_base"], n["cmd_base"], n["cmd_write"], n["tables"], n["collections"],
+                 n["typer"], n["its_device_list"], n["flags"]] == [40, 56, 72, 80, 88, 96, 288, 312, 336, 352])
+        let device = try #require(t.structure("its_device", inUnitOf: "its_nodes"))
+        #expect(device.size == 104)
+        let d = offsets(device)
+        #expect([d["entry"], d["its"], d["event_map"], d["itt"], d["nr_ites"], d["device_id"], d["shared"]] == [0, 16, 24, 80, 88, 92, 96])
+        let map = try #require(t.memberStructure(device, "event_map", inUnitOf: "its_nodes"))
+        #expect(map.size == 56)
+        let m = offsets(map)
+        #expect([m["lpi_map"], m["col_map"], m["lpi_base"], m["nr_lpis"]] == [0, 8, 16, 24])
+        #expect(t.memberStructure(node, "tables", inUnitOf: "its_nodes")?.size == 24)
+        #expect(t.memberStructure(node, "collections", inUnitOf: "its_nodes")?.size == 16)
+        // gic_rdists is in the same unit: the same handle, no second one.
+        #expect(t.structure("rdists", inUnitOf: "gic_rdists") != nil)
+        #expect(t.readers.count == 1)
+    }
+
     @Test func symbolsComeFromTheHashedTableWithTheirFiles() throws {
         let t = try Self.types()
         #expect(t.lookup("its_nodes")?.map(\.value) == [0xFFFF_8000_09DC_3560])
