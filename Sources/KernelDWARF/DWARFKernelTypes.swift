@@ -8,8 +8,8 @@ import Synchronization
 /// The guest kernel's symbols (`.symtab`) and types (DWARF 4/5) through libelf and libdw.
 /// Only the compilation units a walk needs are read: a static variable's unit is the one whose
 /// `.debug_aranges` hold a function of the file its `.symtab` STT_FILE entry names (the
-/// kernel's aranges cover code, not data), else the one of that name among the unit headers;
-/// a global's through dwarf_addrdie.
+/// kernel's aranges cover code, not data), read by a libdw handle of its own (UnitReader), else
+/// the one of that name among the unit headers; a global's through dwarf_addrdie.
 public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     let fd: Int32
     let elf: OpaquePointer
