@@ -30,10 +30,24 @@ public struct VMCOREINFO: Sendable {
 
     /// §6.2: a page that starts with the text (`vmcoreinfo_data`) or with the ELF note header
     /// (`vmcoreinfo_note`), validated by PAGESIZE= and a PHYS_OFFSET inside the dump's RAM.
-    public static func scan(_ memory: any GuestMemory, pageSize: UInt64 = 4096, maxPages: UInt64 = 1 << 24) -> VMCOREINFO? {
+    /// With `pointers` (from the vmlinux), the scan ends at the kernel image, whose variables
+    /// point to the text (VMCOREINFOPointers), when it meets the image first.
+    public static func scan(_ memory: any GuestMemory, pageSize: UInt64 = 4096, maxPages: UInt64 = 1 << 24,
+                            pointers: VMCOREINFOPointers? = nil) -> VMCOREINFO? {
         let notePrefix: [UInt8] = [0x0B, 0, 0, 0] // namesz 11, then descsz, type 0, "VMCOREINFO\0\0"
         let name = Array("VMCOREINFO".utf8) + [0, 0]
         let text = Array("OSRELEASE=".utf8)
+        /// The text at `s`, if it is one: read up to two pages, within the range that holds `s`.
+        func candidate(_ s: UInt64) -> VMCOREINFO? {
+            guard let r = memory.presentRanges.first(where: { $0.contains(GuestPhysicalAddress(s)) }),
+                  case .bytes(let body) = memory.read(GuestPhysicalAddress(s), count: Int(min(pageSize * 2, r.end - s))),
+                  body.starts(with: text) else { return nil }
+            let t = String(decoding: body.prefix { $0 != 0 }, as: UTF8.self)
+            let v = VMCOREINFO(text: t, source: "found in guest RAM at \(hex(s))")
+            guard v["PAGESIZE"] != nil, let po = v.number("NUMBER(PHYS_OFFSET)"),
+                  memory.presentRanges.contains(where: { $0.contains(GuestPhysicalAddress(po)) }) else { return nil }
+            return v
+        }
         var scanned: UInt64 = 0
         for r in memory.presentRanges {
             // Ranges come from the dump file: near the top of the address space, stop, not wrap.
@@ -51,6 +65,10 @@ public struct VMCOREINFO: Sendable {
                         released = a
                     }
                 }
+                if let p = pointers, a % VMCOREINFOPointers.alignment == 0, p.isImage(at: a, memory: memory),
+                   let v = p.locate(imagePA: a, memory: memory, validate: candidate) {
+                    return v
+                }
                 guard case .bytes(let head) = memory.read(GuestPhysicalAddress(a), count: 34) else { continue }
                 var start: UInt64?
                 if Array(head[0..<10]) == text {
@@ -58,13 +76,7 @@ public struct VMCOREINFO: Sendable {
                 } else if Array(head[0..<4]) == notePrefix, Array(head[12..<24]) == name, Array(head[24..<34]) == text {
                     start = a + 24
                 }
-                guard let s = start, case .bytes(let body) = memory.read(GuestPhysicalAddress(s), count: Int(min(pageSize * 2, r.end - s))) else { continue }
-                let t = String(decoding: body.prefix { $0 != 0 }, as: UTF8.self)
-                let v = VMCOREINFO(text: t, source: "found in guest RAM at \(hex(s))")
-                if v["PAGESIZE"] != nil, let po = v.number("NUMBER(PHYS_OFFSET)"),
-                   memory.presentRanges.contains(where: { $0.contains(GuestPhysicalAddress(po)) }) {
-                    return v
-                }
+                if let s = start, let v = candidate(s) { return v }
             }
         }
         return nil

@@ -6,21 +6,29 @@ import ITSLayout
 import Synchronization
 
 /// The guest kernel's symbols (`.symtab`) and types (DWARF 4/5) through libelf and libdw.
-/// Only the compilation units a walk needs are read: a static variable's unit is the one named
-/// by the STT_FILE symbol it follows in `.symtab`, found by reading unit headers only (the
-/// kernel's `.debug_aranges` cover code, not data); a global's through dwarf_addrdie.
+/// Only the compilation units a walk needs are read: a static variable's unit is the one whose
+/// `.debug_aranges` hold a function of the file its `.symtab` STT_FILE entry names (the
+/// kernel's aranges cover code, not data), read by a libdw handle of its own (UnitReader), else
+/// the one of that name among the unit headers; a global's through dwarf_addrdie.
 public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     let fd: Int32
     let elf: OpaquePointer
     let dwarf: OpaquePointer
-    /// Object symbols by name (a name can have several statics: gic_data), with the source file
-    /// of local ones (the STT_FILE entry they follow in `.symtab`). Only the names a walk asks
-    /// for are kept: the full vmlinux has 190,000 symbols.
-    private var symbols: [String: [(value: UInt64, file: String?)]]
-    private var scannedFor: Set<String>
-    /// The names the driver walk uses (Documentation/input-formats.md §5.2).
-    public static let walkSymbols: Set<String> = ["its_nodes", "gic_rdists", "__per_cpu_offset", "nr_cpu_ids", "lpi_id_bits"]
+    /// `.symtab`'s object symbols by name (a name can have several statics: gic_data), hashed
+    /// once: the full vmlinux has 190,000 symbols.
+    let symbols: SymbolIndex
     private var unitCache: [String: Dwarf_Off] = [:]
+    /// What lookup(_:) found, by name: the walks ask for some names many times.
+    private var found: [String: [(value: UInt64, file: String?, fileSymbol: Int?)]] = [:]
+    /// The struct definitions among each unit's top-level DIEs (by unit DIE offset): name →
+    /// DIE offset, the first of a name.
+    private var unitStructs: [Dwarf_Off: [String: Dwarf_Off]] = [:]
+    /// libdw has interned every unit header below this `.debug_info` offset (unitDIE(atUnit:)).
+    private var internedEnd: Dwarf_Off = 0
+    /// Units read through a handle of their own (UnitReader). A DIE's token (StructLayout.token,
+    /// the unit and struct caches) is its offset in the whole `.debug_info`, whichever handle
+    /// reads it.
+    private(set) var readers: [UnitReader] = []
     private let lock = Mutex(())
     public let buildID: String?
     public let release: String?
@@ -56,8 +64,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
             throw .notDebugInfo(path: path, reason: "truncated or damaged vmlinux: \(damage)")
         }
         elf = e
-        var syms: [String: [(value: UInt64, file: String?)]] = [:]
-        var foundSymtab = false
+        var syms: SymbolIndex?
         var build: String?
         var rel: String?
         var scn: OpaquePointer? = elf_nextscn(e, nil)
@@ -66,9 +73,9 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         while let s = scn {
             var sh = GElf_Shdr()
             if gelf_getshdr(s, &sh) != nil {
-                if sh.sh_type == UInt32(SHT_SYMTAB), sh.sh_entsize > 0 {
-                    foundSymtab = true
-                    syms = Self.scanSymbols(e, s, sh, wanted: Self.walkSymbols)
+                if sh.sh_type == UInt32(SHT_SYMTAB), syms == nil {
+                    // The pass gives back the pages of `.symtab` behind it.
+                    syms = SymbolIndex(e, s, sh) { passed in Self.release(e, Int(sh.sh_offset), passed) }
                 } else if sh.sh_type == UInt32(SHT_NOTE), let data = elf_getdata(s, nil) {
                     var off = 0
                     var nhdr = GElf_Nhdr()
@@ -94,8 +101,6 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         }
         // The symbol table was read once: give its pages (and the string table's) back.
         Self.releaseSymbolTables(e)
-        symbols = syms
-        scannedFor = Self.walkSymbols
         buildID = build
         release = rel
         guard let d = dwarf_begin_elf(e, DWARF_C_READ, nil) else {
@@ -104,9 +109,10 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
             throw .notDebugInfo(path: path, reason: "no DWARF debug info (\(String(cString: dwarf_errmsg(-1)))): pass the debug vmlinux (linux-image-RELEASE-dbg), not the stripped image")
         }
         dwarf = d
-        guard foundSymtab else {
+        guard let syms else {
             throw .notDebugInfo(path: path, reason: "no symbol table (.symtab): pass the debug vmlinux")
         }
+        symbols = syms
     }
 
     /// What is wrong with the section headers of `e` as a file of `fileSize` bytes, or nil: a
@@ -144,21 +150,36 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
 
     /// File offset and size of a section, by name.
     static func section(_ e: OpaquePointer, _ name: String) -> (offset: Int, size: Int)? {
+        sectionRange(e, name).map { ($0.offset, $0.size) }
+    }
+
+    /// File offset, size and flags of a section, by name.
+    static func sectionRange(_ e: OpaquePointer, _ name: String) -> (offset: Int, size: Int, flags: UInt64)? {
         var shstrndx = 0
         guard elf_getshdrstrndx(e, &shstrndx) == 0 else { return nil }
         var scn: OpaquePointer? = elf_nextscn(e, nil)
         while let s = scn {
             var sh = GElf_Shdr()
-            if gelf_getshdr(s, &sh) != nil, let n = elf_strptr(e, shstrndx, Int(sh.sh_name)), String(cString: n) == name {
-                return (Int(sh.sh_offset), Int(sh.sh_size))
+            if gelf_getshdr(s, &sh) != nil, sh.sh_type != UInt32(SHT_NOBITS), let n = elf_strptr(e, shstrndx, Int(sh.sh_name)),
+               String(cString: n) == name, sh.sh_offset <= UInt64(Int.max), sh.sh_size <= UInt64(Int.max) {
+                return (Int(sh.sh_offset), Int(sh.sh_size), sh.sh_flags)
             }
             scn = elf_nextscn(e, s)
         }
         return nil
     }
 
+    /// The whole file as libelf mapped it.
+    func rawFile() -> UnsafeRawBufferPointer? {
+        var size = 0
+        guard let raw = elf_rawfile(elf, &size) else { return nil }
+        return UnsafeRawBufferPointer(start: raw, count: size)
+    }
+
     /// Drops [start, start + count) of the file from libelf's read-only private mapping.
-    func release(_ start: Int, _ count: Int) {
+    func release(_ start: Int, _ count: Int) { Self.release(elf, start, count) }
+
+    static func release(_ elf: OpaquePointer, _ start: Int, _ count: Int) {
         var size = 0
         guard count > 0, let raw = elf_rawfile(elf, &size) else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -184,45 +205,40 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         }
     }
 
-    /// Object symbols named in `wanted`, compared as C strings (no String per symbol).
-    static func scanSymbols(_ e: OpaquePointer, _ scn: OpaquePointer, _ sh: GElf_Shdr, wanted: Set<String>)
-        -> [String: [(value: UInt64, file: String?)]]
-    {
-        var out: [String: [(value: UInt64, file: String?)]] = [:]
-        guard let data = elf_getdata(scn, nil) else { return out }
-        let names = wanted.map { ($0, Array($0.utf8CString)) }
-        var file: UnsafeMutablePointer<CChar>?
-        for i in 0..<Int(sh.sh_size / sh.sh_entsize) {
-            var sym = GElf_Sym()
-            guard gelf_getsym(data, Int32(i), &sym) != nil else { continue }
-            let type = Int32(sym.st_info & 0xF), bind = Int32(sym.st_info >> 4)
-            if type == STT_FILE {
-                file = elf_strptr(e, Int(sh.sh_link), Int(sym.st_name))
-                continue
+    /// The object symbols called `name`, in `.symtab` order, with the source file of the static
+    /// ones and the index of that file's STT_FILE symbol.
+    func lookup(_ name: String) -> [(value: UInt64, file: String?, fileSymbol: Int?)]? {
+        let result = lock.withLock { _ in
+            if let known = found[name] { return known }
+            let index = symbols
+            let all = index.indices(of: name).compactMap { i -> (value: UInt64, file: String?, fileSymbol: Int?)? in
+                guard let sym = index.symbol(i), Int32(sym.st_info & 0xF) == STT_OBJECT else { return nil }
+                guard Int32(sym.st_info >> 4) == STB_LOCAL, let f = index.fileSymbol(before: i) else { return (sym.st_value, nil, nil) }
+                return (sym.st_value, index.symbol(f).flatMap { index.string(Int($0.st_name)) }, f)
             }
-            guard type == STT_OBJECT, let name = elf_strptr(e, Int(sh.sh_link), Int(sym.st_name)) else { continue }
-            for (n, c) in names where c.withUnsafeBufferPointer({ $0.baseAddress.map { strcmp(name, $0) == 0 } ?? false }) {
-                out[n, default: []].append((sym.st_value, bind == STB_LOCAL ? file.map { String(cString: $0) } : nil))
-            }
+            found[name] = all
+            // Each page a probe touched maps 64 KiB of the file around it (fault-around).
+            Self.releaseSymbolTables(elf)
+            return all
         }
-        return out
+        return result.isEmpty ? nil : result
     }
 
-    func lookup(_ name: String) -> [(value: UInt64, file: String?)]? {
+    /// A global symbol of the linker script (`_text`, `_end`: STT_NOTYPE) or an object.
+    func address(of name: String) -> UInt64? {
         lock.withLock { _ in
-            if !scannedFor.contains(name) {
-                scannedFor.insert(name)
-                var scn: OpaquePointer? = elf_nextscn(elf, nil)
-                while let s = scn {
-                    var sh = GElf_Shdr()
-                    if gelf_getshdr(s, &sh) != nil, sh.sh_type == UInt32(SHT_SYMTAB), sh.sh_entsize > 0 {
-                        symbols.merge(Self.scanSymbols(elf, s, sh, wanted: [name])) { a, _ in a }
-                    }
-                    scn = elf_nextscn(elf, s)
-                }
-            }
-            return symbols[name]
+            let index = symbols
+            return index.indices(of: name).lazy.compactMap { index.symbol($0) }.first { Int32($0.st_info >> 4) != STB_LOCAL }?.st_value
         }
+    }
+
+    /// The link-time addresses that lead from the kernel image to VMCOREINFO, when the dump
+    /// carries no note (VMCOREINFO.scan).
+    public var vmcoreinfoPointers: VMCOREINFOPointers? {
+        guard let release, let text = address(of: "_text"), let end = address(of: "_end"), let banner = address(of: "linux_banner"),
+              let data = address(of: "vmcoreinfo_data"), let memstart = address(of: "memstart_addr") else { return nil }
+        return VMCOREINFOPointers(text: text, end: end, banner: banner, release: release, data: data,
+                                  note: address(of: "vmcoreinfo_note"), memstart: memstart)
     }
 
     public func symbol(_ name: String, near: String?) -> UInt64? {
@@ -233,19 +249,66 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
     }
 
     public func structure(_ name: String, inUnitOf variable: String) -> StructLayout? {
-        guard var cu = unit(of: variable) else { return nil }
-        for var child in children(&cu) {
-            if dwarf_tag(&child) == Int32(DW_TAG_structure_type), let n = dwarf_diename(&child), String(cString: n) == name,
-               dwarf_hasattr(&child, UInt32(DW_AT_declaration)) == 0 {
-                return layout(&child)
+        guard var cu = unit(of: variable), let token = structs(in: &cu)[name], var die = die(at: token) else { return nil }
+        defer { releaseStrings() }
+        return layout(&die)
+    }
+
+    /// The unit's struct definitions by name, read once per unit: a kernel unit has a thousand
+    /// or more (every header's), and each name read touches `.debug_str` somewhere in its
+    /// megabytes, whose pages are given back every 256 names.
+    func structs(in cu: UnsafeMutablePointer<Dwarf_Die>) -> [String: Dwarf_Off] {
+        let key = token(cu)
+        if let known = lock.withLock({ _ in unitStructs[key] }) { return known }
+        var out: [String: Dwarf_Off] = [:]
+        var child = Dwarf_Die()
+        var named = 0
+        if dwarf_child(cu, &child) == 0 {
+            for _ in 0..<(1 << 22) {
+                if dwarf_tag(&child) == Int32(DW_TAG_structure_type), dwarf_hasattr(&child, UInt32(DW_AT_declaration)) == 0,
+                   let n = dwarf_diename(&child) {
+                    let name = String(cString: n)
+                    if out[name] == nil { out[name] = token(&child) }
+                    named += 1
+                    if named % 256 == 0 { releaseStrings() }
+                }
+                var next = Dwarf_Die()
+                guard dwarf_siblingof(&child, &next) == 0 else { break }
+                child = next
             }
         }
-        return nil
+        releaseStrings()
+        lock.withLock { _ in unitStructs[key] = out }
+        return out
+    }
+
+    /// Gives back the pages of `.debug_str` that names were read from (through every mapping).
+    func releaseStrings() {
+        guard let s = Self.sectionRange(elf, ".debug_str") else { return }
+        release(s.offset, s.size)
+        for r in lock.withLock({ _ in readers }) { Self.release(r.elf, s.offset, s.size) }
+    }
+
+    /// A DIE's offset in the whole `.debug_info`.
+    func token(_ die: UnsafeMutablePointer<Dwarf_Die>) -> Dwarf_Off {
+        let off = dwarf_dieoffset(die)
+        guard let cu = die.pointee.cu, let d = dwarf_cu_getdwarf(cu), d != dwarf,
+              let r = lock.withLock({ _ in readers.first { $0.dwarf == d } }) else { return off }
+        return r.start + off
+    }
+
+    /// The DIE at a token, through the handle that reads its unit.
+    func die(at token: Dwarf_Off) -> Dwarf_Die? {
+        var die = Dwarf_Die()
+        if let r = lock.withLock({ _ in readers.first { $0.start <= token && token < $0.end } }) {
+            return dwarf_offdie(r.dwarf, token - r.start, &die) != nil ? die : nil
+        }
+        return dwarf_offdie(dwarf, token, &die) != nil ? die : nil
     }
 
     public func memberStructure(_ layout: StructLayout, _ member: String, inUnitOf variable: String) -> StructLayout? {
-        var die = Dwarf_Die()
-        guard dwarf_offdie(dwarf, Dwarf_Off(layout.token), &die) != nil else { return nil }
+        defer { releaseStrings() }
+        guard var die = die(at: Dwarf_Off(layout.token)) else { return nil }
         for var child in children(&die) {
             if dwarf_tag(&child) == Int32(DW_TAG_member), let n = dwarf_diename(&child), String(cString: n) == member {
                 var t = Dwarf_Die()
@@ -267,9 +330,10 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
 
     // MARK: DWARF helpers
 
-    /// The compilation unit that defines `variable`: for a static, the unit named after the
-    /// source file its `.symtab` STT_FILE entry gives (data addresses are not in
-    /// .debug_aranges); for a global, the unit whose address ranges hold it.
+    /// The compilation unit that defines `variable`: for a static, the unit whose
+    /// `.debug_aranges` hold a function of its file, else the unit named after the source file
+    /// its `.symtab` STT_FILE entry gives (data addresses are not in .debug_aranges); for a
+    /// global, the unit whose address ranges hold it.
     func unit(of variable: String) -> Dwarf_Die? {
         guard let sym = lookup(variable)?.first else { return nil }
         var cu = Dwarf_Die()
@@ -277,31 +341,120 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
             return dwarf_addrdie(dwarf, sym.value, &cu) != nil ? cu : nil
         }
         let cached: Dwarf_Off? = lock.withLock { _ in unitCache[file] }
-        if let off = cached { return dwarf_offdie(dwarf, off, &cu) != nil ? cu : nil }
-        // CU headers only: each unit's root DIE, not its contents. The pages of .debug_info and
-        // .debug_abbrev passed on the way are given back every 64 units (libdw keeps what it
-        // interned on the heap), so a full vmlinux does not stay resident.
+        if let off = cached { return die(at: off) }
+        guard let found = sym.fileSymbol.flatMap({ unitByAddressRanges(file: file, fileSymbol: $0) }) ?? unitByName(file) else { return nil }
+        cu = found.die
+        let off = token(&cu)
+        lock.withLock { _ in unitCache[file] = off }
+        return cu
+    }
+
+    /// Whether a unit's DW_AT_name is the STT_FILE name (a base name: "irq-gic-v3-its.c").
+    static func names(_ unitName: String, _ file: String) -> Bool {
+        unitName == file || unitName.hasSuffix("/" + file)
+    }
+
+    /// The unit that `.debug_aranges` gives for the first functions of `file`'s block in
+    /// `.symtab`, when its name is that file; nil when the section is absent, damaged or
+    /// disagrees (the caller falls back to unitByName).
+    func unitByAddressRanges(file: String, fileSymbol: Int) -> (die: Dwarf_Die, unit: Dwarf_Off)? {
+        guard let r = Self.sectionRange(elf, ".debug_aranges"), r.flags & UInt64(SHF_COMPRESSED) == 0,
+              r.size > 0, let raw = rawFile(), r.offset <= raw.count, r.size <= raw.count - r.offset else { return nil }
+        let offset = r.offset, size = r.size
+        defer { release(offset, size) }
+        var ehdr = GElf_Ehdr()
+        guard gelf_getehdr(elf, &ehdr) != nil else { return nil }
+        let bigEndian = ehdr.e_ident.5 == UInt8(ELFDATA2MSB)
+        let section = UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + size)])
+        let functions = lock.withLock { _ in
+            defer { Self.releaseSymbolTables(elf) }
+            return self.symbols.functions(inFileBlock: fileSymbol, limit: 8)
+        }
+        for f in functions {
+            guard let unit = AddressRanges.unit(containing: f, in: section, bigEndian: bigEndian) else { continue }
+            // Its own handle when the unit allows (no libdw walk over the units before it), else
+            // the main handle.
+            var next: Dwarf_Off = 0
+            var headerSize = 0
+            if dwarf_nextcu(dwarf, Dwarf_Off(unit), &next, &headerSize, nil, nil, nil) == 0,
+               let r = UnitReader(fd: fd, start: Dwarf_Off(unit), end: next), var die = r.root,
+               let n = dwarf_diename(&die), Self.names(String(cString: n), file) {
+                lock.withLock { _ in readers.append(r) }
+                return (die, Dwarf_Off(unit))
+            }
+            guard var die = unitDIE(atUnit: Dwarf_Off(unit)) else { continue }
+            if let n = dwarf_diename(&die), Self.names(String(cString: n), file) { return (die, Dwarf_Off(unit)) }
+        }
+        return nil
+    }
+
+    /// The first unit named after `file`, by reading every unit's root DIE in order (the way
+    /// before issue 22, kept for a vmlinux without usable `.debug_aranges`). The pages of
+    /// .debug_info and .debug_abbrev passed on the way are given back every 64 units (libdw
+    /// keeps what it interned on the heap), so a full vmlinux does not stay resident.
+    func unitByName(_ file: String) -> (die: Dwarf_Die, unit: Dwarf_Off)? {
         let info = Self.section(elf, ".debug_info"), abbrev = Self.section(elf, ".debug_abbrev")
         var off: Dwarf_Off = 0, next: Dwarf_Off = 0
         var headerSize = 0
         var units = 0
+        var cu = Dwarf_Die()
         while dwarf_nextcu(dwarf, off, &next, &headerSize, nil, nil, nil) == 0 {
             units += 1
             if units % 64 == 0 {
                 if let info { release(info.offset, Int(off)) }
                 if let abbrev { release(abbrev.offset, abbrev.size) }
             }
-            if dwarf_offdie(dwarf, off + Dwarf_Off(headerSize), &cu) != nil, let n = dwarf_diename(&cu) {
-                let name = String(cString: n)
-                if name == file || name.hasSuffix("/" + file) {
-                    let found = off + Dwarf_Off(headerSize)
-                    lock.withLock { _ in unitCache[file] = found }
-                    return cu
-                }
+            if dwarf_offdie(dwarf, off + Dwarf_Off(headerSize), &cu) != nil, let n = dwarf_diename(&cu),
+               Self.names(String(cString: n), file) {
+                return (cu, off)
             }
             off = next
         }
         return nil
+    }
+
+    /// The root DIE of the unit whose header is at `unit`. libdw hands out a unit only after
+    /// interning every unit header before it (`__libdw_findcu`); it is led there 64 units at a
+    /// time so that the `.debug_info` pages passed are given back on the way (each header
+    /// touched maps 64 KiB of the file around it: 70 MiB for the 1,100 units before
+    /// irq-gic-v3-its.c in the full 6.1 vmlinux). Nil when `unit` is not a unit's start.
+    func unitDIE(atUnit unit: Dwarf_Off) -> Dwarf_Die? {
+        var off = lock.withLock { _ in internedEnd }
+        var next: Dwarf_Off = 0
+        var headerSize = 0
+        var cu = Dwarf_Die()
+        let info = Self.section(elf, ".debug_info")
+        var released = off
+        /// Gives back the pages of `.debug_info` in [released, to), the page `released` is in too.
+        func releasePassed(_ to: Dwarf_Off) {
+            guard let info, to > released else { return }
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let start = (info.offset + Int(released)) / page * page
+            release(start, info.offset + Int(to) - start)
+            released = to
+        }
+        if unit >= off {
+            var units = 0
+            while off < unit, dwarf_nextcu(dwarf, off, &next, &headerSize, nil, nil, nil) == 0, next > off {
+                units += 1
+                if units % 64 == 0 {
+                    guard dwarf_offdie(dwarf, off + Dwarf_Off(headerSize), &cu) != nil else { return nil }
+                    lock.withLock { _ in internedEnd = max(internedEnd, next) }
+                    releasePassed(off)
+                }
+                off = next
+            }
+            guard off == unit else { return nil }
+        }
+        // This interns the units since the last 64th too: their pages go after it.
+        guard dwarf_nextcu(dwarf, unit, &next, &headerSize, nil, nil, nil) == 0,
+              dwarf_offdie(dwarf, unit + Dwarf_Off(headerSize), &cu) != nil else { return nil }
+        // Below internedEnd, `unit` came from `.debug_aranges` unchecked: its `next` is not trusted.
+        if unit >= released {
+            releasePassed(unit)
+            lock.withLock { _ in internedEnd = max(internedEnd, next) }
+        }
+        return cu
     }
 
     func typeOf(_ die: UnsafeMutablePointer<Dwarf_Die>, _ out: UnsafeMutablePointer<Dwarf_Die>) -> Bool {
@@ -318,7 +471,7 @@ public final class DWARFKernelTypes: KernelTypes, @unchecked Sendable {
         let size = UInt64(max(0, dwarf_bytesize(die)))
         var members: [StructLayout.Member] = []
         collectMembers(die, base: 0, into: &members, depth: 0)
-        return StructLayout(name: name, size: size, members: members, token: UInt64(dwarf_dieoffset(die)))
+        return StructLayout(name: name, size: size, members: members, token: UInt64(token(die)))
     }
 
     /// Members with their offsets; anonymous struct/union members are flattened into their parent.

@@ -34,7 +34,7 @@ struct KernelView {
 
     static func load(session: Session, vmlinux: String, vmcoreinfoFile: String?) throws -> KernelView {
         let types = try DWARFKernelTypes(path: vmlinux)
-        let info = try vmcoreinfo(session: session, file: vmcoreinfoFile)
+        let info = try vmcoreinfo(session: session, file: vmcoreinfoFile, pointers: types.vmcoreinfoPointers)
         // The debug info must be this kernel's: build ID first, release otherwise.
         if let want = info["BUILD-ID"], let have = types.buildID, want != have {
             throw DumpError.badArgument("\(vmlinux) is another build: its build ID \(have) is not the guest's \(want) (VMCOREINFO BUILD-ID); pass the debug vmlinux of release \(info["OSRELEASE"] ?? "?")")
@@ -58,8 +58,9 @@ struct KernelView {
         }
     }
 
-    /// VMCOREINFO from --vmcoreinfo, the dump's note or sub-header, or found in guest RAM.
-    static func vmcoreinfo(session: Session, file vmcoreinfoFile: String?) throws -> VMCOREINFO {
+    /// VMCOREINFO from --vmcoreinfo, the dump's note or sub-header, or found in guest RAM (up
+    /// to the kernel image, with a vmlinux's `pointers`).
+    static func vmcoreinfo(session: Session, file vmcoreinfoFile: String?, pointers: VMCOREINFOPointers? = nil) throws -> VMCOREINFO {
         var info: VMCOREINFO?
         if let f = vmcoreinfoFile {
             let bytes = try MappedFile.readSmall(path: f, maxBytes: 1 << 20, allowStandardInput: false)
@@ -69,7 +70,7 @@ struct KernelView {
             info = VMCOREINFO(text: pairs.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"),
                               source: d.kind == .kdump ? "kdump sub-header of \(d.path)" : "ELF note of \(d.path)")
         } else {
-            info = VMCOREINFO.scan(session.memory)
+            info = VMCOREINFO.scan(session.memory, pointers: pointers)
         }
         guard let info else {
             throw DumpError.badArgument("no VMCOREINFO: the dump has no VMCOREINFO note and none was found in guest RAM; pass --vmcoreinfo FILE (the guest's /sys/kernel/vmcoreinfo text, or the VMCOREINFO of another dump of the same boot)")
