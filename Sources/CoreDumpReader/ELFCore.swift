@@ -185,6 +185,35 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
         }
     }
 
+    /// The same pieces as `read`, each read from the file straight into the caller's buffer.
+    public func read(_ address: GuestPhysicalAddress, into buffer: inout [UInt8], _ range: Range<Int>) -> GuestRange? {
+        guard range.lowerBound >= 0, range.upperBound <= buffer.count else {
+            return GuestRange(start: address, length: UInt64(max(1, range.count)))
+        }
+        var a = address.rawValue
+        var at = range.lowerBound
+        while at < range.upperBound {
+            let left = UInt64(range.upperBound - at)
+            guard let s = segment(containing: a) else { return GuestRange(start: GuestPhysicalAddress(a), length: left) }
+            let off = a - s.physicalAddress
+            var n = min(left, s.memorySize - off)
+            if off < s.fileSize {
+                n = min(n, s.fileSize - off)
+                guard file.read(into: &buffer, at..<(at + Int(n)), at: s.fileOffset + off) else {
+                    return GuestRange(start: GuestPhysicalAddress(a), length: left)
+                }
+            } else {
+                // p_filesz < p_memsz: the rest of the segment reads as zeros (§1.3).
+                for i in at..<(at + Int(n)) { buffer[i] = 0 }
+            }
+            at += Int(n)
+            let (next, over) = a.addingReportingOverflow(n)
+            if over, at < range.upperBound { return GuestRange(start: GuestPhysicalAddress(0), length: UInt64(range.upperBound - at)) }
+            a = next
+        }
+        return nil
+    }
+
     public func relinquish(_ range: GuestRange) {
         for s in segments {
             // A segment may end exactly at 2^64 (p_paddr + p_memsz - 1 is checked): saturate.

@@ -91,8 +91,13 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
             let hit: Bool = lock.withLock { _ in
                 if offset < windowStart || offset - windowStart + UInt64(dst.count) > UInt64(windowCount) {
                     if window.isEmpty { window = [UInt8](repeating: 0, count: Int(min(UInt64(Self.windowBytes), size))) }
+                    // A miss near the last window (a table read entry by entry) reads 64 KiB; a
+                    // miss elsewhere (pointer chasing: page tables, the driver's records) one
+                    // page, since a 64 KiB read costs several times a page's.
+                    let near = offset >= windowStart && offset - windowStart < 2 * UInt64(Self.windowBytes)
                     windowStart = offset & ~UInt64(4095)
-                    let want = Int(min(UInt64(Self.windowBytes), size - windowStart))
+                    let span = near ? UInt64(Self.windowBytes) : max(4096, (offset & 4095) + UInt64(dst.count))
+                    let want = Int(min(span, UInt64(window.count), size - windowStart))
                     windowCount = window.withUnsafeMutableBytes { pread(UnsafeMutableRawBufferPointer(rebasing: $0[..<want]), at: windowStart) }
                     if windowCount < want, shortRead == nil { shortRead = windowStart + UInt64(windowCount) }
                     guard offset - windowStart + UInt64(dst.count) <= UInt64(windowCount) else { return false }
@@ -118,6 +123,16 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
         let n = buffer.withUnsafeMutableBytes { pread(UnsafeMutableRawBufferPointer(rebasing: $0[..<want]), at: offset) }
         if n < want { lock.withLock { _ in if shortRead == nil { shortRead = offset + UInt64(n) } } }
         return n
+    }
+
+    /// Reads [offset, offset + range.count) into `buffer[range]`, the caller's memory (one copy,
+    /// no array of its own); false when that is not inside the file or the file gave fewer bytes.
+    public func read(into buffer: inout [UInt8], _ range: Range<Int>, at offset: UInt64) -> Bool {
+        guard range.lowerBound >= 0, range.upperBound <= buffer.count else { return false }
+        let (end, o) = offset.addingReportingOverflow(UInt64(range.count))
+        guard !o, end <= size else { return false }
+        if range.isEmpty { return true }
+        return buffer.withUnsafeMutableBytes { readInside(UnsafeMutableRawBufferPointer(rebasing: $0[range]), at: offset) }
     }
 
     /// Bytes [offset, offset + count), or nil when the range is not inside the file.

@@ -6,10 +6,10 @@ import ITSLayout
 public typealias KernelBytes = (_ va: UInt64, _ count: Int) -> [UInt8]?
 
 /// Reads kernel-image addresses of a dump: PA = VA − kimage_voffset (input-formats.md §6.3),
-/// the image being contiguous in physical memory; in pieces of 64 KiB (below malloc's mmap
-/// threshold: the pieces reuse one heap block instead of a fresh mapping each), each dropped from
-/// a mapped dump's resident pages once copied (`relinquish`): the kernel image's megabytes of
-/// kallsyms and BTF are read once and need not stay resident twice.
+/// the image being contiguous in physical memory. Each read fills one array straight from the
+/// dump (`GuestMemory.read(_:into:_:)`: one copy, no array per piece), in pieces of 1 MiB, each
+/// dropped from a mapped dump's resident pages once read (`relinquish`): the kernel image's
+/// megabytes of kallsyms and BTF are read once and need not stay resident twice.
 public struct KernelImageMemory: Sendable {
     public let space: KernelAddressSpace
     public let memory: any GuestMemory
@@ -18,26 +18,27 @@ public struct KernelImageMemory: Sendable {
         self.memory = memory
     }
 
+    static let piece = 1 << 20
+
     public func read(_ va: UInt64, _ count: Int) -> [UInt8]? {
         guard count >= 0, count <= 64 << 20 else { return nil }
+        var out = [UInt8](repeating: 0, count: count)
+        return read(va, into: &out, 0..<count) ? out : nil
+    }
+
+    /// Fills `buffer[range]` with the image's bytes from `va`; false when any is not in the dump.
+    public func read(_ va: UInt64, into buffer: inout [UInt8], _ range: Range<Int>) -> Bool {
+        guard range.lowerBound >= 0, range.upperBound <= buffer.count else { return false }
         let start = space.image(va).rawValue
-        if count <= 65536 {
-            guard case .bytes(let b) = memory.read(GuestPhysicalAddress(start), count: count) else { return nil }
-            if count >= 4096 { memory.relinquish(GuestRange(start: GuestPhysicalAddress(start), length: UInt64(count))) }
-            return b
+        var at = range.lowerBound
+        while at < range.upperBound {
+            let n = min(range.upperBound - at, Self.piece)
+            let a = GuestPhysicalAddress(start &+ UInt64(at - range.lowerBound))
+            guard memory.read(a, into: &buffer, at..<(at + n)) == nil else { return false }
+            if n >= 4096 { memory.relinquish(GuestRange(start: a, length: UInt64(n))) }
+            at += n
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(count)
-        var done = 0
-        while done < count {
-            let piece = min(count - done, 65536)
-            let a = GuestPhysicalAddress(start &+ UInt64(done))
-            guard case .bytes(let b) = memory.read(a, count: piece) else { return nil }
-            out += b
-            memory.relinquish(GuestRange(start: a, length: UInt64(piece)))
-            done += piece
-        }
-        return out
+        return true
     }
 }
 
@@ -288,29 +289,32 @@ public struct Kallsyms {
     }
 
     public func lookupWithEnds(_ wanted: Set<String>) throws(Problem) -> [String: [(symbol: Symbol, end: UInt64?)]] {
-        // Wanted names by first character: a name whose first token starts otherwise is skipped
-        // without expanding the rest (most of the ~50,000), and no address is read for it.
+        // Wanted names by first character. A name is expanded token by token only while what
+        // it has so far begins a wanted name: most of the ~50,000 stop after a token or two
+        // (many share a wanted name's first character: `_`, `i`), and no address is read for them.
         var byFirst = [[[UInt8]]](repeating: [], count: 256)
         for w in wanted where !w.isEmpty { byFirst[Int(w.utf8.first ?? 0)].append(Array(w.utf8)) }
-        let firstWanted = byFirst.map { !$0.isEmpty }
         var names = Cursor(read: read, what: "kallsyms_names", address: addresses.names)
         var out: [String: [(symbol: Symbol, end: UInt64?)]] = [:]
         var name: [UInt8] = []
         for i in 0..<count {
             let length = try names.nameLength(symbol: i)
             name.removeAll(keepingCapacity: true)
-            var used = 0
-            while used < length, name.count < 2 {
-                try expand(Int(try names.next()), into: &name, symbol: i)
-                used += 1
-            }
-            guard name.count >= 2, firstWanted[Int(name[1])] else {
-                try names.skip(length - used)
-                continue
-            }
+            var used = 0, live = true
             while used < length {
                 try expand(Int(try names.next()), into: &name, symbol: i)
                 used += 1
+                // name[0] is the type character; the name proper follows.
+                guard name.count >= 2 else { continue }
+                let key = name[1...]
+                guard byFirst[Int(name[1])].contains(where: { $0.count >= key.count && $0.starts(with: key) }) else {
+                    live = false
+                    break
+                }
+            }
+            guard live, name.count >= 2 else {
+                try names.skip(length - used)
+                continue
             }
             let key = name.dropFirst()
             guard byFirst[Int(name[1])].contains(where: { $0.elementsEqual(key) }) else { continue }
