@@ -173,7 +173,15 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
     }
 
     public func read(_ address: GuestPhysicalAddress, count: Int) -> MemoryRead {
-        assembleRead(address, count: count) { a, left in
+        // Inside one segment's file bytes (the guest kernel's BTF and kallsyms): the file's array
+        // as it is, not a copy of it.
+        if count > 0, let s = segment(containing: address.rawValue) {
+            let off = address.rawValue - s.physicalAddress
+            if off < s.fileSize, UInt64(count) <= s.fileSize - off, let b = file.bytes(at: s.fileOffset + off, count: count) {
+                return .bytes(b)
+            }
+        }
+        return assembleRead(address, count: count) { a, left in
             guard let s = segment(containing: a) else { return .absent(left) }
             let off = a - s.physicalAddress
             let n = min(left, s.memorySize - off)
@@ -183,35 +191,6 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
             guard let b = file.bytes(at: s.fileOffset + off, count: Int(inFile)) else { return .absent(left) }
             return .bytes(b[...])
         }
-    }
-
-    /// The same pieces as `read`, each read from the file straight into the caller's buffer.
-    public func read(_ address: GuestPhysicalAddress, into buffer: inout [UInt8], _ range: Range<Int>) -> GuestRange? {
-        guard range.lowerBound >= 0, range.upperBound <= buffer.count else {
-            return GuestRange(start: address, length: UInt64(max(1, range.count)))
-        }
-        var a = address.rawValue
-        var at = range.lowerBound
-        while at < range.upperBound {
-            let left = UInt64(range.upperBound - at)
-            guard let s = segment(containing: a) else { return GuestRange(start: GuestPhysicalAddress(a), length: left) }
-            let off = a - s.physicalAddress
-            var n = min(left, s.memorySize - off)
-            if off < s.fileSize {
-                n = min(n, s.fileSize - off)
-                guard file.read(into: &buffer, at..<(at + Int(n)), at: s.fileOffset + off) else {
-                    return GuestRange(start: GuestPhysicalAddress(a), length: left)
-                }
-            } else {
-                // p_filesz < p_memsz: the rest of the segment reads as zeros (§1.3).
-                for i in at..<(at + Int(n)) { buffer[i] = 0 }
-            }
-            at += Int(n)
-            let (next, over) = a.addingReportingOverflow(n)
-            if over, at < range.upperBound { return GuestRange(start: GuestPhysicalAddress(0), length: UInt64(range.upperBound - at)) }
-            a = next
-        }
-        return nil
     }
 
     public func relinquish(_ range: GuestRange) {

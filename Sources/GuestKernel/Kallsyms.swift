@@ -6,10 +6,10 @@ import ITSLayout
 public typealias KernelBytes = (_ va: UInt64, _ count: Int) -> [UInt8]?
 
 /// Reads kernel-image addresses of a dump: PA = VA − kimage_voffset (input-formats.md §6.3),
-/// the image being contiguous in physical memory. Each read fills one array straight from the
-/// dump (`GuestMemory.read(_:into:_:)`: one copy, no array per piece), in pieces of 1 MiB, each
-/// dropped from a mapped dump's resident pages once read (`relinquish`): the kernel image's
-/// megabytes of kallsyms and BTF are read once and need not stay resident twice.
+/// the image being contiguous in physical memory. One read of the dump each (an ELF core hands
+/// over the array it read the file into: the kernel image's megabytes of kallsyms and BTF are
+/// copied once, from the file), then dropped from a mapped dump's resident pages
+/// (`relinquish`): they are read once and need not stay resident twice.
 public struct KernelImageMemory: Sendable {
     public let space: KernelAddressSpace
     public let memory: any GuestMemory
@@ -18,27 +18,12 @@ public struct KernelImageMemory: Sendable {
         self.memory = memory
     }
 
-    static let piece = 1 << 20
-
     public func read(_ va: UInt64, _ count: Int) -> [UInt8]? {
         guard count >= 0, count <= 64 << 20 else { return nil }
-        var out = [UInt8](repeating: 0, count: count)
-        return read(va, into: &out, 0..<count) ? out : nil
-    }
-
-    /// Fills `buffer[range]` with the image's bytes from `va`; false when any is not in the dump.
-    public func read(_ va: UInt64, into buffer: inout [UInt8], _ range: Range<Int>) -> Bool {
-        guard range.lowerBound >= 0, range.upperBound <= buffer.count else { return false }
-        let start = space.image(va).rawValue
-        var at = range.lowerBound
-        while at < range.upperBound {
-            let n = min(range.upperBound - at, Self.piece)
-            let a = GuestPhysicalAddress(start &+ UInt64(at - range.lowerBound))
-            guard memory.read(a, into: &buffer, at..<(at + n)) == nil else { return false }
-            if n >= 4096 { memory.relinquish(GuestRange(start: a, length: UInt64(n))) }
-            at += n
-        }
-        return true
+        let start = space.image(va)
+        guard case .bytes(let b) = memory.read(start, count: count) else { return nil }
+        if count >= 4096 { memory.relinquish(GuestRange(start: start, length: UInt64(count))) }
+        return b
     }
 }
 

@@ -13,10 +13,6 @@ public protocol GuestMemory: Sendable {
     var presentRanges: [GuestRange] { get }
     /// `count` bytes from `address`. `count` is small (callers read at most a page at a time).
     func read(_ address: GuestPhysicalAddress, count: Int) -> MemoryRead
-    /// `range.count` bytes from `address` into `buffer[range]`, the caller's memory: a large read
-    /// (the guest kernel's megabytes of BTF and kallsyms) without an array per piece and a copy
-    /// of each. Nil when every byte was read, else the first absent part, as `read` gives it.
-    func read(_ address: GuestPhysicalAddress, into buffer: inout [UInt8], _ range: Range<Int>) -> GuestRange?
     func relinquish(_ range: GuestRange)
     /// Why the page at `address` is damaged — the dump says it holds it, but its bytes cannot
     /// be had (a kdump descriptor past the end, data that does not decompress) — or nil.
@@ -30,20 +26,6 @@ extension GuestMemory {
     public func relinquish(_ range: GuestRange) {}
 
     public func damage(at address: GuestPhysicalAddress) -> String? { nil }
-
-    /// Through `read(_:count:)`, for readers with no cheaper way (ELFCore has one).
-    public func read(_ address: GuestPhysicalAddress, into buffer: inout [UInt8], _ range: Range<Int>) -> GuestRange? {
-        guard range.lowerBound >= 0, range.upperBound <= buffer.count else {
-            return GuestRange(start: address, length: UInt64(max(1, range.count)))
-        }
-        switch read(address, count: range.count) {
-        case .absent(let r): return r
-        case .bytes(let b):
-            guard b.count == range.count else { return GuestRange(start: address, length: UInt64(max(1, range.count))) }
-            buffer.replaceSubrange(range, with: b)
-            return nil
-        }
-    }
 
     /// "is not in the dump", or "is damaged in the dump (…)" for a page the dump claims.
     public func absenceText(_ address: GuestPhysicalAddress) -> String {
