@@ -279,13 +279,28 @@ public struct Kallsyms {
         // (many share a wanted name's first character: `_`, `i`), and no address is read for them.
         var byFirst = [[[UInt8]]](repeating: [], count: 256)
         for w in wanted where !w.isEmpty { byFirst[Int(w.utf8.first ?? 0)].append(Array(w.utf8)) }
+        // Whether a name whose first token is t can be wanted (a token of the type character
+        // alone decides nothing): decided once per token, not once per symbol.
+        let firstTokenLive = (0..<256).map { t -> Bool in
+            let token = tokenBytes[tokenStart[t]..<tokenStart[t] + tokenLength[t]].dropFirst()
+            guard let c = token.first else { return true }
+            return byFirst[Int(c)].contains { $0.count >= token.count && $0.starts(with: token) }
+        }
         var names = Cursor(read: read, what: "kallsyms_names", address: addresses.names)
         var out: [String: [(symbol: Symbol, end: UInt64?)]] = [:]
         var name: [UInt8] = []
         for i in 0..<count {
             let length = try names.nameLength(symbol: i)
             name.removeAll(keepingCapacity: true)
-            var used = 0, live = true
+            if length > 0 {
+                let first = Int(try names.next())
+                guard firstTokenLive[first] else {
+                    try names.skip(length - 1)
+                    continue
+                }
+                try expand(first, into: &name, symbol: i)
+            }
+            var used = min(length, 1), live = true
             while used < length {
                 try expand(Int(try names.next()), into: &name, symbol: i)
                 used += 1
