@@ -149,7 +149,8 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
     private func hugeBytes(at offset: UInt64, count: Int) -> [UInt8]? {
         let huge = Self.hugeRead
         var ok = false
-        let out = [UInt8](unsafeUninitializedCapacity: count + huge) { buffer, initialized in
+        let (capacity, over) = count.addingReportingOverflow(huge)
+        let out = [UInt8](unsafeUninitializedCapacity: over ? count : capacity) { buffer, initialized in
             if let base = buffer.baseAddress {
                 let start = (UInt(bitPattern: base) + UInt(huge - 1)) & ~UInt(huge - 1)
                 let end = (UInt(bitPattern: base) + UInt(buffer.count)) & ~UInt(huge - 1)
