@@ -133,7 +133,7 @@ public struct BTF: Sendable {
         self.aggregates = aggregates
     }
 
-    /// A little-endian u32 (the index pass reads three per type).
+    /// A little-endian u32 (the index pass reads one per type).
     @inline(__always)
     static func u32(_ b: [UInt8], _ p: Int) -> UInt32 {
         UInt32(b[p]) | UInt32(b[p + 1]) << 8 | UInt32(b[p + 2]) << 16 | UInt32(b[p + 3]) << 24
