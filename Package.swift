@@ -77,6 +77,24 @@ let package = Package(
             dependencies: [
                 "ITSLayout", "ITSAnalysis", "CoreDumpReader", "GuestKernel", "KernelDWARF", "TextFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            // Start-up (issue 22, Benchmarks/README.md "startup.sh"): the release binary on Linux is
+            // one static executable (`-static-executable`): no dynamic loader mapping 24 libraries
+            // and binding their symbols, and none of the runtime's metadata to relocate. It is not
+            // position-independent: `-static-pie` would keep ASLR for the image, but glibc's
+            // static-PIE start-up asserts on the DT_RUNPATH that SwiftPM always adds ($ORIGIN,
+            // unless every build passes --disable-local-rpath). The static libdw also needs libbz2
+            // and liblzma, and FoundationEssentials (which swift-argument-parser imports) its two
+            // helper libraries. Unsafe flags are allowed: they are on the executable target only,
+            // so the library products that other packages depend on (and Fuzz/) carry none. Debug
+            // builds (the tests) stay dynamic.
+            // ITSDUMP_DYNAMIC=1 in the environment of `swift build -c release` builds the usual
+            // dynamically linked, position-independent executable instead (full ASLR, for a
+            // packager whose policy wants PIE; start-up then costs ~4 ms more).
+            linkerSettings: Context.environment["ITSDUMP_DYNAMIC"] == "1" ? [] : [
+                .unsafeFlags(["-static-executable",
+                              "-l_FoundationCollections", "-l_FoundationCShims", "-lbz2", "-llzma"],
+                             .when(platforms: [.linux], configuration: .release)),
             ]
         ),
         .testTarget(name: "ITSLayoutTests",

@@ -3,7 +3,8 @@
 # prints the exact apt-get line and stops. Sourced by run.sh and test.sh.
 set -euo pipefail
 # zsh and fish: the tests load the completion scripts in them (bash is always there).
-packages=(libelf-dev libdw-dev zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev pkg-config zstd tar zsh fish)
+# libbz2-dev and liblzma-dev: the release build is one static executable, and the static libdw needs them.
+packages=(libelf-dev libdw-dev zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev libbz2-dev liblzma-dev pkg-config zstd tar zsh fish)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

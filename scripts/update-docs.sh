@@ -20,6 +20,9 @@ swift build --build-tests -q
 bin=$(swift build --show-bin-path)/itsdump
 swift package --allow-writing-to-directory "$out" generate-manual --configuration debug --date "$date" \
     --output-directory "$out" >/dev/null
+# The plugin leaves the blank lines of each abstract's text in the page, which mdoc warns about
+# ("Empty input line"): a paragraph break is .Pp in mdoc.
+sed -i 's/^$/.Pp/' "$out/itsdump.1"
 mkdir -p "$out/completions"
 "$bin" --generate-completion-script bash > "$out/completions/itsdump.bash"
 "$bin" --generate-completion-script zsh > "$out/completions/_itsdump"

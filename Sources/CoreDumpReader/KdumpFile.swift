@@ -29,10 +29,7 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
     public let dumpablePages: Int
 
     let source: DiskDumpSource
-    let ramBitmap: [UInt64]
-    let dumpBitmap: [UInt64]
-    /// Set bits of `dumpBitmap` before each word (the rank index: O(1) per lookup).
-    let rankBefore: [UInt32]
+    let dumpBitmap: DumpableBitmap
     let descriptorsAt: UInt64
     private let cache = PageCache()
 
@@ -120,72 +117,23 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
         guard maxMapnr <= half * 8 else {
             throw bad(blockSize + 96, "max_mapnr \(maxMapnr) exceeds the \(half * 8) bits of the bitmap")
         }
-        func words(_ at: UInt64) throws(DumpError) -> [UInt64] {
-            guard let b = source.bytes(at: at, count: Int(half)) else { throw bad(at, "bitmap cut short") }
-            return stride(from: 0, to: b.count, by: 8).map { b.loadLE(at: $0, count: min(8, b.count - $0)) }
-        }
-        ramBitmap = try words(bitmapAt)
-        dumpBitmap = try words(bitmapAt + half)
-        var rank: [UInt32] = []
-        rank.reserveCapacity(dumpBitmap.count)
-        var total: UInt32 = 0
-        for w in dumpBitmap {
-            rank.append(total)
-            total += UInt32(w.nonzeroBitCount)
-        }
-        rankBefore = rank
-        dumpablePages = Int(total)
+        // Only the second bitmap is read (the first, RAM, says nothing a lookup needs), in
+        // place: one bounded pass for the rank index and the present ranges (§2.6).
+        let limit = min(maxMapnr, half / 8 * 64)
+        let bitmap = try DumpableBitmap(source: source, at: bitmapAt + half, bytes: half, limit: limit, path: path)
+        dumpBitmap = bitmap
+        dumpablePages = Int(bitmap.total)
         descriptorsAt = bitmapAt + bitmapBytes
+        let bs = blockSize
+        let guestRange = { (r: Range<UInt64>) in GuestRange(start: GuestPhysicalAddress(r.lowerBound * bs), length: (r.upperBound - r.lowerBound) * bs) }
+        presentRanges = bitmap.runs.map(guestRange)
         // A file cut short (a dump still being written, a copy interrupted) keeps the pages
         // whose descriptor and data are there; the rest are "missing" ranges, said by `info`
         // and as a `dump-incomplete` finding, never silently absent.
-        let descriptorsPresent = min(UInt64(total), (source.size - min(source.size, descriptorsAt)) / 24)
-        // Present ranges: runs of dumpable PFNs.
-        var ranges: [GuestRange] = []
-        var pfn: UInt64 = 0
-        let limit = min(maxMapnr, UInt64(dumpBitmap.count) * 64)
-        while pfn < limit {
-            let w = dumpBitmap[Int(pfn / 64)]
-            if w == 0 { pfn = (pfn / 64 + 1) * 64; continue }
-            if w >> (pfn % 64) & 1 == 1 {
-                let start = pfn
-                while pfn < limit, dumpBitmap[Int(pfn / 64)] >> (pfn % 64) & 1 == 1 { pfn += 1 }
-                ranges.append(GuestRange(start: GuestPhysicalAddress(start * blockSize), length: (pfn - start) * blockSize))
-            } else {
-                pfn += 1
-            }
-        }
-        presentRanges = ranges
-        // Dumpable PFNs whose descriptor or data lies past the end: one pass over the
-        // descriptors the file holds (cost bounded by the file), runs of PFNs by rank.
-        var missing: [GuestRange] = []
-        var index: UInt64 = 0
-        var cutPFN: UInt64?
-        for r in ranges {
-            var pfn = r.start.rawValue / blockSize
-            let endPFN = r.end / blockSize
-            while pfn < endPFN {
-                var gone = index >= descriptorsPresent
-                if !gone, let d = source.bytes(at: descriptorsAt + index * 24, count: 24) {
-                    // Data offset 0: never written (a hole of a cut flattened file reads as zeros).
-                    let at = d.loadLE(at: 0, count: 8)
-                    let (e, o) = at.addingReportingOverflow(d.loadLE(at: 8, count: 4))
-                    gone = at == 0 || o || e > source.size
-                }
-                if gone {
-                    if cutPFN == nil { cutPFN = pfn }
-                } else if let c = cutPFN {
-                    missing.append(GuestRange(start: GuestPhysicalAddress(c * blockSize), length: (pfn - c) * blockSize))
-                    cutPFN = nil
-                }
-                index += 1
-                pfn += 1
-            }
-            if let c = cutPFN {
-                missing.append(GuestRange(start: GuestPhysicalAddress(c * blockSize), length: (endPFN - c) * blockSize))
-                cutPFN = nil
-            }
-        }
+        let descriptorsPresent = min(bitmap.total, (source.size - min(source.size, descriptorsAt)) / 24)
+        let missing = Self.missing(runs: bitmap.runs, source: source, descriptorsAt: descriptorsAt,
+                                   descriptorsPresent: descriptorsPresent, descriptorsListed: bitmap.total,
+                                   written: status & 0x8 == 0 && (source as? FlattenedSource)?.ended != false).map(guestRange)
         missingRanges = missing
         endMarker = (source as? FlattenedSource)?.ended ?? true
     }
@@ -213,13 +161,8 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
 
     /// Descriptor index of `pfn`, or nil when the PFN is not in the dump.
     func descriptorIndex(_ pfn: UInt64) -> UInt64? {
-        let word = pfn / 64
-        guard pfn < maxMapnr, word < UInt64(dumpBitmap.count) else { return nil }
-        let w = dumpBitmap[Int(word)]
-        let bit = pfn % 64
-        guard w >> bit & 1 == 1 else { return nil }
-        let below = bit == 0 ? 0 : (w & ((UInt64(1) << bit) - 1)).nonzeroBitCount
-        return UInt64(rankBefore[Int(word)]) + UInt64(below)
+        guard pfn < maxMapnr else { return nil }
+        return dumpBitmap.rank(pfn)
     }
 
     /// The decompressed block of `pfn`, or why it cannot be had: not dumped (excluded by the
@@ -292,6 +235,8 @@ final class PageCache: @unchecked Sendable {
 protocol DiskDumpSource: Sendable {
     var size: UInt64 { get }
     func bytes(at offset: UInt64, count: Int) -> [UInt8]?
+    /// `count` bytes at `offset` into `buffer` (resized to `count`), reusing its storage.
+    func read(_ count: Int, at offset: UInt64, into buffer: inout [UInt8]) -> Bool
 }
 
 struct PlainSource: DiskDumpSource {

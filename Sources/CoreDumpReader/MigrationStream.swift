@@ -76,7 +76,7 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
         notes += records.notes
 
         var blocks = records.blocks
-        for i in blocks.indices { blocks[i].pages.finish() }
+        for i in blocks.indices { blocks[i].pages.finish(stride: (records.pageSize ?? 4096) + 8) }
         let machine = records.machine
         let isVirt = machine?.hasPrefix("virt") ?? true
         presentRanges = try Self.mapBlocks(&blocks, ramBlocks: ramBlocks, isVirt: isVirt, path: file.path)
@@ -228,7 +228,7 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
                 guard bit, let bytes = file.bytes(at: m.pages + page * pageSize + inPage, count: Int(n)) else { return .zeros(n) }
                 return .bytes(bytes[...])
             }
-            let e = b.pages.get(page)
+            let e = b.pages.get(page, stride: pageSize + 8)
             if e == 0 { return .absent(n) }
             if e & PageIndex.zero != 0 {
                 let fill = UInt8(truncatingIfNeeded: e)

@@ -272,9 +272,9 @@ struct RecordPass {
                 let page = addr / pageSize
                 if flags & 0x002 != 0 {
                     let fill = try c.u8("zero page fill byte")
-                    blocks[i].pages.append(page, PageIndex.zero | UInt64(fill))
+                    blocks[i].pages.append(page, PageIndex.zero | UInt64(fill), stride: pageSize + 8)
                 } else {
-                    blocks[i].pages.append(page, c.offset)
+                    blocks[i].pages.append(page, c.offset, stride: pageSize + 8)
                     try c.skip(pageSize, "page data of \(TerminalText.cut(blocks[i].name))+0x\(String(addr, radix: 16))")
                 }
                 blocks[i].pagesSent += 1
@@ -344,19 +344,36 @@ struct RecordPass {
 
     /// The JSON VM description at the end (§4.7): the last NUL of the final ≤ 10 MiB, then the
     /// first `{` after it, preceded by 0x06 and its be32 length. Found but unreadable (cut short,
-    /// not JSON, not an object) is "damaged", said with its offset.
+    /// not JSON, not an object) is "damaged", said with its offset. Searched 64 KiB at a time
+    /// from the end (a stream without a description ends in its EOF byte, a NUL), so only the
+    /// description itself is held whole.
     static func loadJSON(_ file: any ByteSource) -> Description {
-        let window = min(file.size, 10 << 20)
-        guard window > 0, let tail = file.bytes(at: file.size - window, count: Int(window)),
-              let nul = tail.lastIndex(of: 0), let brace = tail[nul...].firstIndex(of: UInt8(ascii: "{")),
-              brace >= 5, tail[brace - 5] == 0x06 else { return .absent }
-        let at = file.size - window + UInt64(brace - 5)
-        let len = tail[(brace - 4)..<brace].reduce(0) { $0 << 8 | Int($1) }
-        guard brace + len <= tail.count else {
-            return .damaged(at: at, why: "it claims \(len) bytes, the file has \(tail.count - brace) after it")
+        let size = file.size
+        let windowStart = size - min(size, 10 << 20)
+        let piece: UInt64 = 64 << 10
+        var nul: UInt64?
+        var end = size
+        while nul == nil, end > windowStart {
+            let from = end - min(piece, end - windowStart)
+            guard let b = file.bytes(at: from, count: Int(end - from)) else { return .absent }
+            nul = b.lastIndex(of: 0).map { from + UInt64($0) }
+            end = from
+        }
+        var brace: UInt64?
+        var from = nul ?? size
+        while brace == nil, from < size {
+            let n = min(piece, size - from)
+            guard let b = file.bytes(at: from, count: Int(n)) else { return .absent }
+            brace = b.firstIndex(of: UInt8(ascii: "{")).map { from + UInt64($0) }
+            from += n
+        }
+        guard let brace, brace - windowStart >= 5, file.u8(brace - 5) == 0x06, let len = file.be32(brace - 4) else { return .absent }
+        let at = brace - 5
+        guard UInt64(len) <= size - brace else {
+            return .damaged(at: at, why: "it claims \(len) bytes, the file has \(size - brace) after it")
         }
         let v: JSONValue
-        do { v = try JSONValue.parse(Array(tail[brace..<(brace + len)])) } catch {
+        do { v = try JSONValue.parse(file.bytes(at: brace, count: Int(len)) ?? []) } catch {
             return .damaged(at: at, why: "not JSON: \(error)")
         }
         guard v.objectValue != nil else { return .damaged(at: at, why: "not a JSON object") }
@@ -364,54 +381,82 @@ struct RecordPass {
     }
 }
 
-/// Page index → where its bytes are: `zero | fill` for a zero page, else the file offset of
-/// the page data. 16 bytes per page record the stream carries (a record is at least 9 bytes),
-/// never sized by the highest page number a record names: entries are appended as they come,
-/// then sorted once (only when out of order) with the last copy of a page kept, as QEMU's
-/// loader keeps it (§4.3 "Duplicates"); lookups are binary searches.
+/// Page index → where its bytes are, as runs of consecutive pages: a run of PAGE records is
+/// one file offset (each next record's data `pageSize + 8` bytes on: an 8-byte header with
+/// CONTINUE, then the page), a run of zero pages one fill byte (§4.3). 16 bytes per run, never
+/// sized by the highest page number a record names: a stream sent in page order (a stopped
+/// guest: every page once) is a handful of runs, one whose records alternate is at most one run
+/// per record (a record is at least 9 bytes). Runs are appended as records come; a page sent
+/// again (a later iteration) leaves the runs out of order, and `finish` makes them disjoint
+/// with the later copy of a page winning, as QEMU's loader keeps it (§4.3 "Duplicates").
+/// Lookups are binary searches.
 struct PageIndex: Sendable {
     static let zero: UInt64 = 1 << 63
-    private var pages: [UInt64] = []
-    private var values: [UInt64] = []
+    /// A page number fits in 40 bits (a block is at most 2^50 bytes of pages of at least 1 KiB),
+    /// a run's length in the 24 below it.
+    struct Run: Sendable {
+        var key: UInt64
+        /// `zero | fill`, or the file offset of the first page's data.
+        var value: UInt64
+        var first: UInt64 { key >> 24 }
+        var count: UInt64 { key & Self.maxCount }
+        static let maxCount: UInt64 = (1 << 24) - 1
+        init(first: UInt64, count: UInt64, value: UInt64) { key = first << 24 | count; self.value = value }
+    }
+    private(set) var runs: [Run] = []
     private var ordered = true
 
-    mutating func append(_ page: UInt64, _ value: UInt64) {
-        if let last = pages.last, page <= last {
-            if page == last {
-                values[values.count - 1] = value
+    /// Records `value` for `page`; `stride` is the distance between two consecutive PAGE
+    /// records' data (page size + 8).
+    @inline(__always)
+    mutating func append(_ page: UInt64, _ value: UInt64, stride: UInt64) {
+        if let last = runs.last {
+            let next = last.first + last.count
+            if page == next, last.count < Run.maxCount,
+               value & Self.zero == 0 ? last.value & Self.zero == 0 && value == last.value + last.count * stride : value == last.value {
+                runs[runs.count - 1].key += 1
                 return
             }
-            ordered = false
+            if page == next - 1 {  // the last page again: the run gives it up (the pass stays ordered)
+                if last.count == 1 { runs[runs.count - 1].value = value; return }
+                runs[runs.count - 1].key -= 1
+            } else if page < next {
+                ordered = false
+            }
         }
-        pages.append(page)
-        values.append(value)
+        runs.append(Run(first: page, count: 1, value: value))
     }
 
-    /// Sorts by page, the later of two copies winning; call once after the pass.
-    mutating func finish() {
+    /// Sorts the runs by page and makes them disjoint, the later of two copies of a page
+    /// winning; call once after the pass. (The sweep of the flattened kdump container's
+    /// records, O(n log n), on the runs as records; each piece keeps its run's offset.)
+    mutating func finish(stride: UInt64) {
         guard !ordered else { return }
-        let order = pages.indices.sorted { (pages[$0], $0) < (pages[$1], $1) }
-        var p: [UInt64] = [], v: [UInt64] = []
-        p.reserveCapacity(order.count)
-        v.reserveCapacity(order.count)
-        for i in order {
-            if let last = p.last, last == pages[i] { v[v.count - 1] = values[i] } else { p.append(pages[i]); v.append(values[i]) }
+        let records = runs.enumerated().map { FlattenedSource.Record(offset: $1.first, size: $1.count, fileOffset: 0, sequence: $0) }
+            .sorted { ($0.offset, $0.sequence) < ($1.offset, $1.sequence) }
+        runs = FlattenedSource.resolve(records).map { piece in
+            // The piece starts `fileOffset` pages into run number `sequence`.
+            let run = runs[piece.sequence]
+            let value = run.value & Self.zero != 0 ? run.value : run.value + piece.fileOffset * stride
+            return Run(first: piece.offset, count: piece.size, value: value)
         }
-        pages = p
-        values = v
         ordered = true
     }
 
     /// Pages indexed (each once).
-    var count: Int { pages.count }
+    var count: Int { runs.reduce(0) { $0 + Int($1.count) } }
 
-    /// The entry of `page`, or 0 when the stream did not send it.
-    func get(_ page: UInt64) -> UInt64 {
-        var lo = 0, hi = pages.count
+    /// The entry of `page` (for a data page, the file offset of its bytes), or 0 when the
+    /// stream did not send it.
+    func get(_ page: UInt64, stride: UInt64) -> UInt64 {
+        var lo = 0, hi = runs.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if pages[mid] < page { lo = mid + 1 } else { hi = mid }
+            if runs[mid].first <= page { lo = mid + 1 } else { hi = mid }
         }
-        return lo < pages.count && pages[lo] == page ? values[lo] : 0
+        guard lo > 0 else { return 0 }
+        let r = runs[lo - 1]
+        guard page - r.first < r.count else { return 0 }
+        return r.value & Self.zero != 0 ? r.value : r.value + (page - r.first) * stride
     }
 }

@@ -8,7 +8,7 @@ struct StreamCursor {
     private var window: [UInt8] = []
     private var windowStart: UInt64 = 0
     private var windowCount = 0
-    static let windowBytes = 4 << 20
+    static let windowBytes = 256 << 10
 
     init(file: any ByteSource, offset: UInt64) {
         self.file = file

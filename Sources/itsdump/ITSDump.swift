@@ -24,7 +24,7 @@ struct ITSDump: ParsableCommand {
             found a difference, explain found no live mapping for the key; 2 unusable input or \
             arguments.
             """,
-        version: BuildIdentity.versionLine,
+        version: BuildIdentity.versionLineIfAsked,
         subcommands: [Info.self, Regs.self, Tables.self, Routes.self, Check.self, Diff.self, Explain.self, Queue.self, Driver.self, Extract.self,
                       RegistersTopic.self])
 }

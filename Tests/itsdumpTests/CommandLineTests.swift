@@ -173,6 +173,15 @@ enum CommandLineFixture {
         #expect(r.status == 2 && r.stderr.contains("got 3 DUMP argument(s): a, b, c"), "\(r.stderr)")
     }
 
+    /// The commit is looked up only when --version is asked for (BuildIdentity.versionLineIfAsked),
+    /// also after a command name.
+    @Test func versionAfterACommandIsTheSameLine() throws {
+        let root = try CLI.run(["--version"])
+        let after = try CLI.run(["routes", "--version"])
+        #expect(root.status == 0 && root.stdout.hasPrefix("0.1.0 (git commit ") && !root.stdout.contains("unknown"))
+        #expect(after.status == 0 && after.stdout == root.stdout)
+    }
+
     /// --version names the commit of the checkout the binary was built in.
     @Test func versionNamesTheGitCommit() throws {
         let r = try CLI.run(["--version"])

@@ -184,6 +184,87 @@ enum MeasuredRun {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["out.elf"])
     }
 
+    /// Spawns itsdump with stdout and stderr to files in `dir`, for a test that must signal it.
+    static func spawn(_ args: [String], in dir: URL) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, dir.appendingPathComponent("stdout").path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, dir.appendingPathComponent("stderr").path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let argv = [CLI.binary] + args
+        var cargs = argv.map { strdup($0) } + [nil]
+        defer { for p in cargs { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, CLI.binary, &actions, nil, &cargs, environ)
+        guard rc == 0 else { throw FixtureError(message: "posix_spawn: \(rc)") }
+        return pid
+    }
+
+    static func reap(_ pid: pid_t) -> (exited: Bool, code: Int32, signal: Int32) {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return ((status & 0x7F) == 0, (status >> 8) & 0xFF, status & 0x7F)
+    }
+
+    /// SIGKILL at any moment of an extract (before, while and after it writes): the file at the
+    /// output path is the previous one or the whole new one, never a part; whatever is left
+    /// besides is a temporary file, never under the output's name. The kill times sweep 0 to
+    /// ~60 ms, past the run's own length, so both outcomes are met.
+    @Test(.tags(.realSnapshots)) func extractKilledAtAnyMomentLeavesThePreviousFileOrTheWholeNewOne() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let core = try Fixtures.member("tcg-basic", "core.elf")
+        let reference = dir.appendingPathComponent("reference.elf").path
+        let made = try MeasuredRun.run(["extract", core, "--regs", regs, "-o", reference])
+        #expect(made.status == 0, "\(made.stderr)")
+        let whole = try bytes(reference)
+        let target = dir.appendingPathComponent("out.elf").path
+        let previous = Data("previous extract".utf8)
+        for i in 0..<24 {
+            try previous.write(to: URL(fileURLWithPath: target))
+            let pid = try Self.spawn(["extract", core, "--regs", regs, "-o", target], in: dir)
+            usleep(UInt32(i * 2500))
+            kill(pid, SIGKILL)
+            let end = Self.reap(pid)
+            let now = try bytes(target)
+            #expect(now == previous || now == whole, "kill after \(i * 2500) µs: \(now.count) bytes at the output path")
+            #expect(end.exited ? end.code == 0 : end.signal == SIGKILL)
+            let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            for leftover in names where !["reference.elf", "out.elf", "stdout", "stderr"].contains(leftover) {
+                #expect(leftover.hasPrefix(".out.elf") || leftover.hasPrefix("out.elf."), "\(leftover)")
+                try FileManager.default.removeItem(atPath: dir.appendingPathComponent(leftover).path)
+            }
+        }
+    }
+
+    /// A dump cut short while `routes` reads it (a dump still being copied): exit 0 when the run
+    /// was over first, otherwise exit 2 with a message; never a signal (SIGBUS) or a trap.
+    @Test(.tags(.realSnapshots)) func aDumpCutShortDuringARunEndsWithAMessageNeverASignal() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let core = try Fixtures.member("kvm-basic", "core.elf")
+        let copy = dir.appendingPathComponent("core.elf").path
+        for i in 0..<12 {
+            try? FileManager.default.removeItem(atPath: copy)
+            try FileManager.default.copyItem(atPath: core, toPath: copy)
+            let pid = try Self.spawn(["routes", copy, "--regs", Fixtures.shared.appendingPathComponent("kvm-basic/its-regs.json").path, "--format", "json"], in: dir)
+            usleep(UInt32(i * 6000))
+            #expect(truncate(copy, off_t(1 << 20)) == 0)
+            let end = Self.reap(pid)
+            let err = (try? String(contentsOfFile: dir.appendingPathComponent("stderr").path, encoding: .utf8)) ?? ""
+            #expect(end.exited, "cut after \(i * 6000) µs: signal \(end.signal)")
+            #expect(end.code == 0 || end.code == 2, "cut after \(i * 6000) µs: exit \(end.code): \(err)")
+            if end.code == 0 { #expect(err.isEmpty, "\(err)") }
+            if end.code == 2 {
+                // Cut before the run opened it: "past the end of the …-byte file (truncated dump?)";
+                // cut while it read: "the file changed while it was read".
+                #expect(err.contains("changed while it was read") || err.contains("truncated"), "\(err)")
+                #expect(err.split(separator: "\n").count == 1, "\(err)")
+            }
+        }
+    }
+
     /// The bundled extract re-written with every range cut into pages plus one-byte ranges far
     /// above the RAM, past 65,535 program headers: routes on it equal routes on the extract.
     @Test func routesOnAPNXNUMExtractEqualRoutesOnItsSource() throws {
