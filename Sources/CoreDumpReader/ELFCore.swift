@@ -173,7 +173,15 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
     }
 
     public func read(_ address: GuestPhysicalAddress, count: Int) -> MemoryRead {
-        assembleRead(address, count: count) { a, left in
+        // Inside one segment's file bytes (the guest kernel's BTF and kallsyms): the file's array
+        // as it is, not a copy of it.
+        if count > 0, let s = segment(containing: address.rawValue) {
+            let off = address.rawValue - s.physicalAddress
+            if off < s.fileSize, UInt64(count) <= s.fileSize - off, let b = file.bytes(at: s.fileOffset + off, count: count) {
+                return .bytes(b)
+            }
+        }
+        return assembleRead(address, count: count) { a, left in
             guard let s = segment(containing: a) else { return .absent(left) }
             let off = a - s.physicalAddress
             let n = min(left, s.memorySize - off)

@@ -51,14 +51,14 @@ public struct BTF: Sendable {
 
     public static let magic: UInt16 = 0xEB9F
     /// A vmlinux has about 130,000 types; a bound far above, below which the index stays
-    /// within 16 MiB.
+    /// within 4 MiB.
     public static let maxTypes = 1 << 20
     /// A BTF larger than this is not a kernel's (6.1 arm64: 4.6 MiB).
     public static let maxBytes: UInt64 = 64 << 20
     /// Type chains (typedef → const → pointer …) are a handful long; beyond this, a cycle.
     static let maxChain = 64
 
-    /// 16 bytes per type: the index of a vmlinux's ~130,000 types stays near 2 MiB.
+    /// One type as its `struct btf_type` says, decoded when asked for (`entry`).
     public struct TypeEntry: Sendable {
         public var kind: Kind
         public var kindFlag: Bool
@@ -75,10 +75,25 @@ public struct BTF: Sendable {
     public let bytes: [UInt8]
     let stringsStart: Int
     let stringsLength: Int
-    /// types[i] is type id i + 1.
-    public private(set) var types: [TypeEntry] = []
+    /// The index is lazy: where each type starts (4 bytes per type: ~0.5 MiB for a vmlinux's
+    /// ~130,000, which a walk needing a dozen of them would otherwise decode whole), and the ids
+    /// of the structs and unions, the only types looked up by name.
+    let offsets: [UInt32]
+    let aggregates: [UInt32]
+    /// Type ids run from 1 to `typeCount`.
+    public var typeCount: Int { offsets.count }
 
-    /// Parses the header and indexes every type; names and references are checked when used.
+    /// Every type, decoded as it is visited: types[i] is type id i + 1.
+    public struct Types: RandomAccessCollection, Sendable {
+        let btf: BTF
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { btf.offsets.count }
+        public subscript(i: Int) -> TypeEntry { btf.entry(at: Int(btf.offsets[i])) }
+    }
+    public var types: Types { Types(btf: self) }
+
+    /// Parses the header and walks every type once, checking its kind and that its extra data
+    /// fits; names and references are checked when used.
     public init(bytes: [UInt8]) throws(Problem) {
         self.bytes = bytes
         guard UInt64(bytes.count) <= Self.maxBytes else { throw .badHeader("\(bytes.count) bytes, more than a kernel's BTF (\(Self.maxBytes >> 20) MiB)") }
@@ -97,29 +112,28 @@ public struct BTF: Sendable {
         stringsLength = Int(strLen)
         var p = Int(headerLength + typeOff)
         let end = Int(typesEnd)
-        var types: [TypeEntry] = []
+        var offsets: [UInt32] = [], aggregates: [UInt32] = []
         // At least 12 bytes per type: a capacity that needs no regrowth for vmlinux's ~130,000.
-        types.reserveCapacity(min((end - p) / 16, Self.maxTypes))
+        offsets.reserveCapacity(min((end - p) / 16, Self.maxTypes))
         while p < end {
-            guard types.count < Self.maxTypes else { throw .tooManyTypes(Self.maxTypes) }
-            guard end - p >= 12 else { throw .truncated(what: "type \(types.count + 1)", need: 12, have: UInt64(end - p)) }
+            guard offsets.count < Self.maxTypes else { throw .tooManyTypes(Self.maxTypes) }
+            guard end - p >= 12 else { throw .truncated(what: "type \(offsets.count + 1)", need: 12, have: UInt64(end - p)) }
             let info = Self.u32(bytes, p + 4)
             let rawKind = UInt8(info >> 24 & 0x1F)
-            guard let kind = Kind(rawValue: rawKind) else { throw .unknownKind(id: types.count + 1, kind: rawKind) }
-            let vlen = Int(info & 0xFFFF)
-            let extra = kind.extraBytes(vlen: vlen)
+            guard let kind = Kind(rawValue: rawKind) else { throw .unknownKind(id: offsets.count + 1, kind: rawKind) }
+            let extra = kind.extraBytes(vlen: Int(info & 0xFFFF))
             guard end - p - 12 >= extra else {
-                throw .truncated(what: "type \(types.count + 1)", need: UInt64(12 + extra), have: UInt64(end - p))
+                throw .truncated(what: "type \(offsets.count + 1)", need: UInt64(12 + extra), have: UInt64(end - p))
             }
-            types.append(TypeEntry(kind: kind, kindFlag: info >> 31 != 0, vlen16: UInt16(vlen),
-                                   nameOffset: Self.u32(bytes, p),
-                                   sizeOrType: Self.u32(bytes, p + 8), extra32: UInt32(p + 12)))
+            offsets.append(UInt32(p))
+            if kind == .structure || kind == .union { aggregates.append(UInt32(offsets.count)) }
             p += 12 + extra
         }
-        self.types = types
+        self.offsets = offsets
+        self.aggregates = aggregates
     }
 
-    /// A little-endian u32 (the index pass reads three per type).
+    /// A little-endian u32 (the index pass reads one per type).
     @inline(__always)
     static func u32(_ b: [UInt8], _ p: Int) -> UInt32 {
         UInt32(b[p]) | UInt32(b[p + 1]) << 8 | UInt32(b[p + 2]) << 16 | UInt32(b[p + 3]) << 24
@@ -127,8 +141,16 @@ public struct BTF: Sendable {
 
     /// The entry of a type id (1…count); id 0 is void.
     public func entry(_ id: UInt32) throws(Problem) -> TypeEntry {
-        guard id >= 1, Int(id) <= types.count else { throw .typeIDOutOfRange(id: id, count: types.count) }
-        return types[Int(id) - 1]
+        guard id >= 1, Int(id) <= offsets.count else { throw .typeIDOutOfRange(id: id, count: offsets.count) }
+        return entry(at: Int(offsets[Int(id) - 1]))
+    }
+
+    /// The type at `p`, a start `init` recorded (its kind is known and its extra data fits).
+    func entry(at p: Int) -> TypeEntry {
+        let info = Self.u32(bytes, p + 4)
+        return TypeEntry(kind: Kind(rawValue: UInt8(info >> 24 & 0x1F)) ?? .int, kindFlag: info >> 31 != 0,
+                         vlen16: UInt16(info & 0xFFFF), nameOffset: Self.u32(bytes, p),
+                         sizeOrType: Self.u32(bytes, p + 8), extra32: UInt32(p + 12))
     }
 
     /// A NUL-terminated string of the string section.
@@ -141,7 +163,7 @@ public struct BTF: Sendable {
 
     /// Whether type `index` (0-based) is named `name`, without building a String per type.
     func nameEquals(_ index: Int, _ name: [UInt8]) -> Bool {
-        let o = Int(types[index].nameOffset)
+        let o = Int(Self.u32(bytes, Int(offsets[index])))
         guard o < stringsLength, stringsLength - o > name.count else { return false }
         let s = stringsStart + o
         return bytes[s + name.count] == 0 && bytes[s..<s + name.count].elementsEqual(name)
@@ -150,8 +172,7 @@ public struct BTF: Sendable {
     /// Ids of the struct (or union) types named `name`.
     public func structures(named name: String) -> [UInt32] {
         let n = Array(name.utf8)
-        return types.indices.filter { (types[$0].kind == .structure || types[$0].kind == .union) && nameEquals($0, n) }
-            .map { UInt32($0 + 1) }
+        return aggregates.filter { nameEquals(Int($0) - 1, n) }
     }
 
     /// A type's size in bytes, through typedefs, qualifiers and arrays (btf.rst §2.2).
@@ -298,7 +319,7 @@ extension BTF {
                     let total = 24 + chunk.loadLE(at: i + 16, count: 4) + chunk.loadLE(at: i + 20, count: 4)
                     let typesEnd = 24 + chunk.loadLE(at: i + 8, count: 4) + chunk.loadLE(at: i + 12, count: 4)
                     if total <= maxBytes, typesEnd <= total, total > 24, let all = read(at &+ UInt64(i), Int(total)),
-                       let btf = try? BTF(bytes: all), btf.types.count > 0
+                       let btf = try? BTF(bytes: all), btf.typeCount > 0
                     {
                         return (at &+ UInt64(i), btf)
                     }

@@ -6,10 +6,10 @@ import ITSLayout
 public typealias KernelBytes = (_ va: UInt64, _ count: Int) -> [UInt8]?
 
 /// Reads kernel-image addresses of a dump: PA = VA − kimage_voffset (input-formats.md §6.3),
-/// the image being contiguous in physical memory; in pieces of 64 KiB (below malloc's mmap
-/// threshold: the pieces reuse one heap block instead of a fresh mapping each), each dropped from
-/// a mapped dump's resident pages once copied (`relinquish`): the kernel image's megabytes of
-/// kallsyms and BTF are read once and need not stay resident twice.
+/// the image being contiguous in physical memory. One read of the dump each (an ELF core hands
+/// over the array it read the file into: the kernel image's megabytes of kallsyms and BTF are
+/// copied once, from the file), then dropped from a mapped dump's resident pages
+/// (`relinquish`): they are read once and need not stay resident twice.
 public struct KernelImageMemory: Sendable {
     public let space: KernelAddressSpace
     public let memory: any GuestMemory
@@ -20,24 +20,10 @@ public struct KernelImageMemory: Sendable {
 
     public func read(_ va: UInt64, _ count: Int) -> [UInt8]? {
         guard count >= 0, count <= 64 << 20 else { return nil }
-        let start = space.image(va).rawValue
-        if count <= 65536 {
-            guard case .bytes(let b) = memory.read(GuestPhysicalAddress(start), count: count) else { return nil }
-            if count >= 4096 { memory.relinquish(GuestRange(start: GuestPhysicalAddress(start), length: UInt64(count))) }
-            return b
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(count)
-        var done = 0
-        while done < count {
-            let piece = min(count - done, 65536)
-            let a = GuestPhysicalAddress(start &+ UInt64(done))
-            guard case .bytes(let b) = memory.read(a, count: piece) else { return nil }
-            out += b
-            memory.relinquish(GuestRange(start: a, length: UInt64(piece)))
-            done += piece
-        }
-        return out
+        let start = space.image(va)
+        guard case .bytes(let b) = memory.read(start, count: count) else { return nil }
+        if count >= 4096 { memory.relinquish(GuestRange(start: start, length: UInt64(count))) }
+        return b
     }
 }
 
@@ -288,29 +274,47 @@ public struct Kallsyms {
     }
 
     public func lookupWithEnds(_ wanted: Set<String>) throws(Problem) -> [String: [(symbol: Symbol, end: UInt64?)]] {
-        // Wanted names by first character: a name whose first token starts otherwise is skipped
-        // without expanding the rest (most of the ~50,000), and no address is read for it.
+        // Wanted names by first character. A name is expanded token by token only while what
+        // it has so far begins a wanted name: most of the ~50,000 stop after a token or two
+        // (many share a wanted name's first character: `_`, `i`), and no address is read for them.
         var byFirst = [[[UInt8]]](repeating: [], count: 256)
         for w in wanted where !w.isEmpty { byFirst[Int(w.utf8.first ?? 0)].append(Array(w.utf8)) }
-        let firstWanted = byFirst.map { !$0.isEmpty }
+        // Whether a name whose first token is t can be wanted (a token of the type character
+        // alone decides nothing): decided once per token, not once per symbol.
+        let firstTokenLive = (0..<256).map { t -> Bool in
+            let token = tokenBytes[tokenStart[t]..<tokenStart[t] + tokenLength[t]].dropFirst()
+            guard let c = token.first else { return true }
+            return byFirst[Int(c)].contains { $0.count >= token.count && $0.starts(with: token) }
+        }
         var names = Cursor(read: read, what: "kallsyms_names", address: addresses.names)
         var out: [String: [(symbol: Symbol, end: UInt64?)]] = [:]
         var name: [UInt8] = []
         for i in 0..<count {
             let length = try names.nameLength(symbol: i)
             name.removeAll(keepingCapacity: true)
-            var used = 0
-            while used < length, name.count < 2 {
-                try expand(Int(try names.next()), into: &name, symbol: i)
-                used += 1
+            if length > 0 {
+                let first = Int(try names.next())
+                guard firstTokenLive[first] else {
+                    try names.skip(length - 1)
+                    continue
+                }
+                try expand(first, into: &name, symbol: i)
             }
-            guard name.count >= 2, firstWanted[Int(name[1])] else {
-                try names.skip(length - used)
-                continue
-            }
+            var used = min(length, 1), live = true
             while used < length {
                 try expand(Int(try names.next()), into: &name, symbol: i)
                 used += 1
+                // name[0] is the type character; the name proper follows.
+                guard name.count >= 2 else { continue }
+                let key = name[1...]
+                guard byFirst[Int(name[1])].contains(where: { $0.count >= key.count && $0.starts(with: key) }) else {
+                    live = false
+                    break
+                }
+            }
+            guard live, name.count >= 2 else {
+                try names.skip(length - used)
+                continue
             }
             let key = name.dropFirst()
             guard byFirst[Int(name[1])].contains(where: { $0.elementsEqual(key) }) else { continue }
