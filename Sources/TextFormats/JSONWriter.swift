@@ -1,0 +1,190 @@
+/// Writes JSON as it is produced, in the one layout of the tool (style.md "Output": two-space
+/// indent, one member or element per line, `{}` and `[]` when empty, a newline after the
+/// document) straight into a `ByteOutput`: no tree of the document is built (issue 22: a
+/// million routes). The caller writes an object's members in key order (sorted, as
+/// `JSONValue` sorts them); debug builds check it. `JSONValue.render` writes through here too,
+/// so both give the same bytes.
+public struct JSONWriter {
+    public var out: ByteOutput
+    /// One per open container: whether it is an object, how many members or elements it has,
+    /// and (debug builds) its last key.
+    private var open: [(object: Bool, count: Int, lastKey: String)] = []
+
+    public init(_ out: ByteOutput = ByteOutput()) { self.out = out }
+
+    // MARK: Containers
+
+    public mutating func beginObject() {
+        out.append(UInt8(ascii: "{"))
+        open.append((true, 0, ""))
+    }
+
+    public mutating func beginArray() {
+        out.append(UInt8(ascii: "["))
+        open.append((false, 0, ""))
+    }
+
+    /// Ends the innermost container: `{}` / `[]` when it is empty.
+    public mutating func end() {
+        guard let c = open.popLast() else { return }
+        if c.count > 0 {
+            out.append(UInt8(ascii: "\n"))
+            pad(open.count)
+        }
+        out.append(c.object ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+        out.flushIfFull()
+    }
+
+    /// Starts the next member of the innermost object; its value follows.
+    public mutating func key(_ key: String) {
+        assert(open.last?.object == true, "JSONWriter.key outside an object")
+        assert(open.last.map { $0.count == 0 || $0.lastKey < key } ?? true, "JSONWriter: key \(key) out of order")
+        separate()
+        string(key)
+        out.append(UInt8(ascii: ":"))
+        out.append(UInt8(ascii: " "))
+        if _isDebugAssertConfiguration(), !open.isEmpty { open[open.count - 1].lastKey = key }
+    }
+
+    /// Starts the next element of the innermost array; its value follows.
+    public mutating func element() {
+        assert(open.last?.object == false, "JSONWriter.element outside an array")
+        separate()
+    }
+
+    /// The end of the document: the newline after it, and everything drained.
+    public mutating func finish() {
+        out.append(UInt8(ascii: "\n"))
+        out.flush()
+    }
+
+    private mutating func separate() {
+        guard !open.isEmpty else { return }
+        out.append(open[open.count - 1].count == 0 ? UInt8(ascii: "\n") : UInt8(ascii: ","))
+        if open[open.count - 1].count > 0 { out.append(UInt8(ascii: "\n")) }
+        open[open.count - 1].count += 1
+        pad(open.count)
+    }
+
+    private mutating func pad(_ level: Int) {
+        for _ in 0..<(2 * level) { out.append(UInt8(ascii: " ")) }
+    }
+
+    // MARK: Values
+
+    /// Any value, objects with their keys sorted.
+    public mutating func value(_ v: JSONValue) {
+        switch v {
+        case .object(let o):
+            beginObject()
+            for (k, v) in o.sorted(by: { $0.key < $1.key }) {
+                key(k)
+                value(v)
+            }
+            end()
+        case .array(let a):
+            beginArray()
+            for v in a {
+                element()
+                value(v)
+            }
+            end()
+        case .string(let s): string(s)
+        case .int(let v): int(v)
+        case .uint(let v): uint(v)
+        case .double(let v):
+            if v.isFinite { out.append(utf8: String(v)) } else { out.append("null") }
+        case .bool(let b): bool(b)
+        case .null: out.append("null")
+        }
+    }
+
+    public mutating func null() { out.append("null") }
+
+    public mutating func bool(_ b: Bool) { out.append(b ? "true" : "false") }
+
+    public mutating func int(_ v: Int64) {
+        if v < 0 { out.append(UInt8(ascii: "-")) }
+        uint(v.magnitude)
+    }
+
+    public mutating func uint(_ v: UInt64) { digits(v, radix: 10) }
+
+    /// "0x…", lowercase, no leading zeros (`JSONValue.hexString`).
+    public mutating func hex(_ v: UInt64) {
+        out.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: "0"))
+        out.append(UInt8(ascii: "x"))
+        digits(v, radix: 16)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func digits(_ v: UInt64, radix: UInt64) {
+        let table: StaticString = "0123456789abcdef"
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
+            var v = v
+            var i = 20
+            repeat {
+                i -= 1
+                buf[i] = table.utf8Start[Int(v % radix)]
+                v /= radix
+            } while v > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<20]))
+        }
+    }
+
+    /// A string, quoted and escaped as `JSONValue.quote` does (every control, DEL, C1 and
+    /// bidi control as a `\u` escape: JSON piped to a terminal shows no guest control
+    /// character). Printable ASCII, the common case, is copied as it is.
+    public mutating func string(_ s: String) {
+        var s = s
+        let plain = s.withUTF8 { u in
+            u.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        }
+        if plain {
+            out.append(UInt8(ascii: "\""))
+            s.withUTF8 { out.append(contentsOf: $0) }
+            out.append(UInt8(ascii: "\""))
+        } else {
+            out.append(utf8: JSONValue.quote(s))
+        }
+    }
+}
+
+/// A member's value when it is not a container: what a table of an object's members (a
+/// route's) yields, written straight by `JSONWriter.scalar` or turned into a `JSONValue`.
+public enum JSONScalar: Sendable, Equatable {
+    case uint(UInt64)
+    case int(Int64)
+    /// A 64-bit address or raw value: "0x…".
+    case hex(UInt64)
+    case string(String)
+    case bool(Bool)
+    case null
+
+    public static func optional<T>(_ v: T?, _ f: (T) -> JSONScalar) -> JSONScalar { v.map(f) ?? .null }
+
+    public var json: JSONValue {
+        switch self {
+        case .uint(let v): .uint(v)
+        case .int(let v): .int(v)
+        case .hex(let v): .hexString(v)
+        case .string(let s): .string(s)
+        case .bool(let b): .bool(b)
+        case .null: .null
+        }
+    }
+}
+
+extension JSONWriter {
+    public mutating func scalar(_ v: JSONScalar) {
+        switch v {
+        case .uint(let v): uint(v)
+        case .int(let v): int(v)
+        case .hex(let v): hex(v)
+        case .string(let s): string(s)
+        case .bool(let b): bool(b)
+        case .null: null()
+        }
+    }
+}
