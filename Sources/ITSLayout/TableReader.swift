@@ -10,6 +10,14 @@ struct TableReader {
     private var reportedAbsent: Set<UInt64> = []
     private var cacheBase: UInt64 = .max
     private var cache: [UInt8] = []
+    /// Pages for `byte`: the routing graph reads one property byte and one pending byte per
+    /// route, from the property table and each vCPU's pending table, megabytes apart; one
+    /// cache would read a page again for nearly every byte.
+    private var bytePages: [UInt64: [UInt8]] = [:]
+    private var bytePageOrder: [UInt64] = []
+    private var nextBytePage = 0
+    static let bytePageSlots = 1024
+    private var lastTouched: UInt64 = .max
 
     static let chunkBytes: UInt64 = 65536
     static let touchGranule: UInt64 = 4096
@@ -35,6 +43,8 @@ struct TableReader {
         guard count > 0 else { return }
         var page = start / Self.touchGranule
         let last = (start &+ (count - 1)) / Self.touchGranule
+        if page == last, page == lastTouched { return }
+        lastTouched = last
         while page <= last {
             touchedPages.insert(page * Self.touchGranule)
             if page == UInt64.max { break }
@@ -66,6 +76,37 @@ struct TableReader {
             }
             return nil
         }
+    }
+
+    /// One byte (an LPI's property byte, a pending-table byte) through a cache of up to 1,024
+    /// 4 KiB pages; where a page is not wholly present, through `read` (which reports it).
+    mutating func byte(_ address: GuestPhysicalAddress, what: @autoclosure () -> String,
+                       deviceID: DeviceID? = nil) -> UInt8?
+    {
+        let a = address.rawValue
+        let page = a & ~(Self.touchGranule - 1)
+        var bytes = bytePages[page]
+        if bytes == nil {
+            var loaded: [UInt8] = []
+            if charge(Self.touchGranule / 64), case .bytes(let b) = memory.read(GuestPhysicalAddress(page), count: Int(Self.touchGranule)) {
+                loaded = b
+            }
+            if bytePageOrder.count < Self.bytePageSlots {
+                bytePageOrder.append(page)
+            } else {
+                bytePages[bytePageOrder[nextBytePage]] = nil
+                bytePageOrder[nextBytePage] = page
+                nextBytePage = (nextBytePage + 1) % Self.bytePageSlots
+            }
+            bytePages[page] = loaded
+            bytes = loaded
+        }
+        guard let bytes, !bytes.isEmpty else {
+            return read(address, count: 1, what: what(), deviceID: deviceID)?.first
+        }
+        guard charge(1) else { return nil }
+        touch(a, 1)
+        return bytes[Int(a - page)]
     }
 
     /// One entry through a 64 KiB chunk cache (the KVM restore walk steps entry by entry).

@@ -46,6 +46,27 @@ public struct JSONWriter {
         if _isDebugAssertConfiguration(), !open.isEmpty { open[open.count - 1].lastKey = key }
     }
 
+    /// An object's key, quoted once (`"key": `), for objects written many times.
+    public struct Key: Sendable {
+        public let name: String
+        let quoted: [UInt8]
+        public init(_ name: String) {
+            self.name = name
+            var w = JSONWriter()
+            w.string(name)
+            quoted = w.out.bytes + Array(": ".utf8)
+        }
+    }
+
+    /// `key(_:)` with the key quoted beforehand.
+    public mutating func key(_ key: Key) {
+        assert(open.last?.object == true, "JSONWriter.key outside an object")
+        assert(open.last.map { $0.count == 0 || $0.lastKey < key.name } ?? true, "JSONWriter: key \(key.name) out of order")
+        separate()
+        out.append(contentsOf: key.quoted)
+        if _isDebugAssertConfiguration(), !open.isEmpty { open[open.count - 1].lastKey = key.name }
+    }
+
     /// Starts the next element of the innermost array; its value follows.
     public mutating func element() {
         assert(open.last?.object == false, "JSONWriter.element outside an array")
@@ -162,7 +183,11 @@ public enum JSONScalar: Sendable, Equatable {
     case bool(Bool)
     case null
 
-    public static func optional<T>(_ v: T?, _ f: (T) -> JSONScalar) -> JSONScalar { v.map(f) ?? .null }
+    @inlinable
+    public static func optional<T>(_ v: T?, _ f: (T) -> JSONScalar) -> JSONScalar {
+        if let v { return f(v) }
+        return .null
+    }
 
     public var json: JSONValue {
         switch self {

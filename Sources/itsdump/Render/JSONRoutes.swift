@@ -33,8 +33,8 @@ extension JSONRenderer: StreamingRenderer {
             w.element()
             w.beginObject()
             for m in Self.routeRowMembers {
-                w.key(m.key)
-                w.scalar(m.value((r, n)))
+                w.key(m.quoted)
+                w.scalar(m.value(r, n))
             }
             w.end()
             tally.add(r)
@@ -54,9 +54,12 @@ extension JSONRenderer: StreamingRenderer {
     /// One member of an object of a kind: its key and how a row gives its value.
     struct Member<Row>: Sendable {
         let key: String
+        /// The key quoted once, for the million times it is written.
+        let quoted: JSONWriter.Key
         let value: @Sendable (Row) -> JSONScalar
         init(_ key: String, _ value: @escaping @Sendable (Row) -> JSONScalar) {
             self.key = key
+            quoted = JSONWriter.Key(key)
             self.value = value
         }
     }
@@ -90,9 +93,17 @@ extension JSONRenderer: StreamingRenderer {
         Member("aliased") { .bool($0.aliased) },
     ]
 
+    /// A member of a route row: the route's or its names'.
+    struct RowMember: Sendable {
+        let key: String
+        let quoted: JSONWriter.Key
+        let value: @Sendable (RoutingGraph.Route, DeviceNames.Name) -> JSONScalar
+    }
+
     /// A route row's members in key order: the route's and its names'.
-    static let routeRowMembers: [Member<(RoutingGraph.Route, DeviceNames.Name)>] = (
-        routeMembers.map { m in Member(m.key) { m.value($0.0) } } + nameMembers.map { m in Member(m.key) { m.value($0.1) } }
+    static let routeRowMembers: [RowMember] = (
+        routeMembers.map { m in RowMember(key: m.key, quoted: m.quoted) { r, _ in m.value(r) } }
+            + nameMembers.map { m in RowMember(key: m.key, quoted: m.quoted) { _, n in m.value(n) } }
     ).sorted { $0.key < $1.key }
 
     func route(_ r: RoutingGraph.Route) -> JSONValue {
@@ -102,6 +113,6 @@ extension JSONRenderer: StreamingRenderer {
     /// A route row with its device's names: `bdf`, `bdfSource`, `aliased`, `device`, `irq`, `name`.
     func route(_ r: RoutingGraph.Route, _ names: DeviceNames) -> JSONValue {
         let n = names.name(r)
-        return .object(Dictionary(uniqueKeysWithValues: Self.routeRowMembers.map { ($0.key, $0.value((r, n)).json) }))
+        return .object(Dictionary(uniqueKeysWithValues: Self.routeRowMembers.map { ($0.key, $0.value(r, n).json) }))
     }
 }
