@@ -10,10 +10,6 @@ public enum FileOutput {
         s.withUTF8 { buf in _ = writeAll(fd, buf) }
     }
 
-    /// Writes all of `bytes` to a file descriptor; false on an error (a closed pipe, errno set).
-    @discardableResult
-    public static func write(_ bytes: UnsafeBufferPointer<UInt8>, to fd: Int32) -> Bool { writeAll(fd, bytes) }
-
     /// Writes `bytes` to `path` atomically: a temporary file in the same folder (created with
     /// O_EXCL), written in full, fsync'd, then renamed over `path`, and the folder fsync'd. On
     /// any error (a full disk, RLIMIT_FSIZE, a kill) the file that was at `path` is intact and
@@ -22,7 +18,7 @@ public enum FileOutput {
     /// directory) is refused: rename would replace the node itself.
     public static func create(path: String, bytes: [UInt8]) throws(DumpError) {
         let file = try NewOutputFile(path: path)
-        bytes.withUnsafeBufferPointer { file.write($0) }
+        file.write(bytes)
         try file.commit()
     }
 

@@ -50,9 +50,9 @@ public final class NewOutputFile {
     }
 
     /// Appends `bytes` (after a failed write: nothing; `commit` throws).
-    public func write(_ bytes: UnsafeBufferPointer<UInt8>) {
+    public func write(_ bytes: [UInt8]) {
         guard failure == nil else { return }
-        if !FileOutput.writeAll(fd, bytes) { failure = ("cannot write", errno) }
+        if !bytes.withUnsafeBufferPointer({ FileOutput.writeAll(fd, $0) }) { failure = ("cannot write", errno) }
     }
 
     /// Puts the file in place under `path`, or throws (and leaves `path` as it was).

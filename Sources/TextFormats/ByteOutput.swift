@@ -2,7 +2,7 @@
 /// produces them and memory stays bounded whatever the number of rows (issue 22). With no
 /// `drain` the bytes are kept (`bytes`), for output wanted as one value.
 public struct ByteOutput {
-    public typealias Drain = (UnsafeBufferPointer<UInt8>) -> Void
+    public typealias Drain = ([UInt8]) -> Void
 
     /// The bytes not yet drained (all of them without a drain).
     public private(set) var bytes: [UInt8] = []
@@ -18,21 +18,17 @@ public struct ByteOutput {
     @inline(__always)
     public mutating func append(_ byte: UInt8) { bytes.append(byte) }
 
-    @inline(__always)
-    public mutating func append(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
-
     /// Raw UTF-8, as given: for text the caller has already escaped (JSON strings are
     /// escaped by `JSONWriter`).
-    public mutating func append(utf8 s: String) {
-        var s = s
-        s.withUTF8 { bytes.append(contentsOf: $0) }
-    }
+    @inline(__always)
+    public mutating func append(utf8 s: String) { bytes.append(contentsOf: s.utf8) }
 
     public mutating func append<C: Collection>(contentsOf c: C) where C.Element == UInt8 {
         bytes.append(contentsOf: c)
     }
+
+    /// Reverses the bytes from `start` to the end (numbers are written from their last digit).
+    public mutating func reverseTail(from start: Int) { bytes[start...].reverse() }
 
     /// Text for a terminal: through `TerminalText.escape` (lines and tabs kept), scalar by
     /// scalar, so that pieces escaped one at a time give the bytes the whole would.
@@ -50,7 +46,7 @@ public struct ByteOutput {
     /// Drains what is held (nothing without a drain).
     public mutating func flush() {
         guard let drain, !bytes.isEmpty else { return }
-        bytes.withUnsafeBufferPointer { drain($0) }
+        drain(bytes)
         bytes.removeAll(keepingCapacity: true)
     }
 }

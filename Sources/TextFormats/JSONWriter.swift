@@ -114,57 +114,54 @@ public struct JSONWriter {
         case .int(let v): int(v)
         case .uint(let v): uint(v)
         case .double(let v):
-            if v.isFinite { out.append(utf8: String(v)) } else { out.append("null") }
+            if v.isFinite { out.append(utf8: String(v)) } else { out.append(utf8: "null") }
         case .bool(let b): bool(b)
-        case .null: out.append("null")
+        case .null: out.append(utf8: "null")
         }
     }
 
-    public mutating func null() { out.append("null") }
+    public mutating func null() { out.append(utf8: "null") }
 
-    public mutating func bool(_ b: Bool) { out.append(b ? "true" : "false") }
+    public mutating func bool(_ b: Bool) { out.append(utf8: b ? "true" : "false") }
 
     public mutating func int(_ v: Int64) {
         if v < 0 { out.append(UInt8(ascii: "-")) }
         uint(v.magnitude)
     }
 
-    public mutating func uint(_ v: UInt64) { digits(v, radix: 10) }
+    public mutating func uint(_ v: UInt64) {
+        // Digits from the last, then turned around in place.
+        let start = out.bytes.count
+        var v = v
+        repeat {
+            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10))
+            v /= 10
+        } while v > 0
+        out.reverseTail(from: start)
+    }
 
     /// "0x…", lowercase, no leading zeros (`JSONValue.hexString`).
     public mutating func hex(_ v: UInt64) {
+        out.append(utf8: "\"0x")
+        let start = out.bytes.count
+        var v = v
+        repeat {
+            let d = UInt8(truncatingIfNeeded: v & 15)
+            out.append(d < 10 ? UInt8(ascii: "0") &+ d : UInt8(ascii: "a") &+ (d &- 10))
+            v >>= 4
+        } while v > 0
+        out.reverseTail(from: start)
         out.append(UInt8(ascii: "\""))
-        out.append(UInt8(ascii: "0"))
-        out.append(UInt8(ascii: "x"))
-        digits(v, radix: 16)
-        out.append(UInt8(ascii: "\""))
-    }
-
-    private mutating func digits(_ v: UInt64, radix: UInt64) {
-        let table: StaticString = "0123456789abcdef"
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
-            var v = v
-            var i = 20
-            repeat {
-                i -= 1
-                buf[i] = table.utf8Start[Int(v % radix)]
-                v /= radix
-            } while v > 0
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<20]))
-        }
     }
 
     /// A string, quoted and escaped as `JSONValue.quote` does (every control, DEL, C1 and
     /// bidi control as a `\u` escape: JSON piped to a terminal shows no guest control
     /// character). Printable ASCII, the common case, is copied as it is.
     public mutating func string(_ s: String) {
-        var s = s
-        let plain = s.withUTF8 { u in
-            u.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
-        }
+        let plain = s.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
         if plain {
             out.append(UInt8(ascii: "\""))
-            s.withUTF8 { out.append(contentsOf: $0) }
+            out.append(utf8: s)
             out.append(UInt8(ascii: "\""))
         } else {
             out.append(utf8: JSONValue.quote(s))

@@ -91,7 +91,7 @@ extension OutputOptions {
             try file.commit()
         } else {
             // A closed pipe ends the output quietly (`itsdump routes … | head`), as emit does.
-            var out = ByteOutput { FileOutput.write($0, to: 1) }
+            var out = ByteOutput { OutputFile.writeStandardOutput($0) }
             produce(&out)
             out.flush()
         }
