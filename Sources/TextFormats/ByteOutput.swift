@@ -27,8 +27,38 @@ public struct ByteOutput {
         bytes.append(contentsOf: c)
     }
 
-    /// Reverses the bytes from `start` to the end (numbers are written from their last digit).
-    public mutating func reverseTail(from start: Int) { bytes[start...].reverse() }
+    /// `v` in decimal.
+    public mutating func decimal(_ v: UInt64) {
+        var n = 1
+        var rest = v / 10
+        while rest > 0 { n += 1; rest /= 10 }
+        digits(v, count: n, shift: 0)
+    }
+
+    /// `v` in lowercase hexadecimal, no leading zeros.
+    public mutating func hex(_ v: UInt64) {
+        digits(v, count: max(1, (67 - v.leadingZeroBitCount) / 4), shift: 4)
+    }
+
+    /// `count` digits of `v`, the last first: base 16 when `shift` is 4, else 10.
+    private mutating func digits(_ v: UInt64, count: Int, shift: UInt64) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
+        var v = v
+        var i = start + count - 1
+        while v > 0 {
+            let d: UInt8
+            if shift == 4 {
+                d = UInt8(truncatingIfNeeded: v & 15)
+                v >>= 4
+            } else {
+                d = UInt8(truncatingIfNeeded: v % 10)
+                v /= 10
+            }
+            bytes[i] = d < 10 ? UInt8(ascii: "0") &+ d : UInt8(ascii: "a") &+ (d &- 10)
+            i -= 1
+        }
+    }
 
     /// Text for a terminal: through `TerminalText.escape` (lines and tabs kept), scalar by
     /// scalar, so that pieces escaped one at a time give the bytes the whole would.

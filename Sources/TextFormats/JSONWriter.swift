@@ -6,44 +6,53 @@
 /// so both give the same bytes.
 public struct JSONWriter {
     public var out: ByteOutput
-    /// One per open container: whether it is an object, how many members or elements it has,
-    /// and (debug builds) its last key.
-    private var open: [(object: Bool, count: Int, lastKey: String)] = []
+    /// How many containers are open; the innermost one's kind and members or elements so far
+    /// (`top…`), the outer ones' on `outer`.
+    private var depth = 0
+    private var topIsObject = false
+    private var topCount = 0
+    private var outer: [(object: Bool, count: Int)] = []
+    /// Debug builds: each open object's last key, to check the order.
+    private var lastKeys: [String] = []
 
     public init(_ out: ByteOutput = ByteOutput()) { self.out = out }
 
     // MARK: Containers
 
-    public mutating func beginObject() {
-        out.append(UInt8(ascii: "{"))
-        open.append((true, 0, ""))
-    }
+    public mutating func beginObject() { begin(object: true) }
 
-    public mutating func beginArray() {
-        out.append(UInt8(ascii: "["))
-        open.append((false, 0, ""))
+    public mutating func beginArray() { begin(object: false) }
+
+    private mutating func begin(object: Bool) {
+        out.append(object ? UInt8(ascii: "{") : UInt8(ascii: "["))
+        if depth > 0 { outer.append((topIsObject, topCount)) }
+        depth += 1
+        topIsObject = object
+        topCount = 0
+        if _isDebugAssertConfiguration() { lastKeys.append("") }
     }
 
     /// Ends the innermost container: `{}` / `[]` when it is empty.
     public mutating func end() {
-        guard let c = open.popLast() else { return }
-        if c.count > 0 {
+        guard depth > 0 else { return }
+        depth -= 1
+        if topCount > 0 {
             out.append(UInt8(ascii: "\n"))
-            pad(open.count)
+            pad(depth)
         }
-        out.append(c.object ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+        out.append(topIsObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+        if let o = outer.popLast() { (topIsObject, topCount) = o }
+        if _isDebugAssertConfiguration() { lastKeys.removeLast() }
         out.flushIfFull()
     }
 
     /// Starts the next member of the innermost object; its value follows.
     public mutating func key(_ key: String) {
-        assert(open.last?.object == true, "JSONWriter.key outside an object")
-        assert(open.last.map { $0.count == 0 || $0.lastKey < key } ?? true, "JSONWriter: key \(key) out of order")
+        checkOrder(key)
         separate()
         string(key)
         out.append(UInt8(ascii: ":"))
         out.append(UInt8(ascii: " "))
-        if _isDebugAssertConfiguration(), !open.isEmpty { open[open.count - 1].lastKey = key }
     }
 
     /// An object's key, quoted once (`"key": `), for objects written many times.
@@ -60,16 +69,20 @@ public struct JSONWriter {
 
     /// `key(_:)` with the key quoted beforehand.
     public mutating func key(_ key: Key) {
-        assert(open.last?.object == true, "JSONWriter.key outside an object")
-        assert(open.last.map { $0.count == 0 || $0.lastKey < key.name } ?? true, "JSONWriter: key \(key.name) out of order")
+        checkOrder(key.name)
         separate()
         out.append(contentsOf: key.quoted)
-        if _isDebugAssertConfiguration(), !open.isEmpty { open[open.count - 1].lastKey = key.name }
+    }
+
+    private mutating func checkOrder(_ key: String) {
+        assert(depth > 0 && topIsObject, "JSONWriter.key outside an object")
+        assert(topCount == 0 || (lastKeys.last.map { $0 < key } ?? true), "JSONWriter: key \(key) out of order")
+        if _isDebugAssertConfiguration(), !lastKeys.isEmpty { lastKeys[lastKeys.count - 1] = key }
     }
 
     /// Starts the next element of the innermost array; its value follows.
     public mutating func element() {
-        assert(open.last?.object == false, "JSONWriter.element outside an array")
+        assert(depth > 0 && !topIsObject, "JSONWriter.element outside an array")
         separate()
     }
 
@@ -80,15 +93,21 @@ public struct JSONWriter {
     }
 
     private mutating func separate() {
-        guard !open.isEmpty else { return }
-        out.append(open[open.count - 1].count == 0 ? UInt8(ascii: "\n") : UInt8(ascii: ","))
-        if open[open.count - 1].count > 0 { out.append(UInt8(ascii: "\n")) }
-        open[open.count - 1].count += 1
-        pad(open.count)
+        guard depth > 0 else { return }
+        if topCount > 0 { out.append(UInt8(ascii: ",")) }
+        out.append(UInt8(ascii: "\n"))
+        topCount += 1
+        pad(depth)
     }
 
+    private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 128)
+
     private mutating func pad(_ level: Int) {
-        for _ in 0..<(2 * level) { out.append(UInt8(ascii: " ")) }
+        if 2 * level <= Self.spaces.count {
+            out.append(contentsOf: Self.spaces[0..<(2 * level)])
+        } else {
+            for _ in 0..<(2 * level) { out.append(UInt8(ascii: " ")) }
+        }
     }
 
     // MARK: Values
@@ -129,28 +148,12 @@ public struct JSONWriter {
         uint(v.magnitude)
     }
 
-    public mutating func uint(_ v: UInt64) {
-        // Digits from the last, then turned around in place.
-        let start = out.bytes.count
-        var v = v
-        repeat {
-            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10))
-            v /= 10
-        } while v > 0
-        out.reverseTail(from: start)
-    }
+    public mutating func uint(_ v: UInt64) { out.decimal(v) }
 
     /// "0x…", lowercase, no leading zeros (`JSONValue.hexString`).
     public mutating func hex(_ v: UInt64) {
         out.append(utf8: "\"0x")
-        let start = out.bytes.count
-        var v = v
-        repeat {
-            let d = UInt8(truncatingIfNeeded: v & 15)
-            out.append(d < 10 ? UInt8(ascii: "0") &+ d : UInt8(ascii: "a") &+ (d &- 10))
-            v >>= 4
-        } while v > 0
-        out.reverseTail(from: start)
+        out.hex(v)
         out.append(UInt8(ascii: "\""))
     }
 

@@ -93,17 +93,25 @@ extension JSONRenderer: StreamingRenderer {
         Member("aliased") { .bool($0.aliased) },
     ]
 
-    /// A member of a route row: the route's or its names'.
+    /// A member of a route row: the route's or its names' (the member's own function, not a
+    /// closure around it: a million rows).
     struct RowMember: Sendable {
         let key: String
         let quoted: JSONWriter.Key
-        let value: @Sendable (RoutingGraph.Route, DeviceNames.Name) -> JSONScalar
+        let ofRoute: (@Sendable (RoutingGraph.Route) -> JSONScalar)?
+        let ofName: (@Sendable (DeviceNames.Name) -> JSONScalar)?
+
+        @inline(__always)
+        func value(_ r: RoutingGraph.Route, _ n: DeviceNames.Name) -> JSONScalar {
+            if let ofRoute { return ofRoute(r) }
+            return ofName?(n) ?? .null
+        }
     }
 
     /// A route row's members in key order: the route's and its names'.
     static let routeRowMembers: [RowMember] = (
-        routeMembers.map { m in RowMember(key: m.key, quoted: m.quoted) { r, _ in m.value(r) } }
-            + nameMembers.map { m in RowMember(key: m.key, quoted: m.quoted) { _, n in m.value(n) } }
+        routeMembers.map { RowMember(key: $0.key, quoted: $0.quoted, ofRoute: $0.value, ofName: nil) }
+            + nameMembers.map { RowMember(key: $0.key, quoted: $0.quoted, ofRoute: nil, ofName: $0.value) }
     ).sorted { $0.key < $1.key }
 
     func route(_ r: RoutingGraph.Route) -> JSONValue {
