@@ -12,10 +12,8 @@ struct TableReader {
     private var cache: [UInt8] = []
     /// Pages for `byte`: the routing graph reads one property byte and one pending byte per
     /// route, from the property table and each vCPU's pending table, megabytes apart; one
-    /// cache would read a page again for nearly every byte.
-    private var bytePages: [UInt64: [UInt8]] = [:]
-    private var bytePageOrder: [UInt64] = []
-    private var nextBytePage = 0
+    /// cache would read a page again for nearly every byte. Direct-mapped by page number.
+    private var bytePages: [(base: UInt64, bytes: [UInt8])] = []
     static let bytePageSlots = 1024
     private var lastTouched: UInt64 = .max
 
@@ -78,35 +76,28 @@ struct TableReader {
         }
     }
 
-    /// One byte (an LPI's property byte, a pending-table byte) through a cache of up to 1,024
+    /// One byte (an LPI's property byte, a pending-table byte) through a cache of 1,024
     /// 4 KiB pages; where a page is not wholly present, through `read` (which reports it).
     mutating func byte(_ address: GuestPhysicalAddress, what: @autoclosure () -> String,
                        deviceID: DeviceID? = nil) -> UInt8?
     {
         let a = address.rawValue
         let page = a & ~(Self.touchGranule - 1)
-        var bytes = bytePages[page]
-        if bytes == nil {
+        if bytePages.isEmpty { bytePages = Array(repeating: (.max, []), count: Self.bytePageSlots) }
+        let slot = Int((page / Self.touchGranule) % UInt64(Self.bytePageSlots))
+        if bytePages[slot].base != page {
             var loaded: [UInt8] = []
             if charge(Self.touchGranule / 64), case .bytes(let b) = memory.read(GuestPhysicalAddress(page), count: Int(Self.touchGranule)) {
                 loaded = b
             }
-            if bytePageOrder.count < Self.bytePageSlots {
-                bytePageOrder.append(page)
-            } else {
-                bytePages[bytePageOrder[nextBytePage]] = nil
-                bytePageOrder[nextBytePage] = page
-                nextBytePage = (nextBytePage + 1) % Self.bytePageSlots
-            }
-            bytePages[page] = loaded
-            bytes = loaded
+            bytePages[slot] = (page, loaded)
         }
-        guard let bytes, !bytes.isEmpty else {
+        guard !bytePages[slot].bytes.isEmpty else {
             return read(address, count: 1, what: what(), deviceID: deviceID)?.first
         }
         guard charge(1) else { return nil }
         touch(a, 1)
-        return bytes[Int(a - page)]
+        return bytePages[slot].bytes[Int(a - page)]
     }
 
     /// One entry through a 64 KiB chunk cache (the KVM restore walk steps entry by entry).

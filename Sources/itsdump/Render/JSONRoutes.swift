@@ -29,12 +29,14 @@ extension JSONRenderer: StreamingRenderer {
         w.key("routes")
         w.beginArray()
         var tally = VCPUSummary.Tally()
+        let members = Self.routeRowMembers
         names.forEachRoute(a) { r, n in
             w.element()
             w.beginObject()
-            for m in Self.routeRowMembers {
-                w.key(m.quoted)
-                w.scalar(m.value(r, n))
+            // By index: a `for m in` copy of each member retains its key and functions.
+            for i in members.indices {
+                w.key(members[i].quoted)
+                w.scalar(members[i].value(r, n))
             }
             w.end()
             tally.add(r)
