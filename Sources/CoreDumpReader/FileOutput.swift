@@ -17,31 +17,9 @@ public enum FileOutput {
     /// An existing `path` that is not a regular file (a device such as /dev/full, a FIFO, a
     /// directory) is refused: rename would replace the node itself.
     public static func create(path: String, bytes: [UInt8]) throws(DumpError) {
-        var st = stat()
-        if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
-            throw .cannotOpen(path: path, reason: "the output exists and is not a regular file")
-        }
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        var template = Array("\(folder)/.\(base).itsdump-XXXXXX".utf8CString)
-        // Writes past RLIMIT_FSIZE fail with EFBIG instead of killing the process.
-        signal(SIGXFSZ, SIG_IGN)
-        let fd = template.withUnsafeMutableBufferPointer { $0.baseAddress.map { mkstemp($0) } ?? -1 }
-        guard fd >= 0 else { throw .cannotOpen(path: path, reason: "cannot create a temporary file in \(folder): \(String(cString: strerror(errno)))") }
-        let temp = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        func fail(_ what: String, _ err: Int32) -> DumpError {
-            unlink(temp)
-            return .cannotOpen(path: path, reason: "\(what): \(String(cString: strerror(err))); the previous \(base) (if any) is unchanged")
-        }
-        guard fchmod(fd, 0o644) == 0 else { let e = errno; close(fd); throw fail("cannot set the mode", e) }
-        guard bytes.withUnsafeBufferPointer({ writeAll(fd, $0) }) else { let e = errno; close(fd); throw fail("cannot write", e) }
-        guard fsync(fd) == 0 else { let e = errno; close(fd); throw fail("cannot sync", e) }
-        guard close(fd) == 0 else { throw fail("cannot write", errno) }
-        guard rename(temp, path) == 0 else { throw fail("cannot rename into place", errno) }
-        let dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dir >= 0 { _ = fsync(dir); close(dir) }
+        let file = try NewOutputFile(path: path)
+        file.write(bytes)
+        try file.commit()
     }
 
     /// True when `path` names a directory (following symbolic links).

@@ -57,14 +57,26 @@ public struct VCPUSummary: Sendable, Hashable {
 
     /// One row per vCPU a route targets, sorted; routes without a vCPU in a last row (vcpu nil).
     public static func of(_ routes: [RoutingGraph.Route]) -> [VCPUSummary] {
+        var t = Tally()
+        for r in routes { t.add(r) }
+        return t.rows
+    }
+
+    /// The same, a route at a time: for output that streams its routes (issue 22).
+    public struct Tally: Sendable {
         var by: [UInt32?: VCPUSummary] = [:]
-        for r in routes {
+        public init() {}
+
+        public mutating func add(_ r: RoutingGraph.Route) {
             var s = by[r.vcpu] ?? VCPUSummary(vcpu: r.vcpu)
             s.routed += 1
             if r.enabled == true { s.enabled += 1 }
             if r.pending == true { s.pending += 1 }
             by[r.vcpu] = s
         }
-        return by.values.sorted { ($0.vcpu ?? .max, $0.vcpu == nil ? 1 : 0) < ($1.vcpu ?? .max, $1.vcpu == nil ? 1 : 0) }
+
+        public var rows: [VCPUSummary] {
+            by.values.sorted { ($0.vcpu ?? .max, $0.vcpu == nil ? 1 : 0) < ($1.vcpu ?? .max, $1.vcpu == nil ? 1 : 0) }
+        }
     }
 }

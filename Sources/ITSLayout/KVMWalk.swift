@@ -218,7 +218,8 @@ extension Walk {
             offset += byteOffset
             event += step
         }
-        for var s in allValidITEs(id, base: base, entries: entries) where !reached.contains(s.eventID.rawValue) {
+        // Counted once: the reached ITEs were counted as the restore walk recorded them.
+        for var s in allValidITEs(id, base: base, entries: entries, except: reached) {
             s.status = .stale
             findings.add(.kvmIteUnreachable, address: s.address, deviceID: id, eventID: s.eventID,
                 lpi: s.ite.lpi,

@@ -109,10 +109,10 @@ public struct RoutingGraph: Sendable {
                     eventID: r.eventID, lpi: r.lpi,
                     "device \(r.deviceID) event \(r.eventID): LPI \(r.lpi) is outside 8192..<\(prop.intidLimit) (GICR_PROPBASER.IDbits \(prop.idBits - 1))")
             } else if let a = prop.physicalAddress.adding(lpi - UInt64(LPI.first)),
-                let b = reader.read(a, count: 1, what: "LPI \(r.lpi) property byte", deviceID: r.deviceID)
+                let b = reader.byte(a, what: "LPI \(r.lpi) property byte", deviceID: r.deviceID)
             {
-                r.enabled = LPIProperty.enable.isSet(UInt64(b[0]))
-                r.priority = UInt8(LPIProperty.priority.inPlace(UInt64(b[0])))
+                r.enabled = LPIProperty.enable.isSet(UInt64(b))
+                r.priority = UInt8(LPIProperty.priority.inPlace(UInt64(b)))
             }
         } else if lpi < UInt64(LPI.first) {
             findings.add(.lpiOutOfRange, address: r.iteAddress, deviceID: r.deviceID,
@@ -120,9 +120,9 @@ public struct RoutingGraph: Sendable {
         }
         if let pend = rd?.pendbaser?.value, let a = pend.physicalAddress.adding(lpi / 8),
             lpi >= UInt64(LPI.first),
-            let b = reader.read(a, count: 1, what: "LPI \(r.lpi) pending bit (vCPU \(rd?.cpu ?? 0))", deviceID: r.deviceID)
+            let b = reader.byte(a, what: "LPI \(r.lpi) pending bit (vCPU \(rd?.cpu ?? 0))", deviceID: r.deviceID)
         {
-            r.pending = b[0] >> (lpi % 8) & 1 == 1
+            r.pending = b >> (lpi % 8) & 1 == 1
         }
     }
 }

@@ -10,6 +10,12 @@ struct TableReader {
     private var reportedAbsent: Set<UInt64> = []
     private var cacheBase: UInt64 = .max
     private var cache: [UInt8] = []
+    /// Pages for `byte`: the routing graph reads one property byte and one pending byte per
+    /// route, from the property table and each vCPU's pending table, megabytes apart; one
+    /// cache would read a page again for nearly every byte. Direct-mapped by page number.
+    private var bytePages: [(base: UInt64, bytes: [UInt8])] = []
+    static let bytePageSlots = 1024
+    private var lastTouched: UInt64 = .max
 
     static let chunkBytes: UInt64 = 65536
     static let touchGranule: UInt64 = 4096
@@ -35,6 +41,8 @@ struct TableReader {
         guard count > 0 else { return }
         var page = start / Self.touchGranule
         let last = (start &+ (count - 1)) / Self.touchGranule
+        if page == last, page == lastTouched { return }
+        lastTouched = last
         while page <= last {
             touchedPages.insert(page * Self.touchGranule)
             if page == UInt64.max { break }
@@ -66,6 +74,30 @@ struct TableReader {
             }
             return nil
         }
+    }
+
+    /// One byte (an LPI's property byte, a pending-table byte) through a cache of 1,024
+    /// 4 KiB pages; where a page is not wholly present, through `read` (which reports it).
+    mutating func byte(_ address: GuestPhysicalAddress, what: @autoclosure () -> String,
+                       deviceID: DeviceID? = nil) -> UInt8?
+    {
+        let a = address.rawValue
+        let page = a & ~(Self.touchGranule - 1)
+        if bytePages.isEmpty { bytePages = Array(repeating: (.max, []), count: Self.bytePageSlots) }
+        let slot = Int((page / Self.touchGranule) % UInt64(Self.bytePageSlots))
+        if bytePages[slot].base != page {
+            var loaded: [UInt8] = []
+            if charge(Self.touchGranule / 64), case .bytes(let b) = memory.read(GuestPhysicalAddress(page), count: Int(Self.touchGranule)) {
+                loaded = b
+            }
+            bytePages[slot] = (page, loaded)
+        }
+        guard !bytePages[slot].bytes.isEmpty else {
+            return read(address, count: 1, what: what(), deviceID: deviceID)?.first
+        }
+        guard charge(1) else { return nil }
+        touch(a, 1)
+        return bytePages[slot].bytes[Int(a - page)]
     }
 
     /// One entry through a 64 KiB chunk cache (the KVM restore walk steps entry by entry).

@@ -210,15 +210,17 @@ struct Walk {
         return (entries, GuestRange(start: dte.ittAddress, length: bytes))
     }
 
-    /// Every valid ITE of an ITT, by EventID.
-    mutating func allValidITEs(_ id: DeviceID, base: GuestPhysicalAddress, entries: UInt64) -> [ITESlot] {
+    /// Every valid ITE of an ITT, by EventID, but those of `except` (ITEs the caller has
+    /// already recorded, and counted against the walk's limit).
+    mutating func allValidITEs(_ id: DeviceID, base: GuestPhysicalAddress, entries: UInt64,
+                               except: Set<UInt32> = []) -> [ITESlot] {
         var out: [ITESlot] = []
         let size = format.iteSize
         let fmt = format
         reader.scan(base: base, count: entries, entrySize: size, what: "device \(id) ITT", deviceID: id) {
             e, bytes, off in
             let ite = fmt.decodeITE(bytes, at: off)
-            if ite.valid {
+            if ite.valid, !except.contains(UInt32(truncatingIfNeeded: e)) {
                 out.append(ITESlot(eventID: EventID(UInt32(truncatingIfNeeded: e)),
                                    address: GuestPhysicalAddress(base.rawValue &+ e * size),
                                    ite: ite, status: .live))

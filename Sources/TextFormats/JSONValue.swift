@@ -43,42 +43,12 @@ public enum JSONValue: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The document as text (JSONWriter's layout), with the newline after it.
     public func render() -> String {
-        var out = ""
-        write(into: &out, indent: 0)
-        out += "\n"
-        return out
-    }
-
-    private func write(into out: inout String, indent: Int) {
-        let pad = String(repeating: " ", count: indent + 2)
-        let close = String(repeating: " ", count: indent)
-        switch self {
-        case .object(let o):
-            if o.isEmpty { out += "{}"; return }
-            out += "{\n"
-            for (i, (key, value)) in o.sorted(by: { $0.key < $1.key }).enumerated() {
-                out += pad + Self.quote(key) + ": "
-                value.write(into: &out, indent: indent + 2)
-                out += i == o.count - 1 ? "\n" : ",\n"
-            }
-            out += close + "}"
-        case .array(let a):
-            if a.isEmpty { out += "[]"; return }
-            out += "[\n"
-            for (i, v) in a.enumerated() {
-                out += pad
-                v.write(into: &out, indent: indent + 2)
-                out += i == a.count - 1 ? "\n" : ",\n"
-            }
-            out += close + "]"
-        case .string(let s): out += Self.quote(s)
-        case .int(let v): out += String(v)
-        case .uint(let v): out += String(v)
-        case .double(let v): out += v.isFinite ? String(v) : "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .null: out += "null"
-        }
+        var w = JSONWriter()
+        w.value(self)
+        w.finish()
+        return String(decoding: w.out.bytes, as: UTF8.self)
     }
 
     public static func quote(_ s: String) -> String {

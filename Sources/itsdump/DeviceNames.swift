@@ -22,6 +22,25 @@ struct DeviceNames {
         }
     }
 
+    /// Each route of the analysis that the filter keeps, in order, with its name: the routes
+    /// are not copied (a million of them are 100 MiB; issue 22).
+    func forEachRoute(_ a: Analysis, _ body: (RoutingGraph.Route, Name) -> Void) {
+        // Without the kernel's irqs a name depends on the DeviceID alone: once per device.
+        var last: (DeviceID, Name)?
+        for g in a.graphs {
+            for r in g.routes {
+                let n: Name
+                if irqs == nil, let (d, known) = last, d == r.deviceID {
+                    n = known
+                } else {
+                    n = name(r)
+                    last = (r.deviceID, n)
+                }
+                if filter.isEmpty || filter.matches(r, bdf: n.bdf, irq: n.irq) { body(r, n) }
+            }
+        }
+    }
+
     /// The verdicts the filter keeps.
     func keep(_ v: Verdicts) -> Verdicts {
         guard !filter.isEmpty else { return v }

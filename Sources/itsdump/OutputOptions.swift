@@ -62,6 +62,10 @@ struct OutputOptions: ParsableArguments {
     /// Renders `report` in the chosen format and writes it to standard output or to -o FILE
     /// (never over one of `inputs`, the files the command read).
     func write(_ report: Report, inputs: [String]) throws {
+        if let produce = (renderer as? any StreamingRenderer)?.streamed(report) {
+            try deliver(produce, inputs: inputs)
+            return
+        }
         guard let s = renderer.render(report) else {
             throw UsageError("\(report.command) has no \(chosen.rawValue) output; use text or json")
         }
@@ -70,6 +74,26 @@ struct OutputOptions: ParsableArguments {
             try OutputFile.write(Array(TerminalText.escape(s, keepLayout: true).utf8), to: path, inputs: inputs)
         } else {
             emit(s)
+        }
+    }
+}
+
+extension OutputOptions {
+    /// Output written as it is produced: to standard output 64 KiB at a time, or to -o FILE
+    /// through a temporary file put in place when complete (never over one of `inputs`).
+    func deliver(_ produce: (inout ByteOutput) -> Void, inputs: [String]) throws {
+        if let path = outputFile, path != "-" {
+            try OutputFile.checkNotAnInput(path, inputs: inputs)
+            let file = try NewOutputFile(path: path)
+            var out = ByteOutput { file.write($0) }
+            produce(&out)
+            out.flush()
+            try file.commit()
+        } else {
+            // A closed pipe ends the output quietly (`itsdump routes … | head`), as emit does.
+            var out = ByteOutput { OutputFile.writeStandardOutput($0) }
+            produce(&out)
+            out.flush()
         }
     }
 }

@@ -7,10 +7,15 @@ import TextFormats
 /// Stable JSON for scripts (README "JSON output"): sorted keys, `schemaVersion` and `command`
 /// in every document, each described by Documentation/schema/COMMAND.schema.json. An ITS is
 /// named the same way everywhere: `its` (its index) and `itsBase` (its frame address or null). The members several documents share (`inputs`, `its`, `redistributors`,
-/// `findings`, `freshness`, a route) are built once, below.
+/// `findings`, `freshness`) are built once, below; a route's in JSONRoutes.swift, which also
+/// writes the routes document as it goes.
 struct JSONRenderer: Renderer {
-    // Each document is a JSONValue, rendered here with sorted keys.
-    func routes(_ session: Session, _ a: Analysis, _ names: DeviceNames) -> String? { routesDocument(session, a, names).render() }
+    // Each document is a JSONValue, rendered here with sorted keys; routes is written as it goes.
+    func routes(_ session: Session, _ a: Analysis, _ names: DeviceNames) -> String? {
+        var w = JSONWriter()
+        writeRoutes(session, a, names, &w)
+        return String(decoding: w.out.bytes, as: UTF8.self)
+    }
     func tables(_ session: Session, _ a: Analysis) -> String? { tablesDocument(session, a).render() }
     func check(_ session: Session, _ a: Analysis, _ v: Verdicts) -> String? { checkDocument(session, a, v).render() }
     func rules() -> String? { rulesDocument().render() }
@@ -89,37 +94,6 @@ struct JSONRenderer: Renderer {
         })
     }
 
-    func route(_ r: RoutingGraph.Route) -> JSONValue {
-        .object([
-            "its": .int(Int64(r.itsIndex)),
-            "itsBase": .optional(r.itsBase) { .hexString($0.rawValue) },
-            "deviceID": .uint(UInt64(r.deviceID.rawValue)), "eventID": .uint(UInt64(r.eventID.rawValue)),
-            "lpi": .uint(UInt64(r.lpi.rawValue)), "icid": .uint(UInt64(r.icid.rawValue)),
-            "target": .optional(r.target) { .uint($0) },
-            "vcpu": .optional(r.vcpu) { .uint(UInt64($0)) },
-            "enabled": .optional(r.enabled) { .bool($0) },
-            "priority": .optional(r.priority) { .uint(UInt64($0)) },
-            "pending": .optional(r.pending) { .bool($0) },
-            "dteAddress": .hexString(r.dteAddress.rawValue),
-            "ittAddress": .hexString(r.ittAddress.rawValue),
-            "iteAddress": .hexString(r.iteAddress.rawValue),
-            "collectionAddress": .optional(r.collectionAddress) { .hexString($0.rawValue) },
-        ])
-    }
-
-    /// A route row with its device's names: `bdf`, `bdfSource`, `aliased`, `device`, `irq`, `name`.
-    func route(_ r: RoutingGraph.Route, _ names: DeviceNames) -> JSONValue {
-        guard case .object(var o) = route(r) else { return route(r) }
-        let n = names.name(r)
-        o["bdf"] = .optional(n.bdf) { .string($0) }
-        o["bdfSource"] = .optional(n.bdfSource) { .string($0) }
-        o["device"] = .optional(n.device) { .string($0) }
-        o["irq"] = .optional(n.irq) { .uint(UInt64($0)) }
-        o["name"] = .optional(n.name) { .string($0) }
-        o["aliased"] = .bool(n.aliased)
-        return .object(o)
-    }
-
     /// One verdict: the key, the verdict and its severity, the one-line summary, the fields that
     /// differ, the evidence and the routes on each side (README "diff, check: verdicts").
     func verdict(_ j: Judgement) -> JSONValue {
@@ -175,24 +149,6 @@ struct JSONRenderer: Renderer {
     }
 
     // MARK: Documents
-
-    func routesDocument(_ session: Session, _ a: Analysis, _ names: DeviceNames) -> JSONValue {
-        var o = header("routes")
-        o["inputs"] = inputs(session)
-        o["its"] = .array(a.tables.map { its($0) })
-        o["redistributors"] = RegisterJSON.redistributors(a.registers.redistributors)
-        o["vcpuCount"] = .optional(session.vcpuCount) { .int(Int64($0)) }
-        let shown = names.routes(a)
-        o["routes"] = .array(shown.map { route($0, names) })
-        o["vcpus"] = .array(VCPUSummary.of(shown).map { r in
-            .object(["vcpu": .optional(r.vcpu) { .uint(UInt64($0)) }, "lpis": .int(Int64(r.routed)),
-                     "enabled": .int(Int64(r.enabled)), "pending": .int(Int64(r.pending))])
-        })
-        o["names"] = .array(names.notes.map { .string($0) })
-        o["findings"] = findings(a)
-        o["freshness"] = freshness(a)
-        return .object(o)
-    }
 
     func tablesDocument(_ session: Session, _ a: Analysis) -> JSONValue {
         func geometry(_ g: TableGeometry?) -> JSONValue {

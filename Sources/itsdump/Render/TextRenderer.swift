@@ -92,37 +92,6 @@ struct TextRenderer: Renderer {
 
     // MARK: Commands
 
-    func routes(_ session: Session, _ a: Analysis, _ names: DeviceNames) -> String? {
-        var s = header(session, a)
-        for n in names.notes { s += "names: \(n)\n" }
-        let kernel = names.irqs != nil, qemu = names.qemu != nil
-        var head = ["ITS", "DEVICEID", "BDF"]
-        if qemu { head.append("DEVICE") }
-        head += ["EVENTID", "LPI", "ICID", "VCPU", "ENABLED", "PRIO", "PENDING"]
-        if kernel { head += ["IRQ", "NAME"] }
-        head += ["ITT", "ITE"]
-        let right: Set<String> = ["ITS", "EVENTID", "LPI", "ICID", "VCPU", "IRQ"]
-        var t = TextTable(header: head, rightAligned: Set(head.indices.filter { right.contains(head[$0]) }))
-        let shown = names.routes(a)
-        for r in shown {
-            let n = names.name(r)
-            var row = [String(r.itsIndex), r.deviceID.description, opt(n.bdf)]
-            if qemu { row.append(opt(n.device)) }
-            row += [String(r.eventID.rawValue), String(r.lpi.rawValue), String(r.icid.rawValue), opt(r.vcpu), yesNo(r.enabled)]
-            row += [opt(r.priority.map { hex(UInt64($0)) }), yesNo(r.pending)]
-            if kernel { row += [opt(n.irq), opt(n.name)] }
-            row += [r.ittAddress.description, r.iteAddress.description]
-            t.rows.append(row)
-        }
-        s += "\n" + t.render()
-        let devices = Set(shown.map { "\($0.itsIndex)/\($0.deviceID.rawValue)" }).count
-        s += "\n\(shown.count) routes on \(devices) devices" + (names.filter.isEmpty ? "" : " (filtered; \(a.routes.count) in all)") + "\n"
-        s += vcpus(VCPUSummary.of(shown))
-        s += freshness(a)
-        s += findings(a.findings)
-        return s
-    }
-
     /// Per vCPU: LPIs routed, enabled, pending.
     func vcpus(_ rows: [VCPUSummary]) -> String {
         var t = TextTable(header: ["VCPU", "LPIS", "ENABLED", "PENDING"], rightAligned: [0, 1, 2, 3])
