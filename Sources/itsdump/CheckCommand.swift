@@ -36,9 +36,10 @@ struct Check: ParsableCommand {
         }
         guard !input.dumps.isEmpty else { throw ValidationError("give a DUMP") }
         let session = try Session(input)
-        let a = try session.analyse(input)
-        // With --vmlinux the driver's records join the tables and the queue (README "diff": verdicts).
-        let kernel = try input.vmlinux.map { try KernelView.load(session: session, vmlinux: $0, vmcoreinfoFile: input.vmcoreinfo) }
+        let (a, loaded) = try session.analyseKeepingKernel(input)
+        // With --vmlinux (or on the zero-configuration path) the driver's records join the
+        // tables and the queue (README "diff": verdicts).
+        let kernel = try session.kernel(input, loaded: loaded)
         var names = DeviceNames(session: session, kernel: kernel)
         names.filter = filters.filter
         let verdicts = names.keep(Verdicts.judge(a, intents: kernel.map { [.driver($0.view)] } ?? []))

@@ -66,7 +66,7 @@ struct DeviceNames {
 
     /// What the names rest on, for the header of an output.
     var notes: [String] {
-        var out = [DeviceIdentity.assumption + (irqs == nil ? "" : "; with --vmlinux, from each irq's MSI descriptor")]
+        var out = [DeviceIdentity.assumption + (irqs == nil ? "" : "; with the guest kernel's records (--vmlinux or zero configuration), from each irq's MSI descriptor")]
         if let q = qemu { out.append("QEMU devices from the migration stream's section names" + (q.busesInferred ? " (\(StreamPCIDevices.busAssumption))" : "")) }
         if let i = irqs { out.append("Linux irqs from \(i.source.isEmpty ? "nowhere" : i.source)") ; out += i.problems }
         return out
