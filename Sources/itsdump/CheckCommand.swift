@@ -31,6 +31,10 @@ struct Check: ParsableCommand {
 
     func run() throws {
         if rules {
+            // The rule table reads no snapshot: a DUMP beside it is a mistake, not ignored.
+            guard input.dumps.isEmpty else {
+                throw UsageError("--rules lists the rules and verdicts and reads no DUMP: give either --rules or \(input.dumps.count == 1 ? "the DUMP" : "the DUMPs")")
+            }
             try output.write(.rules, inputs: [])
             return
         }
@@ -63,7 +67,8 @@ struct Queue: ParsableCommand {
 
     @OptionGroup var input: InputOptions
     @OptionGroup var output: OutputOptions
-    @Option(name: .long, help: "How many of the most recent processed commands to show.")
+    // Unconditional: `--last -1` reaches validate() ("a number ≥ 0"), not "Missing value".
+    @Option(name: .long, parsing: .unconditional, help: "How many of the most recent processed commands to show.")
     var last: Int = 32
 
     func validate() throws {

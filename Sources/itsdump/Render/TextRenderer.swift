@@ -254,7 +254,7 @@ struct TextRenderer: Renderer {
     func expected(_ r: ExpectedReport) -> String? {
         let d = r.diff
         var s = quiet ? "" : "tables: \(r.session.inputLines.joined(separator: "; "))\n" + registerOrigins(r.analysis.registers)
-        s += "expected: \(d.source) from \(r.path)\ncompared: \(d.comparedFields.joined(separator: ", "))\n"
+        s += "expected: \(d.source) from \(r.path == "-" ? "standard input" : r.path)\ncompared: \(d.comparedFields.joined(separator: ", "))\n"
         s += freshness(r.analysis)
         for n in d.notes { s += "note: \(n)\n" }
         // One layout for every diff: the verdicts grouped by device, verdict first; rows the
