@@ -47,8 +47,10 @@ struct Check: ParsableCommand {
         var names = DeviceNames(session: session, kernel: kernel)
         names.filter = filters.filter
         let verdicts = names.keep(Verdicts.judge(a, intents: kernel.map { [.driver($0.view)] } ?? []))
-        try output.write(.check(session, a, verdicts), inputs: input.inputPaths)
-        if a.findings.contains(where: { $0.severity == .error }) || verdicts.anyLost { throw ExitCode(1) }
+        // The filters choose what check reports and what its exit status rests on.
+        let findings = names.keep(a.findings, a)
+        try output.write(.check(session, a, verdicts, findings), inputs: input.inputPaths)
+        if findings.contains(where: { $0.severity == .error }) || verdicts.anyLost { throw ExitCode(1) }
     }
 }
 

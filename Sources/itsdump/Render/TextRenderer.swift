@@ -199,11 +199,11 @@ struct TextRenderer: Renderer {
         return s
     }
 
-    func check(_ session: Session, _ a: Analysis, _ v: Verdicts) -> String? {
+    func check(_ session: Session, _ a: Analysis, _ v: Verdicts, _ findings: [Finding]) -> String? {
         var s = header(session, a)
         for t in a.tables { s += "ITS \(t.itsIndex): \(t.devices.filter { $0.status == .live }.count) devices, \(a.graphs[t.itsIndex].routes.count) routes\n" }
         s += freshness(a)
-        s += findings(a.findings)
+        s += self.findings(findings)
         s += verdicts(v)
         return s
     }
