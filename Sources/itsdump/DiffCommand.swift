@@ -121,8 +121,9 @@ struct Diff: ParsableCommand {
         let (sb, b, kb) = try side(dumps[1], regsFile: regsB)
         let d = RouteDiff.compare(before: a.tables, after: b.tables, graphsBefore: a.graphs, graphsAfter: b.graphs,
                                   registersBefore: a.registers, registersAfter: b.registers, ignoring: ignored)
-        // B's driver records, when --vmlinux is given, are the intent the changes are judged against.
-        let driverB = try vmlinux.map { try kb ?? KernelView.load(session: sb, vmlinux: $0, vmcoreinfoFile: vmcoreinfo) }
+        // B's driver records are the intent the changes are judged against: through --vmlinux, or
+        // the zero-configuration path's when B's registers came from it.
+        let driverB = try kb ?? vmlinux.map { try KernelView.load(session: sb, vmlinux: $0, vmcoreinfoFile: vmcoreinfo) }
         var names = DeviceNames(session: sb, kernel: driverB)
         names.filter = filters.filter
         // KVM's debugfs of B decides like the driver; A's is evidence of what KVM held then.

@@ -84,3 +84,26 @@ import ITSAnalysis
         return (r.status, r.stderr)
     }
 }
+
+/// `diff A B` of two ELF cores with no flag: each side's registers come from its guest kernel
+/// (zero configuration), and B's driver records join the verdicts as with --vmlinux.
+@Suite(.serialized, .tags(.realSnapshots), .enabled(if: realSnapshotsWanted, "ITSDUMP_SKIP_REAL_SNAPSHOTS=1")) struct ZeroConfigDiffTests {
+    @Test func diffOfTwoCoresWithNoFlagJoinsBsDriverRecords() throws {
+        let r = try CLI.run(["diff", try Fixtures.member("kvm-prepost/a", "core.elf"), try Fixtures.member("kvm-prepost/b", "core.elf"),
+                             "--format", "json"])
+        #expect(r.status == 1, "\(r.stderr)")
+        let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let rows = try #require(top["verdicts"] as? [[String: Any]])
+        let want = try VerdictTests.expectedVerdicts("kvm-prepost")
+        var got: [[Int]: String] = [:]
+        for v in rows { got[[try #require(v["deviceID"] as? Int), try #require(v["eventID"] as? Int)]] = v["verdict"] as? String }
+        #expect(got == want.mapValues(\.rawValue))
+        #expect(top["lost"] as? Bool == false)
+        // Every verdict carries the driver's word: DeviceID 8's events freed, the others held.
+        for v in rows {
+            let driver = ((v["evidence"] as? [[String: Any]]) ?? []).filter { $0["view"] as? String == "driver" }
+            #expect(driver.count == 1)
+            #expect(driver.first?["holds"] as? Bool == (v["deviceID"] as? Int != 8))
+        }
+    }
+}
