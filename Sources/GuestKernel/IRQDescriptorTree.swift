@@ -69,6 +69,12 @@ public enum IRQDescriptorTree: String, Sendable, CaseIterable {
         var denseSlot: UInt64 = 8
         var metaEnd: UInt64 = 0
 
+        /// The 64-bit layout of include/linux/maple_tree.h (6.5+: ma_root after the lock and
+        /// ma_flags; maple_range_64: parent, 15 pivots from 8, 16 slots from 128, meta in the last;
+        /// maple_arange_64: 9 pivots from 8, 10 slots from 80, 10 gaps from 160, meta at 240), for
+        /// the fuzzer, whose type source (6.1's reduced debug info) has no `sparse_irqs`.
+        public static let maple64 = Layout(root: 8, range: (8, 128, 15, 248), arange: (8, 80, 9, 240))
+
         /// The layout of `tree`'s structs, or the names of those the type source lacks.
         public static func of(_ tree: IRQDescriptorTree, types: any KernelTypes) -> Result<Layout, Missing> {
             let unit = tree.symbol
@@ -108,6 +114,12 @@ public enum IRQDescriptorTree: String, Sendable, CaseIterable {
     }
 
     public struct Missing: Error, Sendable { public var names: [String] }
+
+
+    /// `walk` for callers outside GuestKernel (the fuzzer).
+    public func walk(variable: UInt64, layout: Layout, space: KernelAddressSpace, memory: any GuestMemory) -> Walk {
+        walk(variable: variable, layout: layout, reader: DriverWalker.Reader(space: space, memory: memory))
+    }
 
     /// Every descriptor pointer of the tree whose variable is at runtime VA `variable` (in the
     /// kernel image).

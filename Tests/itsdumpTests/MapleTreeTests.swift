@@ -141,6 +141,11 @@ import Testing
         #expect(IRQSymbolFinder.validateTree(.maple, variable: m.variable, types: m.types, space: b.space, memory: m.memory) == m.irqs)
         #expect(IRQSymbolFinder.validateTree(.radix, variable: m.variable, types: m.types, space: b.space, memory: m.memory) == nil)
         #expect(IRQSymbolFinder.validateTree(.maple, variable: m.variable, types: m.types, space: b.space, memory: b.memory) == nil)
+        // The fuzzer's fixed 64-bit layout is the one the kernel's BTF describes.
+        let l = try IRQDescriptorTree.Layout.of(.maple, types: m.types).get(), f = IRQDescriptorTree.Layout.maple64
+        let (lr, la, fr, fa) = (try #require(l.range), try #require(l.arange), try #require(f.range), try #require(f.arange))
+        #expect(l.root == f.root && l.metaEnd == f.metaEnd && lr == fr && la == fa)
+        #expect(IRQDescriptorTree.maple.walk(variable: m.variable, layout: f, space: b.space, memory: m.memory).entries.count == m.irqs)
     }
 
     /// A maple node that lists itself as its own child ends the walk with a problem, not a loop,
