@@ -480,7 +480,7 @@ _itsdump_check() {
 _itsdump_diff() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
-    repeating_options=(--ram-block --device --bdf --vcpu --lpi --irq)
+    repeating_options=(--ram-block --debugfs-a --debugfs-b --device --bdf --vcpu --lpi --irq)
     non_repeating_options=(--regs-a --regs-b --regs --regs-from --expected --ignore --abi --snapshot --vmlinux --vmcoreinfo --btf -f --format -o --output-file)
     __itsdump_offer_flags_options -1
 
@@ -528,6 +528,14 @@ _itsdump_diff() {
         return
         ;;
     '--btf')
+        return
+        ;;
+    '--debugfs-a')
+        __itsdump_add_completions -f
+        return
+        ;;
+    '--debugfs-b')
+        __itsdump_add_completions -f
         return
         ;;
     '-f'|'--format')

@@ -33,7 +33,7 @@ function __itsdump_parse_tokens -S
         case 'check'
             __itsdump_parse_subcommand -r 1 'snapshot=' 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'btf=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'device=+' 'bdf=+' 'vcpu=+' 'lpi=+' 'irq=+' 'rules' 'version' 'h/help'
         case 'diff'
-            __itsdump_parse_subcommand -r 1 'regs-a=' 'regs-b=' 'regs=' 'regs-from=' 'expected=' 'ignore=' 'abi=' 'ram-block=+' 'snapshot=' 'vmlinux=' 'vmcoreinfo=' 'btf=' 'f/format=' 'o/output-file=' 'q/quiet' 'device=+' 'bdf=+' 'vcpu=+' 'lpi=+' 'irq=+' 'version' 'h/help'
+            __itsdump_parse_subcommand -r 1 'regs-a=' 'regs-b=' 'regs=' 'regs-from=' 'expected=' 'ignore=' 'abi=' 'ram-block=+' 'snapshot=' 'vmlinux=' 'vmcoreinfo=' 'btf=' 'debugfs-a=+' 'debugfs-b=+' 'f/format=' 'o/output-file=' 'q/quiet' 'device=+' 'bdf=+' 'vcpu=+' 'lpi=+' 'irq=+' 'version' 'h/help'
         case 'explain'
             __itsdump_parse_subcommand -r 1 'snapshot=' 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'btf=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'device=' 'event=' 'lpi=' 'version' 'h/help'
         case 'queue'
@@ -200,6 +200,8 @@ complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_option
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" vmlinux' -l 'vmlinux' -d 'The guest kernel\'s debug vmlinux: gives the registers of a side that has no other source, and is what --expected guest-kernel compares with.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" vmcoreinfo' -l 'vmcoreinfo' -d 'The guest\'s VMCOREINFO text, if the dump has none.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" btf' -l 'btf' -d 'A BTF file of the guest kernel (its /sys/kernel/btf/vmlinux), when the dump\'s in-memory .BTF is missing or damaged.' -rfka ''
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff"' -l 'debugfs-a' -d 'KVM\'s debugfs of A (vgic-state, or vgic-its-state@<base> on Linux ≥ 6.16), read when A was taken: what KVM held then, as evidence in the verdicts. Repeatable.' -rF
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff"' -l 'debugfs-b' -d 'KVM\'s debugfs of B: what KVM holds at B, joined into the verdicts like the guest driver\'s records (a route it holds that B\'s tables lack is lost). Repeatable.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" f format' -s 'f' -l 'format' -d 'Output format: text (aligned, for people), json (stable, for scripts; schemas in Documentation/schema) or dot (Graphviz; routes only).' -rfka 'text json dot'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" o output-file' -s 'o' -l 'output-file' -d 'Write the output to FILE instead of standard output (- is standard output): whole or not at all, never over an input.' -rF
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" q quiet' -s 'q' -l 'quiet' -d 'Text output without the input lines, register tables and freshness lines.'

@@ -35,6 +35,10 @@ public struct HostileKernelImage: Sendable {
         /// The routes of the tables walked with the registers the driver programmed.
         public var tableRoutes: [RoutingGraph.Route]
         public var diff: ExpectedDiff
+        /// The irq descriptor walk (issue 19), and the maple walk over `irq_desc_tree`'s bytes
+        /// read as a 6.5+ `sparse_irqs`: both must end, bounded, whatever the image holds.
+        public var irqs: IRQView
+        public var mapleEntries: Int
     }
 
     /// What `diff --expected guest-kernel` does: the driver walk, the tables walked with the
@@ -45,8 +49,12 @@ public struct HostileKernelImage: Sendable {
               let space = try? KernelAddressSpace(info, memory: image),
               let view = try? DriverWalker.walk(types: types, space: space, memory: image, cpus: cpus) else { return nil }
         let routes = Self.tableRoutes(view, memory: image, cpus: cpus)
+        let irqs = IRQWalker.walk(types: types, space: space, memory: image, driver: view)
+        let maple = types.symbol("irq_desc_tree", near: nil).map {
+            IRQDescriptorTree.maple.walk(variable: space.runtime($0), layout: .maple64, space: space, memory: image).entries.count
+        } ?? 0
         return Result(view: view, tableRoutes: routes,
-                        diff: ExpectedDiff.against(view, source: "hostile image", routes: routes, ignoring: []))
+                        diff: ExpectedDiff.against(view, source: "hostile image", routes: routes, ignoring: []), irqs: irqs, mapleEntries: maple)
     }
 
     /// The routes of the tables walked with the registers the driver's records give.

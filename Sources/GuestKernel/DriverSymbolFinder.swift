@@ -169,11 +169,12 @@ public struct DriverSymbolFinder {
 
     /// Candidate addresses: ADRP targets in the driver's functions (with the function each
     /// came from). `functions`: the driver's text symbols with their ends, from one kallsyms pass.
+    /// `names`: the functions to decode (the driver's by default; `IRQSymbolFinder.irqFunctions`).
     public static func candidates(functions: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]],
-                                  read: KernelBytes) -> [(address: UInt64, function: String)] {
+                                  read: KernelBytes, names: [String] = driverFunctions) -> [(address: UInt64, function: String)] {
         var out: [(address: UInt64, function: String)] = []
         var seen: Set<UInt64> = []
-        for name in driverFunctions {
+        for name in names {
             for (f, end) in functions[name] ?? [] where "tT".contains(f.type) {
                 guard let end, end > f.address else { continue }
                 let length = Int(min(end - f.address, UInt64(maxFunctionBytes)))

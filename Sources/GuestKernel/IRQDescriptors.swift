@@ -38,20 +38,10 @@ public struct IRQView: Sendable {
 }
 
 public enum IRQWalker {
-    /// Far above any real system's irq count; a guest whose tree claims more is cut.
-    public static let maxDescriptors = 1 << 16
-    /// Radix-tree nodes one walk reads (64 slots each): 4096 nodes hold 262,144 irqs.
-    public static let maxNodes = 1 << 12
     static let maxNameBytes = 128
     static let maxActions = 32
     static let maxParents = 8
 
-    /// `struct xa_node` (include/linux/xarray.h, unchanged since the XArray replaced the radix
-    /// tree in 4.20): shift, offset, count, nr_values (1 byte each), parent, array, a list_head,
-    /// then XA_CHUNK_SIZE = 64 slots. Used when the type source lacks the struct (Debian's 6.1
-    /// irqdesc.c unit only declares it).
-    static let xaNodeSlotsFallback: UInt64 = 40
-    static let xaChunkSize = 64
 
     public static func walk(types: any KernelTypes, space: KernelAddressSpace, memory: any GuestMemory,
                             driver: DriverView) -> IRQView
@@ -59,82 +49,66 @@ public enum IRQWalker {
         var view = IRQView()
         let r = DriverWalker.Reader(space: space, memory: memory)
         // 6.1: a radix tree (an XArray) keyed by irq number; 6.5+ (Linux 721255b9826b): a maple tree.
-        if types.symbol("sparse_irqs", near: nil) != nil, types.symbol("irq_desc_tree", near: nil) == nil {
-            view.source = "sparse_irqs (maple tree)"
-            view.problems.append("this kernel keeps its irq descriptors in the sparse_irqs maple tree (Linux 6.5+): itsdump reads only 6.1's irq_desc_tree so far; no irq numbers or names")
+        guard let tree = IRQDescriptorTree.allCases.first(where: { types.symbol($0.symbol, near: nil) != nil }),
+              let treeLink = types.symbol(tree.symbol, near: nil)
+        else {
+            view.problems.append("the kernel's symbols have neither irq_desc_tree nor sparse_irqs (CONFIG_SPARSE_IRQ off, or not found): no irq numbers or names")
             return view
         }
-        guard let treeLink = types.symbol("irq_desc_tree", near: nil) else {
-            view.problems.append("the vmlinux has neither irq_desc_tree nor sparse_irqs (CONFIG_SPARSE_IRQ off?): no irq numbers or names")
-            return view
-        }
-        view.source = "irq_desc_tree (radix tree)"
-        let xarray = types.structure("xarray", inUnitOf: "irq_desc_tree")
-        let desc = types.structure("irq_desc", inUnitOf: "irq_desc_tree")
-        let data = desc.flatMap { types.memberStructure($0, "irq_data", inUnitOf: "irq_desc_tree") }
-        let common = desc.flatMap { types.memberStructure($0, "irq_common_data", inUnitOf: "irq_desc_tree") }
-        let action = desc.flatMap { types.memberStructure($0, "action", inUnitOf: "irq_desc_tree") }
+        view.source = tree.description
+        let unit = tree.symbol
+        let desc = types.structure("irq_desc", inUnitOf: unit)
+        let data = desc.flatMap { types.memberStructure($0, "irq_data", inUnitOf: unit) }
+        let common = desc.flatMap { types.memberStructure($0, "irq_common_data", inUnitOf: unit) }
+        let action = desc.flatMap { types.memberStructure($0, "action", inUnitOf: unit) }
         let msi = types.structure("msi_desc", inUnitOf: "its_nodes")
         let device = types.structure("device", inUnitOf: "its_nodes")
         let kobj = device.flatMap { types.memberStructure($0, "kobj", inUnitOf: "its_nodes") }
-        let named: [(String, StructLayout?)] = [("xarray", xarray), ("irq_desc", desc), ("irq_data", data), ("irq_common_data", common),
+        let named: [(String, StructLayout?)] = [("irq_desc", desc), ("irq_data", data), ("irq_common_data", common),
                                                 ("irqaction", action), ("msi_desc", msi), ("device", device), ("kobject", kobj)]
-        guard let xarray, let headOff = xarray.offset("xa_head"), let desc, let data, let common, let action, let msi, let device,
+        let treeLayout = IRQDescriptorTree.Layout.of(tree, types: types)
+        guard case .success(let layout) = treeLayout, let desc, let data, let common, let action, let msi, let device,
               let kobj, let o = Offsets(desc: desc, data: data, common: common, action: action, msi: msi, device: device, kobj: kobj)
         else {
-            let missing = named.filter { $0.1 == nil }.map { "struct " + $0.0 }
-            view.problems.append("the debug info lacks \(missing.isEmpty ? "a member of struct irq_desc, irq_data, irq_common_data, irqaction, msi_desc, device, kobject or xarray" : missing.joined(separator: ", ")): no irq numbers or names")
+            var missing = named.filter { $0.1 == nil }.map { "struct " + $0.0 }
+            if case .failure(let m) = treeLayout { missing += m.names }
+            view.problems.append("the type source lacks \(missing.isEmpty ? "a member of struct irq_desc, irq_data, irq_common_data, irqaction, msi_desc, device or kobject" : missing.joined(separator: ", ")): no irq numbers or names")
             return view
         }
-        let slotsOff = types.structure("xa_node", inUnitOf: "irq_desc_tree")?.offset("slots") ?? xaNodeSlotsFallback
 
-        // The ITS level of an irq is the irq_data whose chip is its_irq_chip; its chip_data is the
-        // its_device (its_irq_domain_alloc: irq_domain_set_hwirq_and_chip(…, hwirq, &its_irq_chip, its_dev)).
-        guard let chipLink = types.symbol("its_irq_chip", near: "its_nodes") else {
-            view.problems.append("the vmlinux has no symbol its_irq_chip (irq-gic-v3-its.c): no irq numbers or names")
-            return view
-        }
-        let itsChip = space.runtime(chipLink)
         var devices: [UInt64: (its: Int, device: DriverView.Device)] = [:]
         for (i, n) in driver.its.enumerated() {
             for d in n.devices { devices[d.address] = (i, d) }
         }
-        let root = space.runtime(treeLink) &+ headOff
-        guard let head = r.u64(space.image(root).rawValue, physical: true) else {
-            view.problems.append("irq_desc_tree at \(hex(root)) is not in the dump")
-            return view
-        }
-        // Depth-first over the tree: internal entries (low bits 10, above 4096) are nodes.
-        var stack: [(entry: UInt64, depth: Int)] = [(head, 0)]
-        var seen: Set<UInt64> = []
+        let walk = tree.walk(variable: space.runtime(treeLink), layout: layout, reader: r)
+        view.problems += walk.problems
+        // Each descriptor sits under its own irq number (irq_insert_desc): one that does not is
+        // not trusted.
         var descriptors: [UInt64] = []
-        while let (e, depth) = stack.popLast() {
-            guard e != 0 else { continue }
-            if e & 3 == 2 {
-                guard e > 4096 else { continue }  // retry / sibling entries
-                let n = e &- 2
-                guard depth < 12, seen.insert(n).inserted else {
-                    view.problems.append("irq_desc_tree: node \(hex(n)) seen twice or too deep; cut")
-                    continue
-                }
-                guard seen.count <= maxNodes else {
-                    view.problems.append("irq_desc_tree: more than \(maxNodes) nodes; cut (a bound of itsdump)")
-                    break
-                }
-                guard let slots = r.bytes(n &+ slotsOff, xaChunkSize * 8) else {
-                    view.problems.append("irq_desc_tree: node \(hex(n)) is not in the dump")
-                    continue
-                }
-                for s in (0..<xaChunkSize).reversed() { stack.append((slots.loadLE(at: s * 8, count: 8), depth + 1)) }
-            } else if e & 3 == 0 {
-                guard descriptors.count < maxDescriptors else {
-                    view.problems.append("irq_desc_tree: more than \(maxDescriptors) descriptors; cut (a bound of itsdump)")
-                    break
-                }
-                descriptors.append(e)
+        for e in walk.entries {
+            guard let irq = r.u32(e.pointer &+ o.dataOff &+ o.dataIRQ) else {
+                view.problems.append("irq_desc at \(hex(e.pointer)) is not in the dump")
+                continue
             }
+            guard e.first == e.last, UInt64(irq) == e.first else {
+                view.problems.append("\(tree.symbol): the descriptor at \(hex(e.pointer)) is irq \(irq) but sits under \(e.first == e.last ? "\(e.first)" : "\(e.first)–\(e.last)"); skipped")
+                continue
+            }
+            descriptors.append(e.pointer)
         }
 
+        // The ITS level of an irq is the irq_data whose chip is its_irq_chip; its chip_data is the
+        // its_device (its_irq_domain_alloc: irq_domain_set_hwirq_and_chip(…, hwirq, &its_irq_chip, its_dev)).
+        let itsChip: UInt64
+        if let chipLink = types.symbol("its_irq_chip", near: "its_nodes") {
+            itsChip = space.runtime(chipLink)
+        } else if let chip = chipOfDriverDevices(descriptors, devices: devices, r, o, types: types) {
+            itsChip = chip
+            view.source += "; its_irq_chip@\(hex(chip)) from the irq_data levels whose chip_data is one of the driver's its_devices, validated (a struct irq_chip named \"ITS\")"
+        } else {
+            view.problems.append("no symbol its_irq_chip, and no irq_data level whose chip_data is one of the driver's its_devices has a chip named \"ITS\": no irq numbers or names")
+            return view
+        }
         var rows: [IRQView.IRQ] = []
         for d in descriptors {
             guard let irq = r.u32(d &+ o.dataOff &+ o.dataIRQ) else {
@@ -185,6 +159,29 @@ public enum IRQWalker {
             (commonOff, commonMSI, descAction, actionNext, actionName) = (f, g, h, i, j)
             (msiDev, deviceKobj, kobjName) = (k, l, m)
         }
+    }
+
+    /// Without the symbol (kallsyms without KALLSYMS_ALL): the one chip of the irq_data levels
+    /// whose chip_data is an its_device of the driver's list and whose hwirq is one of its LPIs,
+    /// when it is a `struct irq_chip` named "ITS"; nil when none or several are.
+    static func chipOfDriverDevices(_ descriptors: [UInt64], devices: [UInt64: (its: Int, device: DriverView.Device)],
+                                    _ r: DriverWalker.Reader, _ o: Offsets, types: any KernelTypes) -> UInt64? {
+        var chips: Set<UInt64> = []
+        for d in descriptors {
+            var data = d &+ o.dataOff
+            for _ in 0..<maxParents {
+                if let cd = r.u64(data &+ o.dataChipData), let dev = devices[cd]?.device, let hw = r.u64(data &+ o.dataHwirq),
+                   hw >= UInt64(dev.lpiBase), hw < UInt64(dev.lpiBase) + UInt64(dev.nrLPIs), let chip = r.u64(data &+ o.dataChip) {
+                    chips.insert(chip)
+                    break
+                }
+                guard let p = r.u64(data &+ o.dataParent), p != 0 else { break }
+                data = p
+            }
+            if chips.count > 1 { return nil }
+        }
+        guard let chip = chips.first, IRQSymbolFinder.isITSChip(chip, types: types, space: r.space, memory: r.memory, image: false) else { return nil }
+        return chip
     }
 
     /// The action list's names joined by "," (/sys/kernel/irq/N/actions), bounded.

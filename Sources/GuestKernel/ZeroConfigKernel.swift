@@ -10,10 +10,12 @@ public struct ZeroConfigKernel: Sendable {
     /// How each piece was found, for the provenance.
     public let found: [String: DriverSymbolFinder.Found]
     public let btfSource: String
+    /// Why the irq descriptor walk's symbols were not found (the routes stand without them).
+    public var irqProblems: [String] = []
 
     /// One line: "its_node list its_nodes@0x… (…) via BTF in guest RAM at 0x… and kallsyms".
     public var summary: String {
-        let parts = DriverSymbolFinder.dataSymbols.compactMap { s in found[s].map { "\(s)@\(hex($0.address)) (\($0.method))" } }
+        let parts = (DriverSymbolFinder.dataSymbols + IRQSymbolFinder.dataSymbols).compactMap { s in found[s].map { "\(s)@\(hex($0.address)) (\($0.method))" } }
         return parts.joined(separator: ", ") + " via \(btfSource) and kallsyms"
     }
 
@@ -32,7 +34,8 @@ public struct ZeroConfigKernel: Sendable {
         }
         // One pass over kallsyms for everything: the data symbols (KALLSYMS_ALL), the BTF
         // markers and the driver's functions with their extents.
-        let wanted: Set<String> = Set(DriverSymbolFinder.dataSymbols + DriverSymbolFinder.driverFunctions + ["_etext", "__start_BTF"])
+        let wanted: Set<String> = Set(DriverSymbolFinder.dataSymbols + DriverSymbolFinder.driverFunctions + ["_etext", "__start_BTF"]
+                                      + IRQSymbolFinder.dataSymbols + IRQSymbolFinder.irqFunctions)
         let withEnds: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]]
         do { withEnds = try kallsyms.lookupWithEnds(wanted) } catch { throw .step("kallsyms", error.description) }
         let named = withEnds.mapValues { $0.map(\.symbol) }
@@ -102,10 +105,22 @@ public struct ZeroConfigKernel: Sendable {
                 }
             }
         }
+        // The irq descriptor walk's symbols (issue 19): not finding them costs names, not routes.
+        func fromKallsyms(_ symbols: [String]) -> [(address: UInt64, method: String)] {
+            symbols.flatMap { s in (named[s] ?? []).map { ($0.address, "kallsyms") } }
+        }
+        let treeCandidates = fromKallsyms(IRQDescriptorTree.allCases.map(\.symbol))
+            + DriverSymbolFinder.candidates(functions: withEnds, read: image.read, names: IRQSymbolFinder.irqFunctions)
+                .map { ($0.address, "ADRP in \($0.function)") }
+        let irq = IRQSymbolFinder.find(treeCandidates: treeCandidates, chipCandidates: fromKallsyms(["its_irq_chip"]) + candidates,
+                                       types: probe, space: space, memory: memory)
+        found.merge(irq.found) { a, _ in a }
         var symbols: [String: UInt64] = [:]
         for (k, v) in found { symbols[k] = v.address &- space.kernelOffset }
         let types = probe.with(symbols: symbols)
-        return ZeroConfigKernel(types: types, cpus: cpus, found: found, btfSource: btfSource)
+        var kernel = ZeroConfigKernel(types: types, cpus: cpus, found: found, btfSource: btfSource)
+        kernel.irqProblems = irq.problems
+        return kernel
     }
 
     /// `lpi_id_bits` as its_alloc_lpi_tables sets it: min(GICD_TYPER.IDbits + 1, 16)

@@ -144,6 +144,9 @@ public struct Verdicts: Sendable {
         public var view: Evidence.View
         public var name: String
         public var routes: [Int: [[UInt32]: ExpectedRoute]]
+        /// Whether the view's word decides a verdict (the later side's intent), or is evidence
+        /// only (KVM's debugfs of the earlier snapshot in `diff A B`: what KVM held then).
+        public var decisive = true
         public init(view: Evidence.View, name: String, routes: [Int: [[UInt32]: ExpectedRoute]]) {
             self.view = view
             self.name = name
@@ -301,11 +304,13 @@ public struct Verdicts: Sendable {
         var freers: [IntentView] = []
         for v in intents {
             if let e = v.routes[i]?[k] {
-                holders.append((v, e))
+                if v.decisive { holders.append((v, e)) }
+                // Only what the view says: vgic-state has no ICID, route rows may lack fields.
+                let said = [e.lpi.map { "LPI \($0)" }, e.icid.map { "ICID \($0)" }, e.vcpu.map { "vCPU \($0)" }].compactMap { $0 }
                 evidence.append(Evidence(view: v.view, holds: true, lpi: e.lpi, icid: e.icid, vcpu: e.vcpu,
-                                         text: "\(v.name) holds it: LPI \(e.lpi.map { "\($0)" } ?? "-"), ICID \(e.icid.map { "\($0)" } ?? "-"), vCPU \(e.vcpu.map(String.init) ?? "-")"))
+                                         text: "\(v.name) holds it" + (said.isEmpty ? "" : ": " + said.joined(separator: ", "))))
             } else {
-                freers.append(v)
+                if v.decisive { freers.append(v) }
                 evidence.append(Evidence(view: v.view, holds: false, text: "\(v.name) does not hold it"))
             }
         }
@@ -322,7 +327,7 @@ public struct Verdicts: Sendable {
             let what = p.map { "removed (was \(route($0)))" } ?? "missing from the tables"
             if let u = trail.unmappedBy {
                 return holders.isEmpty ? done(.guestUnmapped, [.queue(u)], what)
-                                       : done(.unexplained, [.queue(u)] + pendingEvidence, what + ": the queue unmapped it, \(holders.map(\.0.name).joined(separator: ", ")) still holds it")
+                                       : done(.unexplained, [.queue(u)] + pendingEvidence, what + " after the queue unmapped it")
             }
             if !holders.isEmpty {
                 return done(.lost, trail.mappedBy.map { [.queue($0, "(never unmapped since)")] } ?? [], what)
@@ -344,7 +349,7 @@ public struct Verdicts: Sendable {
         if let p { what = fields.isEmpty ? "unchanged" : describe(p, t, fields) } else { what = hadBefore ? "added: \(route(t))" : route(t) }
         if let u = trail.unmappedBy {
             if holders.isEmpty { return done(.stale, [.queue(u)], what + ": live after its unmapping") }
-            return done(.unexplained, [.queue(u)], what + ": the queue unmapped it, \(holders.map(\.0.name).joined(separator: ", ")) still holds it")
+            return done(.unexplained, [.queue(u)], what + ": live after the queue unmapped it")
         }
         // Against each intent view that holds it: LPI and target.
         for (v, e) in holders {
@@ -359,9 +364,9 @@ public struct Verdicts: Sendable {
                 if let m = trail.mappedBy, trail.lpi == t.lpi, trail.icid == t.icid,
                    trail.mapc(t.icid).map({ QueueTrail.rdBase($0.command) == t.target }) ?? true {
                     return done(.unexplained, [.queue(trail.icidBy ?? m, "(agrees with the tables)")],
-                                what + ": \(v.name) expects \(diff.map(\.rawValue).joined(separator: ", ")) otherwise, the queue agrees with the tables")
+                                what + ": another \(diff.map(\.rawValue).joined(separator: " and ")) in \(v.name), the queue's in the tables")
                 }
-                return done(.lost, [], what + ": \(v.name) expects \(diff.map(\.rawValue).joined(separator: ", ")) otherwise")
+                return done(.lost, [], what + ": another \(diff.map(\.rawValue).joined(separator: " and ")) in \(v.name)")
             }
         }
         // Against the queue's last word.
@@ -376,7 +381,7 @@ public struct Verdicts: Sendable {
                         what + ": collection \(t.icid) targets \(target) in the table, RDbase \(QueueTrail.rdBase(mapc.command)) in the queue")
         }
         if !freers.isEmpty && holders.isEmpty {
-            return done(.unexplained, trail.mappedBy.map { [.queue($0)] } ?? [], what + ": \(freers.map(\.name).joined(separator: ", ")) does not hold it")
+            return done(.unexplained, trail.mappedBy.map { [.queue($0)] } ?? [], what + ": only in the tables")
         }
         guard hadBefore else { return done(.consistent, [], what) }
         guard let p else {

@@ -31,19 +31,26 @@ struct Check: ParsableCommand {
 
     func run() throws {
         if rules {
+            // The rule table reads no snapshot: a DUMP beside it is a mistake, not ignored.
+            guard input.dumps.isEmpty else {
+                throw UsageError("--rules lists the rules and verdicts and reads no DUMP: give either --rules or \(input.dumps.count == 1 ? "the DUMP" : "the DUMPs")")
+            }
             try output.write(.rules, inputs: [])
             return
         }
         guard !input.dumps.isEmpty else { throw ValidationError("give a DUMP") }
         let session = try Session(input)
-        let a = try session.analyse(input)
-        // With --vmlinux the driver's records join the tables and the queue (README "diff": verdicts).
-        let kernel = try input.vmlinux.map { try KernelView.load(session: session, vmlinux: $0, vmcoreinfoFile: input.vmcoreinfo) }
+        let (a, loaded) = try session.analyseKeepingKernel(input)
+        // With --vmlinux (or on the zero-configuration path) the driver's records join the
+        // tables and the queue (README "diff": verdicts).
+        let kernel = try session.kernel(input, loaded: loaded)
         var names = DeviceNames(session: session, kernel: kernel)
         names.filter = filters.filter
         let verdicts = names.keep(Verdicts.judge(a, intents: kernel.map { [.driver($0.view)] } ?? []))
-        try output.write(.check(session, a, verdicts), inputs: input.inputPaths)
-        if a.findings.contains(where: { $0.severity == .error }) || verdicts.anyLost { throw ExitCode(1) }
+        // The filters choose what check reports and what its exit status rests on.
+        let findings = names.keep(a.findings, a)
+        try output.write(.check(session, a, verdicts, findings), inputs: input.inputPaths)
+        if findings.contains(where: { $0.severity == .error }) || verdicts.anyLost { throw ExitCode(1) }
     }
 }
 
@@ -62,7 +69,8 @@ struct Queue: ParsableCommand {
 
     @OptionGroup var input: InputOptions
     @OptionGroup var output: OutputOptions
-    @Option(name: .long, help: "How many of the most recent processed commands to show.")
+    // Unconditional: `--last -1` reaches validate() ("a number ≥ 0"), not "Missing value".
+    @Option(name: .long, parsing: .unconditional, help: "How many of the most recent processed commands to show.")
     var last: Int = 32
 
     func validate() throws {

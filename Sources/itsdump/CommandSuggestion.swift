@@ -4,6 +4,10 @@ enum CommandSuggestion {
     /// The message for `arguments` (without the program name), or nil when the first word is
     /// an option or a command.
     static func message(_ arguments: [String], commands: [String]) -> String? {
+        // `itsdump help nosuch`: ArgumentParser would print the root help and exit 0.
+        if arguments.first == "help", arguments.count > 1, !arguments[1].hasPrefix("-") {
+            return message(Array(arguments.dropFirst()), commands: commands).map { "help: " + $0 }
+        }
         guard let word = arguments.first, !word.hasPrefix("-"), !commands.contains(word) else { return nil }
         let near = commands.map { ($0, distance(word.lowercased(), $0)) }
             .filter { $0.1 <= max(1, $0.0.count / 3) || $0.0.hasPrefix(word.lowercased()) }

@@ -50,6 +50,30 @@ struct DeviceNames {
         })
     }
 
+    /// The findings the filter keeps: one about an event is matched through its route (DeviceID,
+    /// PCI address, vCPU, LPI, Linux irq), one about an LPI through the route that has it, one
+    /// about a device by its DeviceID; one about none of these (a register, the queue, a table)
+    /// matches no filter.
+    func keep(_ findings: [Finding], _ a: Analysis) -> [Finding] {
+        guard !filter.isEmpty else { return findings }
+        var byKey: [[UInt32]: RoutingGraph.Route] = [:], byLPI: [LPI: RoutingGraph.Route] = [:]
+        for r in a.routes {
+            byKey[[r.deviceID.rawValue, r.eventID.rawValue]] = r
+            byLPI[r.lpi] = r
+        }
+        return findings.filter { f in
+            let keyed = f.deviceID.flatMap { d in f.eventID.flatMap { byKey[[d.rawValue, $0.rawValue]] } }
+            let r = keyed ?? f.lpi.flatMap { byLPI[$0] }
+            guard let device = f.deviceID ?? r?.deviceID else {
+                // An LPI no route has (pending-unrouted): only an LPI filter can ask for it.
+                return filter.devices.isEmpty && filter.bdfs.isEmpty && filter.vcpus.isEmpty && filter.irqs.isEmpty
+                    && f.lpi.map(filter.lpis.contains) == true
+            }
+            let n = r.map(name)
+            return filter.matches(deviceID: device, bdf: n?.bdf ?? DeviceIdentity.bdf(device), vcpus: [r?.vcpu], lpis: [f.lpi, r?.lpi], irq: n?.irq)
+        }
+    }
+
     init(session: Session, kernel: KernelView?) {
         irqs = kernel?.irqs
         // A migration stream, alone or as a qcow2 internal snapshot's VM state.
@@ -85,7 +109,7 @@ struct DeviceNames {
 
     /// What the names rest on, for the header of an output.
     var notes: [String] {
-        var out = [DeviceIdentity.assumption + (irqs == nil ? "" : "; with --vmlinux, from each irq's MSI descriptor")]
+        var out = [DeviceIdentity.assumption + (irqs == nil ? "" : "; with the guest kernel's records (--vmlinux or zero configuration), from each irq's MSI descriptor")]
         if let q = qemu { out.append("QEMU devices from the migration stream's section names" + (q.busesInferred ? " (\(StreamPCIDevices.busAssumption))" : "")) }
         if let i = irqs { out.append("Linux irqs from \(i.source.isEmpty ? "nowhere" : i.source)") ; out += i.problems }
         return out

@@ -50,6 +50,10 @@ struct Diff: ParsableCommand {
     var vmcoreinfo: String?
     @Option(name: .long, help: ArgumentHelp("A BTF file of the guest kernel (its /sys/kernel/btf/vmlinux), when the dump's in-memory .BTF is missing or damaged.", valueName: "FILE"))
     var btf: String?
+    @Option(name: .long, help: ArgumentHelp("KVM's debugfs of A (vgic-state, or vgic-its-state@<base> on Linux ≥ 6.16), read when A was taken: what KVM held then, as evidence in the verdicts. Repeatable.", valueName: "FILE"), completion: .file())
+    var debugfsA: [String] = []
+    @Option(name: .long, help: ArgumentHelp("KVM's debugfs of B: what KVM holds at B, joined into the verdicts like the guest driver's records (a route it holds that B's tables lack is lost). Repeatable.", valueName: "FILE"), completion: .file())
+    var debugfsB: [String] = []
     @OptionGroup var output: OutputOptions
     @OptionGroup var filters: FilterOptions
 
@@ -66,6 +70,9 @@ struct Diff: ParsableCommand {
     func validate() throws {
         if expected != nil {
             guard dumps.count == 1 else { throw ValidationError("--expected compares one DUMP with FILE: give exactly one DUMP") }
+            guard debugfsA.isEmpty, debugfsB.isEmpty else {
+                throw ValidationError("--debugfs-a/--debugfs-b join KVM's debugfs into diff A B; with one DUMP give the debugfs file as --expected FILE")
+            }
         } else {
             guard dumps.count == 2 else {
                 throw ValidationError("diff compares two snapshots A and B (or one DUMP with --expected FILE); got \(dumps.count) DUMP argument(s)\(dumps.isEmpty ? "" : ": " + dumps.joined(separator: ", "))")
@@ -114,13 +121,40 @@ struct Diff: ParsableCommand {
         let (sb, b, kb) = try side(dumps[1], regsFile: regsB)
         let d = RouteDiff.compare(before: a.tables, after: b.tables, graphsBefore: a.graphs, graphsAfter: b.graphs,
                                   registersBefore: a.registers, registersAfter: b.registers, ignoring: ignored)
-        // B's driver records, when --vmlinux is given, are the intent the changes are judged against.
-        let driverB = try vmlinux.map { try kb ?? KernelView.load(session: sb, vmlinux: $0, vmcoreinfoFile: vmcoreinfo) }
+        // B's driver records are the intent the changes are judged against: through --vmlinux, or
+        // the zero-configuration path's when B's registers came from it.
+        let driverB = try kb ?? vmlinux.map { try KernelView.load(session: sb, vmlinux: $0, vmcoreinfoFile: vmcoreinfo) }
         var names = DeviceNames(session: sb, kernel: driverB)
         names.filter = filters.filter
-        let verdicts = names.keep(Verdicts.judge(diff: d, before: a, after: b, intents: driverB.map { [.driver($0.view)] } ?? []))
+        // KVM's debugfs of B decides like the driver; A's is evidence of what KVM held then.
+        var intents: [Verdicts.IntentView] = driverB.map { [.driver($0.view)] } ?? []
+        for f in debugfsB { intents.append(try Self.debugfs(f, side: "B", routes: b.routes)) }
+        for f in debugfsA {
+            var v = try Self.debugfs(f, side: "A", routes: a.routes)
+            v.decisive = false
+            intents.append(v)
+        }
+        let verdicts = names.keep(Verdicts.judge(diff: d, before: a, after: b, intents: intents))
         try output.write(.diff(DiffReport(a: (sa, a), b: (sb, b), diff: d, ignored: ignored, verdicts: verdicts, names: names)), inputs: inputPaths)
         if !d.isEmpty { throw ExitCode(1) }
+    }
+
+    /// One side's KVM debugfs file as an intent view named after its side ("vgic-state of B"),
+    /// at most 64 MiB read (the 6.10 endless vgic-state is cut by the parser).
+    static func debugfs(_ path: String, side: String, routes: [RoutingGraph.Route]) throws -> Verdicts.IntentView {
+        let cap = 64 << 20
+        let bytes = try MappedFile.readSmall(path: path, maxBytes: cap, allowStandardInput: false)
+        let text = String(decoding: bytes.prefix(cap), as: UTF8.self)
+        var v: Verdicts.IntentView
+        if VGICITSState.looksLike(text) {
+            v = .debugfs(VGICITSState.parse(text))
+        } else if VGICState.looksLike(text) {
+            v = .vgicState(VGICState.parse(text), routes: routes)
+        } else {
+            throw DumpError.notADump(path: path, reason: "not a KVM debugfs vgic-state or vgic-its-state text (what --debugfs-\(side.lowercased()) reads)")
+        }
+        v.name += " of \(side)"
+        return v
     }
 
     /// Reads at most 64 MiB of FILE: a vgic-state hit by the endless-output bug has no end.
@@ -146,11 +180,11 @@ struct Diff: ParsableCommand {
         if first == UInt8(ascii: "{") {
             let rows: [ExpectedRow]
             do { rows = try ExpectedRow.stream(bytes) } catch {
-                throw DumpError.notADump(path: name, reason: "not JSON: \(error)")
+                throw DumpError.notADump(path: name, reason: ExpectedRow.mismatch(bytes, error))
             }
             bytes = []
-            d = ExpectedDiff.against(expectedRows: rows, source: "route rows of \(TerminalText.cut(name))", routes: a.routes, ignoring: ignored)
-            intent = .rows(rows, name: "expected rows")
+            d = ExpectedDiff.against(expectedRows: rows, source: "route rows", routes: a.routes, ignoring: ignored)
+            intent = .rows(rows, name: "the route JSON")
         } else {
             let text = String(decoding: bytes, as: UTF8.self)
             bytes = []
@@ -184,6 +218,6 @@ struct Diff: ParsableCommand {
 extension Diff {
     /// Every file this diff reads (the output must not replace one of them).
     var inputPaths: [String] {
-        dumps.map(InputPath.file(of:)) + [regsA, regsB, regs, regsFrom, expected, vmlinux, vmcoreinfo].compactMap { $0 }
+        dumps.map(InputPath.file(of:)) + [regsA, regsB, regs, regsFrom, expected, vmlinux, vmcoreinfo].compactMap { $0 } + debugfsA + debugfsB
     }
 }

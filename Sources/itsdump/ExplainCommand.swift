@@ -37,8 +37,8 @@ struct Explain: ParsableCommand {
     /// A key the tables do not route exits 1 and says where the lookup stopped (README "explain").
     func run() throws {
         let session = try Session(input)
-        let a = try session.analyse(input)
-        let kernel = try input.vmlinux.map { try KernelView.load(session: session, vmlinux: $0, vmcoreinfoFile: input.vmcoreinfo) }
+        let (a, loaded) = try session.analyseKeepingKernel(input)
+        let kernel = try session.kernel(input, loaded: loaded)
         let query: ExplainReport.Query = if let lpi { .lpi(lpi.value) } else { .event(device: device?.value ?? 0, event: event?.value) }
         let lookups: [Lookup]
         if let lpi {

@@ -41,8 +41,10 @@ struct Routes: AnalysisView {
     /// kept by the filters.
     func run() throws {
         let session = try Session(input)
-        let a = try session.analyse(input)
-        let kernel = try input.vmlinux.map { try KernelView.load(session: session, vmlinux: $0, vmcoreinfoFile: input.vmcoreinfo) }
+        // Without --vmlinux, the zero-configuration path's view names the routes when the
+        // registers came from it.
+        let (a, loaded) = try session.analyseKeepingKernel(input)
+        let kernel = try session.kernel(input, loaded: loaded)
         var names = DeviceNames(session: session, kernel: kernel)
         names.filter = filters.filter
         try output.write(.routes(session, a, names), inputs: input.inputPaths)

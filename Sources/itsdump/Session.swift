@@ -50,6 +50,25 @@ struct Session {
         }
     }
 
+    /// `analyse(input)`, and the guest kernel's view when the registers came from it (--vmlinux,
+    /// or the zero-configuration path), so that naming the routes needs no second walk.
+    func analyseKeepingKernel(_ input: InputOptions) throws -> (analysis: Analysis, kernel: KernelView?) {
+        var kernel: KernelView?
+        let regs = try registers(carried: input.registersFrom() ?? carriedRegisters, stateFile: input.regs,
+                                 flags: { input.flagRegisters(vcpuCount: vcpuCount, knownCPUs: $0) }) {
+            let k = try KernelView.load(session: self, input: input)
+            kernel = k
+            return k
+        }
+        return (try analyse(registers: regs, format: input.abi), kernel)
+    }
+
+    /// The kernel view of `input.vmlinux` unless `loaded` (the one the registers came from) is given.
+    func kernel(_ input: InputOptions, loaded: KernelView?) throws -> KernelView? {
+        if let loaded { return loaded }
+        return try input.vmlinux.map { try KernelView.load(session: self, vmlinux: $0, vmcoreinfoFile: input.vmcoreinfo) }
+    }
+
     /// `RegisterState.resolve` over this session; `kernel` is called only when no other source
     /// gives a GITS_BASER.
     func registers(carried: RegisterState?, stateFile: String?, flags: (Int) -> RegisterState = { _ in RegisterState() },

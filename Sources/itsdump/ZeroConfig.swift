@@ -53,6 +53,7 @@ extension KernelView {
         var k = KernelView(vmcoreinfo: info, view: view, typeSource: "guest kernel: \(kernel.summary)", via: via)
         // The irq descriptors through the same type source (a type it lacks is a problem, not an error).
         k.irqs = IRQWalker.walk(types: kernel.types, space: space, memory: session.memory, driver: view)
+        if !kernel.irqProblems.isEmpty { k.irqs.problems = kernel.irqProblems + k.irqs.problems }
         return k
     }
 }

@@ -26,7 +26,19 @@ import ITSAnalysis
 
     @Test(arguments: Fixtures.stops)
     func routesWithTheVmlinuxCarryTheGroundTruthsBDFIrqAndName(stop: String) throws {
-        let r = try CLI.run(["routes", try Fixtures.member(stop, "core.elf"), "--vmlinux", try Fixtures.vmlinux.get(), "--format", "json"])
+        try expectGroundTruthNames(stop, ["--vmlinux", try Fixtures.vmlinux.get()])
+    }
+
+    /// Zero configuration: no flag at all. The types come from the BTF in guest RAM, the
+    /// descriptor tree (`irq_desc_tree`, a data symbol this kallsyms lacks) from the ADRP
+    /// references of irq_to_desc, and its_irq_chip from the driver's its_devices.
+    @Test(arguments: Fixtures.stops)
+    func routesWithNoFlagsCarryTheGroundTruthsBDFIrqAndName(stop: String) throws {
+        try expectGroundTruthNames(stop, [])
+    }
+
+    func expectGroundTruthNames(_ stop: String, _ flags: [String]) throws {
+        let r = try CLI.run(["routes", try Fixtures.member(stop, "core.elf"), "--format", "json"] + flags)
         #expect(r.status == 0, "\(r.stderr)")
         let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let routes = try #require(top["routes"] as? [[String: Any]])

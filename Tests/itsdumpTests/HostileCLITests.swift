@@ -103,7 +103,7 @@ enum MeasuredRun {
         let truth = Fixtures.packageRoot.appendingPathComponent("fixtures/tcg-basic/ground-truth.json").path
         let diff = try MeasuredRun.run(["diff", extract, "--regs", regs, "--expected", "-"], stdin: truth)
         #expect(diff.status == 0, "\(diff.stderr)")
-        #expect(String(decoding: diff.stdout, as: UTF8.self).contains("route rows of standard input"))
+        #expect(String(decoding: diff.stdout, as: UTF8.self).contains("route rows from standard input"))
         #expect(String(decoding: diff.stdout, as: UTF8.self).contains("no differences"))
     }
 

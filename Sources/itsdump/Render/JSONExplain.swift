@@ -20,6 +20,6 @@ extension JSONRenderer {
 
 extension TextRenderer {
     func extract(_ r: ExtractReport) -> String? {
-        "wrote \(r.path): \(r.ranges) ranges, \(r.bytes) bytes of guest memory (\(r.pages) pages), \(r.notes) notes\n"
+        "wrote \(r.path == "-" ? "the extract to standard output" : TerminalText.escape(r.path)): \(r.ranges) ranges, \(r.bytes) bytes of guest memory (\(r.pages) pages), \(r.notes) notes\n"
     }
 }

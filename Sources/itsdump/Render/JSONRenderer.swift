@@ -17,7 +17,7 @@ struct JSONRenderer: Renderer {
         return String(decoding: w.out.bytes, as: UTF8.self)
     }
     func tables(_ session: Session, _ a: Analysis) -> String? { tablesDocument(session, a).render() }
-    func check(_ session: Session, _ a: Analysis, _ v: Verdicts) -> String? { checkDocument(session, a, v).render() }
+    func check(_ session: Session, _ a: Analysis, _ v: Verdicts, _ findings: [Finding]) -> String? { checkDocument(session, a, v, findings).render() }
     func rules() -> String? { rulesDocument().render() }
     func queue(_ regs: RegisterState, _ queues: [CommandQueue], last: Int) -> String? { queueDocument(regs, queues, last: last).render() }
     func diff(_ r: DiffReport) -> String? { diffDocument(r).render() }
@@ -86,9 +86,10 @@ struct JSONRenderer: Renderer {
     }
 
     /// Every finding of an analysis, each with its ITS.
-    func findings(_ a: Analysis) -> JSONValue {
+    /// `only`: the findings to write (the filters' choice), all of `a`'s by default.
+    func findings(_ a: Analysis, only: [Finding]? = nil) -> JSONValue {
         let owner = a.itsOfFinding
-        return .array(a.findings.map { f in
+        return .array((only ?? a.findings).map { f in
             let i = owner[f]
             return finding(f, its: i, base: i.flatMap { i in a.tables.first { $0.itsIndex == i }?.registers.base?.value.rawValue })
         })
@@ -195,16 +196,16 @@ struct JSONRenderer: Renderer {
         return .object(o)
     }
 
-    func checkDocument(_ session: Session, _ a: Analysis, _ v: Verdicts) -> JSONValue {
+    func checkDocument(_ session: Session, _ a: Analysis, _ v: Verdicts, _ kept: [Finding]) -> JSONValue {
         var o = header("check")
         verdicts(v, into: &o)
         o["inputs"] = inputs(session)
         o["freshness"] = freshness(a)
-        o["findings"] = findings(a)
+        o["findings"] = findings(a, only: kept)
         o["its"] = .array(a.tables.map { its($0) })
         o["redistributors"] = RegisterJSON.redistributors(a.registers.redistributors)
         o["summary"] = .object(Dictionary(uniqueKeysWithValues: Severity.allCases.map { sev in
-            (sev.rawValue, JSONValue.int(Int64(a.findings.filter { $0.severity == sev }.count)))
+            (sev.rawValue, JSONValue.int(Int64(kept.filter { $0.severity == sev }.count)))
         }))
         return .object(o)
     }

@@ -12,7 +12,8 @@ enum Report {
     case routes(Session, Analysis, DeviceNames)
     case tables(Session, Analysis)
     /// The findings, and the verdict of every key the views do not agree on.
-    case check(Session, Analysis, Verdicts)
+    /// The findings are those the filters keep (all without filters).
+    case check(Session, Analysis, Verdicts, [Finding])
     /// `check --rules`: the rule table.
     case rules
     case queue(RegisterState, [CommandQueue], last: Int)
@@ -91,7 +92,7 @@ struct ExplainReport {
 protocol Renderer {
     func routes(_ session: Session, _ a: Analysis, _ names: DeviceNames) -> String?
     func tables(_ session: Session, _ a: Analysis) -> String?
-    func check(_ session: Session, _ a: Analysis, _ verdicts: Verdicts) -> String?
+    func check(_ session: Session, _ a: Analysis, _ verdicts: Verdicts, _ findings: [Finding]) -> String?
     func rules() -> String?
     func queue(_ regs: RegisterState, _ queues: [CommandQueue], last: Int) -> String?
     func diff(_ r: DiffReport) -> String?
@@ -106,7 +107,7 @@ protocol Renderer {
 extension Renderer {
     func routes(_ session: Session, _ a: Analysis, _ names: DeviceNames) -> String? { nil }
     func tables(_ session: Session, _ a: Analysis) -> String? { nil }
-    func check(_ session: Session, _ a: Analysis, _ verdicts: Verdicts) -> String? { nil }
+    func check(_ session: Session, _ a: Analysis, _ verdicts: Verdicts, _ findings: [Finding]) -> String? { nil }
     func rules() -> String? { nil }
     func queue(_ regs: RegisterState, _ queues: [CommandQueue], last: Int) -> String? { nil }
     func diff(_ r: DiffReport) -> String? { nil }
@@ -122,7 +123,7 @@ extension Renderer {
         switch report {
         case .routes(let session, let a, let names): routes(session, a, names)
         case .tables(let session, let a): tables(session, a)
-        case .check(let session, let a, let verdicts): check(session, a, verdicts)
+        case .check(let session, let a, let verdicts, let findings): check(session, a, verdicts, findings)
         case .rules: rules()
         case .queue(let regs, let queues, let last): queue(regs, queues, last: last)
         case .diff(let r): diff(r)

@@ -168,11 +168,11 @@ struct TextRenderer: Renderer {
         return s
     }
 
-    func check(_ session: Session, _ a: Analysis, _ v: Verdicts) -> String? {
+    func check(_ session: Session, _ a: Analysis, _ v: Verdicts, _ findings: [Finding]) -> String? {
         var s = header(session, a)
         for t in a.tables { s += "ITS \(t.itsIndex): \(t.devices.filter { $0.status == .live }.count) devices, \(a.graphs[t.itsIndex].routes.count) routes\n" }
         s += freshness(a)
-        s += findings(a.findings)
+        s += self.findings(findings)
         s += verdicts(v)
         return s
     }
@@ -223,7 +223,7 @@ struct TextRenderer: Renderer {
     func expected(_ r: ExpectedReport) -> String? {
         let d = r.diff
         var s = quiet ? "" : "tables: \(r.session.inputLines.joined(separator: "; "))\n" + registerOrigins(r.analysis.registers)
-        s += "expected: \(d.source) from \(r.path)\ncompared: \(d.comparedFields.joined(separator: ", "))\n"
+        s += "expected: \(d.source) from \(r.path == "-" ? "standard input" : r.path)\ncompared: \(d.comparedFields.joined(separator: ", "))\n"
         s += freshness(r.analysis)
         for n in d.notes { s += "note: \(n)\n" }
         // One layout for every diff: the verdicts grouped by device, verdict first; rows the

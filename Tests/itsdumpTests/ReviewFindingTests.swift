@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// Issue 19's review findings on the command line, on the bundled extracts: each bad use is one
+/// clear line and exit status 2; each message says what was given and what is expected.
+@Suite struct ReviewFindingTests {
+    static let kvmBasic = "fixtures/kvm-basic/core.extract.elf"
+    static let kvmRegs = "fixtures/kvm-basic/its-regs.json"
+
+    @Test func helpOnAnUnknownCommandExits2WithTheCommands() throws {
+        let r = try CLI.run(["help", "nosuch"])
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.hasPrefix("itsdump: help: 'nosuch' is not a command; the commands are info, regs, tables, routes"))
+        let near = try CLI.run(["help", "rotues"])
+        #expect(near.status == 2 && near.stderr.contains("did you mean 'routes'?"))
+        #expect(try CLI.run(["help", "routes"]).status == 0)
+    }
+
+    @Test func aNegativeQueueLastSaysTheValueMustBeNonNegative() throws {
+        let r = try CLI.run(["queue", Self.kvmBasic, "--regs", Self.kvmRegs, "--last", "-1"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--last takes a number ≥ 0"))
+        #expect(!r.stderr.contains("Missing value"))
+    }
+
+    @Test func extractToStandardOutputSaysSo() throws {
+        let r = try CLI.run(["extract", Self.kvmBasic, "--regs", Self.kvmRegs, "-o", "-"])
+        #expect(r.status == 0)
+        #expect(r.stderr.hasPrefix("wrote the extract to standard output: "))
+        #expect(r.stdout.hasPrefix("\u{7F}ELF"))
+    }
+
+    @Test func checkRulesWithADumpIsAnError() throws {
+        let r = try CLI.run(["check", "--rules", Self.kvmBasic])
+        #expect(r.status == 2)
+        #expect(r.stderr == "itsdump: --rules lists the rules and verdicts and reads no DUMP: give either --rules or the DUMP\n")
+        #expect(try CLI.run(["check", "--rules"]).status == 0)
+    }
+
+    /// A register state file and another command's JSON given as --expected: named as what
+    /// they are, with what --expected reads.
+    @Test func expectedJSONOfAnotherKindSaysWhatItIs() throws {
+        let regs = try CLI.run(["diff", Self.kvmBasic, "--regs", Self.kvmRegs, "--expected", Self.kvmRegs])
+        #expect(regs.status == 2)
+        #expect(regs.stderr.contains("its-regs.json: a register state file (its-regs.json, `itsdump regs --format json`): give it with --regs; expected route JSON: an object with a \"routes\" array"))
+        #expect(!regs.stderr.contains("not JSON"))
+        let check = try CLI.run(["check", Self.kvmBasic, "--regs", Self.kvmRegs, "--format", "json"])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("itsdump-check-\(getpid()).json")
+        try check.stdout.write(to: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: path) }
+        let other = try CLI.run(["diff", Self.kvmBasic, "--regs", Self.kvmRegs, "--expected", path.path])
+        #expect(other.status == 2 && other.stderr.contains("the JSON of `itsdump check`, which has no route rows"))
+        let broken = try CLI.run(["diff", Self.kvmBasic, "--regs", Self.kvmRegs, "--expected", "Documentation/schema/check.schema.json"])
+        #expect(broken.status == 2 && broken.stderr.contains("a JSON object with the keys"))
+    }
+}
