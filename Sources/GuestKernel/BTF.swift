@@ -80,6 +80,13 @@ public struct BTF: Sendable {
     /// of the structs and unions, the only types looked up by name.
     let offsets: [UInt32]
     let aggregates: [UInt32]
+    /// The aggregates grouped by a hash of their names' first 64 bytes: the ids of bucket b are
+    /// `bucketIDs[bucketStarts[b] ..< bucketStarts[b + 1]]`, ascending. A look-up by name reads
+    /// one bucket instead of comparing every aggregate's name (the irq walk asks a dozen names).
+    /// Built in O(n) by counting, so names that all hash alike cost a long bucket, never a
+    /// quadratic build.
+    let bucketStarts: [UInt32]
+    let bucketIDs: [UInt32]
     /// Type ids run from 1 to `typeCount`.
     public var typeCount: Int { offsets.count }
 
@@ -131,6 +138,42 @@ public struct BTF: Sendable {
         }
         self.offsets = offsets
         self.aggregates = aggregates
+        var buckets = 1
+        while buckets < aggregates.count { buckets <<= 1 }
+        let mask = UInt32(buckets - 1)
+        var bucketOf = [UInt32](repeating: 0, count: aggregates.count)
+        var starts = [UInt32](repeating: 0, count: buckets + 1)
+        for (i, id) in aggregates.enumerated() {
+            let nameOffset = Self.u32(bytes, Int(offsets[Int(id) - 1]))
+            let b = Self.nameHash(bytes, stringsStart: Int(headerLength + strOff), stringsLength: Int(strLen), nameOffset) & mask
+            bucketOf[i] = b
+            starts[Int(b) + 1] += 1
+        }
+        for b in 0..<buckets { starts[b + 1] += starts[b] }
+        var fill = starts
+        var ids = [UInt32](repeating: 0, count: aggregates.count)
+        for (i, id) in aggregates.enumerated() {
+            let b = Int(bucketOf[i])
+            ids[Int(fill[b])] = id
+            fill[b] += 1
+        }
+        bucketStarts = starts
+        bucketIDs = ids
+    }
+
+    /// FNV-1a of a name's first 64 bytes (to its NUL or the end of the strings; an offset past
+    /// them hashes as the empty name): bounded, whatever the string section holds.
+    static func nameHash(_ bytes: [UInt8], stringsStart: Int, stringsLength: Int, _ offset: UInt32) -> UInt32 {
+        var h: UInt32 = 2_166_136_261
+        guard Int(offset) < stringsLength else { return h }
+        let start = stringsStart + Int(offset)
+        let end = min(stringsStart + stringsLength, start + 64)
+        var p = start
+        while p < end, bytes[p] != 0 {
+            h = (h ^ UInt32(bytes[p])) &* 16_777_619
+            p += 1
+        }
+        return h
     }
 
     /// A little-endian u32 (the index pass reads one per type).
@@ -172,7 +215,13 @@ public struct BTF: Sendable {
     /// Ids of the struct (or union) types named `name`.
     public func structures(named name: String) -> [UInt32] {
         let n = Array(name.utf8)
-        return aggregates.filter { nameEquals(Int($0) - 1, n) }
+        var h: UInt32 = 2_166_136_261
+        for c in n.prefix(64) {
+            if c == 0 { break }
+            h = (h ^ UInt32(c)) &* 16_777_619
+        }
+        let b = Int(h & UInt32(bucketStarts.count - 2))
+        return bucketIDs[Int(bucketStarts[b])..<Int(bucketStarts[b + 1])].filter { nameEquals(Int($0) - 1, n) }
     }
 
     /// A type's size in bytes, through typedefs, qualifiers and arrays (btf.rst §2.2).

@@ -79,6 +79,45 @@ import Testing
         }
     }
 
+    /// The by-name index answers what comparing every struct and union's name answers, for
+    /// every aggregate name of the real BTF (ids ascending, both its_device included).
+    @Test func theNameIndexAgreesWithAScanOfEveryAggregate() throws {
+        let btf = try Self.real.get().btf
+        var scan: [String: [UInt32]] = [:]
+        for id in btf.aggregates { scan[try btf.string(btf.entry(id).nameOffset), default: []].append(id) }
+        #expect(scan.count > 5_000 && scan["its_device"]?.count == 2)
+        for (name, ids) in scan {
+            #expect(btf.structures(named: name) == ids, "\(name)")
+        }
+        #expect(btf.structures(named: "no_such_struct_anywhere").isEmpty)
+    }
+
+    /// 60,000 structs that share one name (and 60,000 whose names are one 64 KiB run of the
+    /// string section): the index is built by counting, not by probing, so this is linear, and
+    /// hashing reads at most 64 bytes of a name; every id comes back, ascending.
+    @Test func aBTFOfOneRepeatedNameIsIndexedInLinearTime() throws {
+        var strings: [UInt8] = [0] + Array("same".utf8) + [0] + [UInt8](repeating: 0x61, count: 1 << 16)
+        strings.append(0)
+        var types: [UInt8] = []
+        func u32(_ v: UInt32) { for i in 0..<4 { types.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
+        for i in 0..<120_000 {
+            u32(i < 60_000 ? 1 : 6)          // name_off: "same", or the long run
+            u32(4 << 24)                     // STRUCT, no members
+            u32(8)                           // size
+        }
+        var b: [UInt8] = [0x9F, 0xEB, 1, 0]
+        for v: UInt32 in [24, 0, UInt32(types.count), UInt32(types.count), UInt32(strings.count)] {
+            for i in 0..<4 { b.append(UInt8(truncatingIfNeeded: v >> (8 * i))) }
+        }
+        b += types + strings
+        let btf = try BTF(bytes: b)
+        let same = btf.structures(named: "same")
+        #expect(same.count == 60_000 && same.first == 1 && same.last == 60_000 && same == same.sorted())
+        // The long run hashes by its first 64 bytes, as a wanted name of that start does.
+        #expect(btf.structures(named: String(repeating: "a", count: 64)).isEmpty)
+        #expect(btf.structures(named: "sam").isEmpty)
+    }
+
     @Test func typeSectionLengthOf2To32IsTruncatedNotAllocated() throws {
         var b = try Self.real.get().btf.bytes
         put(&b, 12, 0xFFFF_FFFF)
