@@ -1,0 +1,53 @@
+import Foundation
+import ITSAnalysis
+import Testing
+
+/// Review of the filters and debugfs inputs merged with issue 22 (hostile and newcomer use).
+@Suite struct ReviewArgumentTests {
+    /// `--bdf` takes a PCI address in hex with or without leading zeros; half an address or a
+    /// device/function out of range is refused instead of silently matching nothing.
+    @Test func bdfIsParsedNotJustSplit() {
+        #expect(RouteFilter.canonicalBDF("1:0.0") == "0000:01:00.0")
+        #expect(RouteFilter.canonicalBDF("00:02.0") == "0000:00:02.0")
+        #expect(RouteFilter.canonicalBDF("0000:00:1F.7") == "0000:00:1f.7")
+        #expect(RouteFilter.canonicalBDF("1:2:3.4") == "0001:02:03.4")
+        for bad in ["00:01", "0000:00:01", "00:20.0", "00:01.8", "100:00.0", "a:b:c:d.0", ":01.0", "00:01.", "zz"] {
+            #expect(RouteFilter.canonicalBDF(bad) == nil, "\(bad)")
+        }
+    }
+
+    /// kvm-basic's DeviceID 8 is 00:01.0: `--bdf 0:1.0` selects its five routes (ground-truth.json: LPIs 8193–8197).
+    @Test func shortBDFSelectsTheDevice() throws {
+        let r = try CLI.run(["routes", "fixtures/kvm-basic/core.extract.elf", "--format", "json", "--bdf", "0:1.0"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let routes = try #require(top["routes"] as? [[String: Any]])
+        #expect(routes.map { $0["lpi"] as? Int } == [8193, 8194, 8195, 8196, 8197])
+        #expect(routes.allSatisfy { $0["bdf"] as? String == "0000:00:01.0" })
+    }
+
+    /// Negative numbers reach validation ("not a number") instead of "Missing value"; an LPI
+    /// below 8192 and half a BDF are refused; all exit 2 with one message.
+    @Test func oddFilterValuesAreRefusedClearly() throws {
+        for args in [["--device", "-1"], ["--vcpu", "-1"], ["--lpi", "-1"], ["--irq", "-5"]] {
+            let r = try CLI.run(["routes", "fixtures/kvm-basic/core.extract.elf"] + args)
+            #expect(r.status == 2, "\(args)")
+            #expect(!r.stderr.contains("Missing value") && r.stderr.contains(args[1]), "\(args): \(r.stderr)")
+        }
+        for args in [["--lpi", "100"], ["--bdf", "00:01"], ["--bdf", "00:01.8"]] {
+            let r = try CLI.run(["routes", "fixtures/kvm-basic/core.extract.elf"] + args)
+            #expect(r.status == 2 && r.stdout.isEmpty, "\(args)")
+            #expect(r.stderr.contains(args[1]), "\(args): \(r.stderr)")
+        }
+    }
+
+    /// A binary file (an ELF core given as --debugfs-b by mistake: its guest RAM holds
+    /// "vgic_model:" from a cached kvm.ko) is no debugfs text; the fixture's vgic-state is.
+    @Test func debugfsTextHasNoNUL() throws {
+        let real = try String(contentsOf: Fixtures.shared.appendingPathComponent("kvm-prepost/b/vgic-state.txt"), encoding: .utf8)
+        #expect(VGICState.looksLike(real))
+        #expect(!VGICState.looksLike("\u{7F}ELF\u{2}\u{1}\u{1}\u{0}" + real))
+        #expect(!VGICITSState.looksLike("\u{0}Device ID: 0x8\nEVENT_ID\n"))
+        #expect(VGICITSState.looksLike("Device ID: 0x8\nEVENT_ID\n"))
+    }
+}
