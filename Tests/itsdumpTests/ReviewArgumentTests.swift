@@ -51,3 +51,26 @@ import Testing
         #expect(VGICITSState.looksLike("Device ID: 0x8\nEVENT_ID\n"))
     }
 }
+
+/// `diff A B` with a filter counts, and exits on, only the route changes it selects (kvm-prepost:
+/// DeviceID 0x10, virtio-blk with managed queues, did not change between a and b; DeviceID 0x18
+/// moved its 5 MSIs: its README).
+@Suite(.serialized, .tags(.realSnapshots), .enabled(if: realSnapshotsWanted, "ITSDUMP_SKIP_REAL_SNAPSHOTS=1")) struct ReviewDiffFilterTests {
+    func diff(_ filters: [String]) throws -> (status: Int32, changes: [[String: Any]]) {
+        let scenario = Fixtures.shared.appendingPathComponent("kvm-prepost")
+        let r = try CLI.run(["diff", try Fixtures.member("kvm-prepost/a", "core.elf"), try Fixtures.member("kvm-prepost/b", "core.elf"),
+                             "--regs-a", scenario.appendingPathComponent("a/its-regs.json").path,
+                             "--regs-b", scenario.appendingPathComponent("b/its-regs.json").path, "--format", "json"] + filters)
+        let top = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stderr)")
+        return (r.status, try #require(top["changes"] as? [[String: Any]], "\(top.keys)"))
+    }
+
+    @Test func diffFiltersChooseTheChangesAndTheExitStatus() throws {
+        let all = try diff([])
+        #expect(all.status == 1 && all.changes.count == 14)
+        let unchanged = try diff(["--device", "0x10"])
+        #expect(unchanged.status == 0 && unchanged.changes.isEmpty)
+        let moved = try diff(["--device", "0x18"])
+        #expect(moved.status == 1 && moved.changes.count == 5)
+    }
+}
