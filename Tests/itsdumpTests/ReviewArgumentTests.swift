@@ -1,6 +1,7 @@
 import Foundation
 import ITSAnalysis
 import Testing
+import TextFormats
 
 /// Review of the filters and debugfs inputs merged with issue 22 (hostile and newcomer use).
 @Suite struct ReviewArgumentTests {
@@ -73,4 +74,19 @@ import Testing
         let moved = try diff(["--device", "0x18"])
         #expect(moved.status == 1 && moved.changes.count == 5)
     }
+}
+
+/// `diff --expected` with a "routes" array none of whose elements is a route row was read as
+/// "expect no route" (19 unexplained verdicts, exit 1); it is refused, saying why.
+@Test func routeArrayWithoutRowsIsRefused() throws {
+    for (text, count) in [(#"{"routes": [5]}"#, 1), (#"{"routes": [{"x": 1}, {"deviceID": "8", "eventID": 0}]}"#, 2)] {
+        #expect(throws: JSONParseError.self) { try ExpectedRow.stream(Array(text.utf8)) }
+        do { _ = try ExpectedRow.stream(Array(text.utf8)) } catch {
+            #expect(error.reason.contains("none of the array's \(count) element(s) is a route row"), "\(error)")
+            #expect(ExpectedRow.mismatch(Array(text.utf8), error).hasPrefix("route JSON whose rows cannot be used"))
+        }
+    }
+    // One usable row among junk is still read (elements that are no rows are skipped).
+    #expect(try ExpectedRow.stream(Array(#"{"routes": [5, {"deviceID": 8, "eventID": 1}]}"#.utf8)).map(\.deviceID) == [8])
+    #expect(try ExpectedRow.stream(Array(#"{"routes": []}"#.utf8)).isEmpty)
 }
