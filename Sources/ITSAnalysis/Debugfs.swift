@@ -28,8 +28,10 @@ public struct VGICState: Sendable {
     /// Identical consecutive rows that mean the iterator never ends (6.10, fixed by 01ab08cafece).
     public static let endlessRepeat = 64
 
+    /// Text only: a binary file (an ELF core given by mistake) can hold these words in guest
+    /// RAM (a cached kvm.ko), and debugfs text never holds a NUL byte.
     public static func looksLike(_ text: String) -> Bool {
-        text.contains("vgic_model:") || (text.contains("Distributor") && text.contains("TGT_ID"))
+        !text.utf8.contains(0) && (text.contains("vgic_model:") || (text.contains("Distributor") && text.contains("TGT_ID")))
     }
 
     public static func parse(_ text: String) -> VGICState {
@@ -100,7 +102,9 @@ public struct VGICITSState: Sendable {
     public var rows: [Row] = []
     public var notes: [String] = []
 
-    public static func looksLike(_ text: String) -> Bool { text.contains("Device ID: 0x") && text.contains("EVENT_ID") }
+    public static func looksLike(_ text: String) -> Bool {
+        !text.utf8.contains(0) && text.contains("Device ID: 0x") && text.contains("EVENT_ID")
+    }
 
     public static func parse(_ text: String) -> VGICITSState {
         var s = VGICITSState()

@@ -148,9 +148,11 @@ private struct RowScanner {
         var rows: [ExpectedRow] = []
         space()
         if at < bytes.count, bytes[at] == 0x5D { at += 1; return rows }
+        var elements = 0
         while true {
             space()
             let start = at
+            elements += 1
             try skipValue()
             let element: JSONValue
             do { element = try JSONValue.parse(Array(bytes[start..<at])) } catch {
@@ -161,6 +163,11 @@ private struct RowScanner {
             guard at < bytes.count else { throw fail("unexpected end of the JSON text") }
             if bytes[at] == 0x2C { at += 1; continue }
             guard bytes[at] == 0x5D else { throw fail("expected ',' or ']'") }
+            // Elements that are no rows are skipped, but an array of nothing else is no route
+            // JSON (`{"routes": [5]}` would otherwise expect no route at all).
+            guard !rows.isEmpty else {
+                throw fail("none of the array's \(elements) element(s) is a route row (an object with integer deviceID and eventID)")
+            }
             at += 1
             return rows
         }

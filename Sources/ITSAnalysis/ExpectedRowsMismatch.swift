@@ -11,7 +11,9 @@ extension ExpectedRow {
             return "not JSON: \(error); \(want)"
         }
         let what: String
-        if o["its"] != nil, o["redistributors"] != nil, o["command"] == nil || o["command"] == .string("regs") {
+        if o["routes"]?.arrayValue != nil || o["interrupts"]?.arrayValue != nil {
+            what = "route JSON whose rows cannot be used: \(error)"
+        } else if o["its"] != nil, o["redistributors"] != nil, o["command"] == nil || o["command"] == .string("regs") {
             what = "a register state file (its-regs.json, `itsdump regs --format json`): give it with --regs"
         } else if case .string(let c)? = o["command"] {
             what = "the JSON of `itsdump \(TerminalText.cut(c))`, which has no route rows"

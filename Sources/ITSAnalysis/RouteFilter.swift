@@ -20,10 +20,32 @@ public struct RouteFilter: Sendable, Hashable {
 
     public var isEmpty: Bool { devices.isEmpty && bdfs.isEmpty && vcpus.isEmpty && lpis.isEmpty && irqs.isEmpty }
 
-    /// "00:02.0" and "0000:00:02.0" name the same function (segment 0 when none is given).
+    /// "00:02.0", "0:2.0" and "0000:00:02.0" name the same function (segment 0 when none is
+    /// given): the canonical form is the one routes print; text that is no PCI address is only
+    /// lowercased (and matches nothing).
     public static func normalise(_ bdf: String) -> String {
-        let s = bdf.lowercased()
-        return s.split(separator: ":").count == 2 ? "0000:" + s : s
+        canonicalBDF(bdf) ?? bdf.lowercased()
+    }
+
+    /// `[segment:]bus:device.function` in hex (segment ≤ 0xffff, bus ≤ 0xff, device ≤ 0x1f,
+    /// function ≤ 7) as `ssss:bb:dd.f`, or nil.
+    public static func canonicalBDF(_ bdf: String) -> String? {
+        let parts = bdf.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2 || parts.count == 3 else { return nil }
+        let df = parts[parts.count - 1].split(separator: ".", omittingEmptySubsequences: false)
+        guard df.count == 2 else { return nil }
+        func hex(_ s: Substring, max: UInt32) -> UInt32? {
+            guard !s.isEmpty, s.count <= 4, let v = UInt32(s, radix: 16), v <= max else { return nil }
+            return v
+        }
+        guard let segment = parts.count == 3 ? hex(parts[0], max: 0xffff) : 0,
+              let bus = hex(parts[parts.count - 2], max: 0xff),
+              let device = hex(df[0], max: 0x1f), let function = hex(df[1], max: 7) else { return nil }
+        func pad(_ v: UInt32, _ width: Int) -> String {
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(segment, 4)):\(pad(bus, 2)):\(pad(device, 2)).\(function)"
     }
 
     /// Whether a key with these attributes is asked about (nil: the attribute is unknown, and

@@ -135,8 +135,16 @@ struct Diff: ParsableCommand {
             intents.append(v)
         }
         let verdicts = names.keep(Verdicts.judge(diff: d, before: a, after: b, intents: intents))
-        try output.write(.diff(DiffReport(a: (sa, a), b: (sb, b), diff: d, ignored: ignored, verdicts: verdicts, names: names)), inputs: inputPaths)
-        if !d.isEmpty { throw ExitCode(1) }
+        // The filters choose the route changes counted and the exit status, as check's choose
+        // its findings: a change matches when either side's route does.
+        var shown = d
+        if !names.filter.isEmpty {
+            shown.changes = d.changes.filter { c in
+                [c.before, c.after].contains { $0.map { r in let n = names.name(r); return names.filter.matches(r, bdf: n.bdf, irq: n.irq) } ?? false }
+            }
+        }
+        try output.write(.diff(DiffReport(a: (sa, a), b: (sb, b), diff: shown, ignored: ignored, verdicts: verdicts, names: names)), inputs: inputPaths)
+        if !shown.isEmpty { throw ExitCode(1) }
     }
 
     /// One side's KVM debugfs file as an intent view named after its side ("vgic-state of B"),
