@@ -164,7 +164,7 @@ complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_option
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump routes"' -l 'bdf' -d 'Only this PCI function, 0000:00:02.0 or 00:02.0 (repeatable).' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump routes"' -l 'vcpu' -d 'Only routes to this vCPU (a verdict: before or after; repeatable).' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump routes"' -l 'lpi' -d 'Only this LPI (INTID ≥ 8192; repeatable).' -rfka ''
-complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump routes"' -l 'irq' -d 'Only this Linux irq (needs --vmlinux; repeatable).' -rfka ''
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump routes"' -l 'irq' -d 'Only this Linux irq (from the guest kernel: --vmlinux, or zero configuration; repeatable).' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump routes" version' -l 'version' -d 'Show the version.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump routes" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_positional "itsdump check" -ge 1' -F
@@ -183,7 +183,7 @@ complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_option
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump check"' -l 'bdf' -d 'Only this PCI function, 0000:00:02.0 or 00:02.0 (repeatable).' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump check"' -l 'vcpu' -d 'Only routes to this vCPU (a verdict: before or after; repeatable).' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump check"' -l 'lpi' -d 'Only this LPI (INTID ≥ 8192; repeatable).' -rfka ''
-complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump check"' -l 'irq' -d 'Only this Linux irq (needs --vmlinux; repeatable).' -rfka ''
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump check"' -l 'irq' -d 'Only this Linux irq (from the guest kernel: --vmlinux, or zero configuration; repeatable).' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump check" rules' -l 'rules' -d 'List the rules (id, severity, source, what the snapshot shows) and exit.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump check" version' -l 'version' -d 'Show the version.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump check" h help' -s 'h' -l 'help' -d 'Show help information.'
@@ -209,7 +209,7 @@ complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_option
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff"' -l 'bdf' -d 'Only this PCI function, 0000:00:02.0 or 00:02.0 (repeatable).' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff"' -l 'vcpu' -d 'Only routes to this vCPU (a verdict: before or after; repeatable).' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff"' -l 'lpi' -d 'Only this LPI (INTID ≥ 8192; repeatable).' -rfka ''
-complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff"' -l 'irq' -d 'Only this Linux irq (needs --vmlinux; repeatable).' -rfka ''
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff"' -l 'irq' -d 'Only this Linux irq (from the guest kernel: --vmlinux, or zero configuration; repeatable).' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" version' -l 'version' -d 'Show the version.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump diff" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_positional "itsdump explain" -ge 1' -F

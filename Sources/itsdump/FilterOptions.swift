@@ -13,7 +13,7 @@ struct FilterOptions: ParsableArguments {
     var vcpus: [UInt32] = []
     @Option(name: .customLong("lpi"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Only this LPI (INTID ≥ 8192; repeatable).", valueName: "N"))
     var lpis: [UInt32] = []
-    @Option(name: .customLong("irq"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Only this Linux irq (needs --vmlinux; repeatable).", valueName: "N"))
+    @Option(name: .customLong("irq"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Only this Linux irq (from the guest kernel: --vmlinux, or zero configuration; repeatable).", valueName: "N"))
     var irqs: [UInt32] = []
 
     func validate() throws {
