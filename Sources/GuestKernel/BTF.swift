@@ -164,14 +164,17 @@ public struct BTF: Sendable {
     /// FNV-1a of a name's first 64 bytes (to its NUL or the end of the strings; an offset past
     /// them hashes as the empty name): bounded, whatever the string section holds.
     static func nameHash(_ bytes: [UInt8], stringsStart: Int, stringsLength: Int, _ offset: UInt32) -> UInt32 {
-        var h: UInt32 = 2_166_136_261
-        guard Int(offset) < stringsLength else { return h }
+        guard Int(offset) < stringsLength else { return nameHash([]) }
         let start = stringsStart + Int(offset)
-        let end = min(stringsStart + stringsLength, start + 64)
-        var p = start
-        while p < end, bytes[p] != 0 {
-            h = (h ^ UInt32(bytes[p])) &* 16_777_619
-            p += 1
+        return nameHash(bytes[start..<min(stringsStart + stringsLength, start + 64)])
+    }
+
+    /// FNV-1a of the bytes before the first NUL, at most 64: the one hash of the name index.
+    static func nameHash(_ name: some Collection<UInt8>) -> UInt32 {
+        var h: UInt32 = 2_166_136_261
+        for c in name.prefix(64) {
+            if c == 0 { break }
+            h = (h ^ UInt32(c)) &* 16_777_619
         }
         return h
     }
@@ -215,12 +218,7 @@ public struct BTF: Sendable {
     /// Ids of the struct (or union) types named `name`.
     public func structures(named name: String) -> [UInt32] {
         let n = Array(name.utf8)
-        var h: UInt32 = 2_166_136_261
-        for c in n.prefix(64) {
-            if c == 0 { break }
-            h = (h ^ UInt32(c)) &* 16_777_619
-        }
-        let b = Int(h & UInt32(bucketStarts.count - 2))
+        let b = Int(Self.nameHash(n) & UInt32(bucketStarts.count - 2))
         return bucketIDs[Int(bucketStarts[b])..<Int(bucketStarts[b + 1])].filter { nameEquals(Int($0) - 1, n) }
     }
 
