@@ -342,6 +342,25 @@ public struct BTF: Sendable {
 }
 
 extension BTF {
+    /// The BTF whose header is the 24 bytes at `header[i...]`, read whole from `address` and parsed:
+    /// magic, version 1, flags 0, hdr_len 24, sections that fit, a type section that parses.
+    static func parse(header: [UInt8], _ i: Int, address: UInt64, read: KernelBytes) -> BTF? {
+        guard i >= 0, header.count - i >= 24, header[i] == 0x9F, header[i + 1] == 0xEB, header[i + 2] == 1, header[i + 3] == 0,
+              header.loadLE(at: i + 4, count: 4) == 24 else { return nil }
+        let total = 24 + header.loadLE(at: i + 16, count: 4) + header.loadLE(at: i + 20, count: 4)
+        let typesEnd = 24 + header.loadLE(at: i + 8, count: 4) + header.loadLE(at: i + 12, count: 4)
+        guard total <= maxBytes, typesEnd <= total, total > 24, let all = read(address, Int(total)),
+              let btf = try? BTF(bytes: all), btf.typeCount > 0 else { return nil }
+        return btf
+    }
+
+    /// The BTF at `address` exactly (an address the kernel's own code names: `__start_BTF`, or
+    /// the ADRP+ADD pair with which `btf_parse_vmlinux` takes it), validated as `locate` does.
+    public static func at(_ address: UInt64, read: KernelBytes) -> BTF? {
+        guard let header = read(address, 24) else { return nil }
+        return parse(header: header, 0, address: address, read: read)
+    }
+
     /// Finds `.BTF` in kernel memory: the first 4-byte aligned header (magic, version 1, flags 0,
     /// hdr_len 24) in [start, start + length) whose sections fit and whose type section parses.
     /// The linker places `.BTF` in the image's read-only data (include/asm-generic/vmlinux.lds.h,
@@ -360,16 +379,8 @@ extension BTF {
             }
             var i = 0
             while i + 24 <= chunk.count {
-                if chunk[i] == 0x9F, chunk[i + 1] == 0xEB, chunk[i + 2] == 1, chunk[i + 3] == 0,
-                   chunk.loadLE(at: i + 4, count: 4) == 24
-                {
-                    let total = 24 + chunk.loadLE(at: i + 16, count: 4) + chunk.loadLE(at: i + 20, count: 4)
-                    let typesEnd = 24 + chunk.loadLE(at: i + 8, count: 4) + chunk.loadLE(at: i + 12, count: 4)
-                    if total <= maxBytes, typesEnd <= total, total > 24, let all = read(at &+ UInt64(i), Int(total)),
-                       let btf = try? BTF(bytes: all), btf.typeCount > 0
-                    {
-                        return (at &+ UInt64(i), btf)
-                    }
+                if chunk[i] == 0x9F, chunk[i + 1] == 0xEB, let btf = parse(header: chunk, i, address: at &+ UInt64(i), read: read) {
+                    return (at &+ UInt64(i), btf)
                 }
                 i += 4
             }

@@ -34,26 +34,30 @@ public struct ZeroConfigKernel: Sendable {
         }
         // One pass over kallsyms for everything: the data symbols (KALLSYMS_ALL), the BTF
         // markers and the driver's functions with their extents.
-        let wanted: Set<String> = Set(DriverSymbolFinder.dataSymbols + DriverSymbolFinder.driverFunctions + ["_etext", "__start_BTF"]
+        let wanted: Set<String> = Set(DriverSymbolFinder.dataSymbols + DriverSymbolFinder.driverFunctions + ["_etext", "__start_BTF", btfFunction]
                                       + IRQSymbolFinder.dataSymbols + IRQSymbolFinder.irqFunctions)
         let withEnds: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]]
         do { withEnds = try kallsyms.lookupWithEnds(wanted) } catch { throw .step("kallsyms", error.description) }
         let named = withEnds.mapValues { $0.map(\.symbol) }
 
-        // BTF: a file wins; else `__start_BTF` (KALLSYMS_ALL), else a scan of the image's
-        // read-only data from past kallsyms' tables, then from `_etext` (or `_stext`).
+        // BTF: a file wins; else the address the kernel's own code names (`__start_BTF` when
+        // kallsyms has data symbols, or the ADRP+ADD pair of `btf_parse_vmlinux`, which sets
+        // `btf->data = __start_BTF`; kernel/bpf/btf.c), else a scan of the image's read-only
+        // data from past kallsyms' tables, then from `_etext` (or `_stext`).
         let btf: BTF, btfSource: String
         if let f = btfFile {
             do { btf = try BTF(bytes: f.bytes) } catch { throw .step("--btf \(f.path)", error.description) }
             btfSource = "BTF of --btf \(f.path)"
+        } else if let (address, named, method) = Self.namedBTF(named["__start_BTF"], withEnds, read: image.read) {
+            btf = named
+            btfSource = "BTF in guest RAM at \(hex(address)) (\(method))"
         } else {
             // RO_DATA (include/asm-generic/vmlinux.lds.h) puts .rodata, where kallsyms' tables
             // are, before .BTF: the scan starts past them, and from _etext when that fails.
             let a = kallsyms.addresses
             let pastTables = max(a.names, a.tokenTable, a.tokenIndex &+ 512, a.offsets ?? 0)
             let etext = named["_etext"]?.first?.address ?? info.number("SYMBOL(_stext)")
-            let starts = named["__start_BTF"].map { $0.map(\.address) } ?? [pastTables] + (etext.map { [$0] } ?? [])
-            guard !starts.isEmpty else { throw .step("BTF in guest RAM", "neither kallsyms nor VMCOREINFO gives _etext or _stext to start from") }
+            let starts = [pastTables] + (etext.map { [$0] } ?? [])
             let from = starts.last ?? 0
             var hit: (address: UInt64, btf: BTF)?
             for s in starts where hit == nil {
@@ -63,7 +67,7 @@ public struct ZeroConfigKernel: Sendable {
                 memory.relinquish(GuestRange(start: space.image(s), length: end &- s))
             }
             guard let located = hit else {
-                throw .step("BTF in guest RAM", "no valid .BTF header (magic 0xEB9F) in the \(imageBound >> 20) MiB of the kernel image from \(hex(from)); the kernel may lack CONFIG_DEBUG_INFO_BTF: pass --btf FILE (a copy of its /sys/kernel/btf/vmlinux) or --vmlinux")
+                throw .step("BTF in guest RAM", "no valid .BTF header (magic 0xEB9F) at __start_BTF, at the ADRP references of \(btfFunction) or in the \(imageBound >> 20) MiB of the kernel image from \(hex(from)); the kernel may lack CONFIG_DEBUG_INFO_BTF: pass --btf FILE (a copy of its /sys/kernel/btf/vmlinux) or --vmlinux")
             }
             btf = located.btf
             btfSource = "BTF in guest RAM at \(hex(located.address))"
@@ -121,6 +125,28 @@ public struct ZeroConfigKernel: Sendable {
         var kernel = ZeroConfigKernel(types: types, cpus: cpus, found: found, btfSource: btfSource)
         kernel.irqProblems = irq.problems
         return kernel
+    }
+
+    /// The function that takes `.BTF`'s address: `btf->data = __start_BTF` (kernel/bpf/btf.c, 5.x–6.x).
+    static let btfFunction = "btf_parse_vmlinux"
+
+    /// `.BTF` where the kernel says it is: `__start_BTF` from kallsyms (KALLSYMS_ALL), else the
+    /// address `btf_parse_vmlinux` takes (ADRP + ADD, or ADRP + LDR of a GOT slot: the symbol is
+    /// weak): one of the function's ~20 page references, each validated as the scan would
+    /// validate it (magic, version, sections that fit, a type section that parses).
+    static func namedBTF(_ start: [Kallsyms.Symbol]?, _ functions: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]],
+                         read: KernelBytes) -> (UInt64, BTF, String)? {
+        for s in start ?? [] { if let b = BTF.at(s.address, read: read) { return (s.address, b, "__start_BTF") } }
+        // `__start_BTF` is declared weak, so the compiler loads it from a GOT slot (ADRP + LDR):
+        // each target is tried as the BTF and as a slot holding its address.
+        for c in DriverSymbolFinder.candidates(functions: functions, read: read, names: [btfFunction]) {
+            if let b = BTF.at(c.address, read: read) { return (c.address, b, "ADRP in \(btfFunction)") }
+            if let slot = read(c.address, 8), slot.count == 8 {
+                let p = slot.loadLE(at: 0, count: 8)
+                if let b = BTF.at(p, read: read) { return (p, b, "GOT slot \(hex(c.address)) of \(btfFunction)") }
+            }
+        }
+        return nil
     }
 
     /// `lpi_id_bits` as its_alloc_lpi_tables sets it: min(GICD_TYPER.IDbits + 1, 16)

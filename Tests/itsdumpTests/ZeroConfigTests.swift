@@ -104,12 +104,19 @@ import Testing
         #expect(k.found["irq_desc_tree"]?.method == "ADRP in irq_to_desc, validated")
         // kallsyms: a text symbol of System.map, at its address + KERNELOFFSET (0x39cfdde00000).
         let kallsyms = try Kallsyms(try Kallsyms.Addresses(info), read: KernelImageMemory(space: space, memory: d.memory).read)
-        let found = try kallsyms.lookup(["its_save_disable", "_stext"])
+        let found = try kallsyms.lookup(["its_save_disable", "_stext", "_etext"])
         #expect(found["its_save_disable"]?.map(\.address) == [0xffff_8000_0860_5e90 &+ 0x39cf_dde0_0000])
         #expect(found["its_save_disable"]?.first?.type == "t")
         #expect(found["_stext"]?.first?.address == info.number("SYMBOL(_stext)"))
-        // .BTF at __start_BTF (System.map 0xffff8000091b075c) + KERNELOFFSET.
-        #expect(k.btfSource == "BTF in guest RAM at \(hex(0xffff_8000_091b_075c &+ 0x39cf_dde0_0000))")
+        // .BTF at __start_BTF (System.map 0xffff8000091b075c) + KERNELOFFSET, taken from the GOT
+        // slot that btf_parse_vmlinux loads (__start_BTF is weak), in kernel read-only data.
+        let start = 0xffff_8000_091b_075c &+ 0x39cf_dde0_0000 as UInt64
+        let prefix = "BTF in guest RAM at \(hex(start)) (GOT slot 0x"
+        #expect(k.btfSource.hasPrefix(prefix) && k.btfSource.hasSuffix(" of btf_parse_vmlinux)"))
+        // The scan of the image's read-only data, the fallback, finds the same BTF.
+        let scanned = BTF.locate(start: found["_etext"]?.first?.address ?? 0, length: 128 << 20,
+                                 read: KernelImageMemory(space: space, memory: d.memory).read)
+        #expect(scanned?.address == start && scanned?.btf.typeCount == k.types.btf.typeCount)
         #expect(k.cpus == 4)
     }
 
