@@ -146,6 +146,11 @@ public struct Dump: Sendable {
     public static func open(_ spec: String, ramBlocks: [String: UInt64] = [:], snapshot: String? = nil,
                             progress: (@Sendable (UInt64, UInt64) -> Void)? = nil) throws(DumpError) -> Dump {
         let options = DumpOptions(ramBlocks: ramBlocks, snapshot: snapshot, progress: progress)
+        // Dumps are read by offset (page tables, descriptors at the end of a stream): a pipe
+        // cannot serve them. (Register and expected-state files do take "-".)
+        if spec == "-", !FileOutput.exists(spec) {
+            throw .badArgument("-: a dump cannot come from standard input (itsdump reads a dump at any offset); give the file's path")
+        }
         if !FileOutput.exists(spec), let at = spec.lastIndex(of: "@") {
             let path = String(spec[..<at])
             let gpaText = String(spec[spec.index(after: at)...])

@@ -44,10 +44,16 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
             try? fd.close()
             throw .cannotOpen(path: path, reason: "\(Self.kindName(st.type)), not a regular file")
         }
+        let identity = FileIdentity(device: UInt64(st.deviceID.rawValue), inode: UInt64(st.inode.rawValue))
+        // `itsdump … -o - >> DUMP`: standard output appended to the file being read.
+        guard identity != FileIdentity.standardOutput else {
+            try? fd.close()
+            throw .badArgument("\(path): standard output is this input (the same file): itsdump never writes over its inputs; redirect the output elsewhere")
+        }
         self.fd = fd
         size = UInt64(max(0, st.size))
         modified = st.st_mtim
-        identity = FileIdentity(device: UInt64(st.deviceID.rawValue), inode: UInt64(st.inode.rawValue))
+        self.identity = identity
         Self.registry.withLock { _ in
             // Closed files drop out now and then (amortised O(1)), so a long-lived process that
             // opens many files (the fuzzers) keeps only the open ones.
@@ -244,6 +250,12 @@ public struct FileIdentity: Hashable, Sendable {
         device = UInt64(st.deviceID.rawValue)
         inode = UInt64(st.inode.rawValue)
     }
+
+    /// Standard output's identity when it is a regular file (a redirection), else nil.
+    static let standardOutput: FileIdentity? = {
+        guard let st = try? FileDescriptor.standardOutput.stat(), st.type == .regular else { return nil }
+        return FileIdentity(device: UInt64(st.deviceID.rawValue), inode: UInt64(st.inode.rawValue))
+    }()
 
     init(device: UInt64, inode: UInt64) {
         self.device = device

@@ -54,4 +54,40 @@ import Testing
         let broken = try CLI.run(["diff", Self.kvmBasic, "--regs", Self.kvmRegs, "--expected", "Documentation/schema/check.schema.json"])
         #expect(broken.status == 2 && broken.stderr.contains("a JSON object with the keys"))
     }
+
+    /// `routes -`: a dump is read at any offset, so a pipe cannot be one; the message says so
+    /// (it said "cannot open: No such file or directory").
+    @Test func aDumpFromStandardInputIsRefusedByName() throws {
+        let r = try CLI.run(["routes", "-", "--regs", Self.kvmRegs])
+        #expect(r.status == 2)
+        #expect(r.stderr == "itsdump: -: a dump cannot come from standard input (itsdump reads a dump at any offset); give the file's path\n")
+    }
+
+    /// Standard output appended to the dump being read (`>> DUMP`, `extract -o - >> DUMP`):
+    /// refused before a byte is written; the dump is unchanged.
+    @Test(arguments: [["routes"], ["extract", "-o", "-"]])
+    func standardOutputThatIsAnInputIsRefused(command: [String]) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("itsdump-stdout-\(getpid())-\(command.count)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let dump = dir.appendingPathComponent("core.elf")
+        try FileManager.default.copyItem(at: Fixtures.packageRoot.appendingPathComponent(Self.kvmBasic), to: dump)
+        let before = try Data(contentsOf: dump)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = [command[0], dump.path, "--regs", Self.kvmRegs] + command.dropFirst()
+        p.currentDirectoryURL = Fixtures.packageRoot
+        let out = try FileHandle(forWritingTo: dump)
+        try out.seekToEnd()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        try out.close()
+        #expect(p.terminationStatus == 2)
+        #expect(e == "itsdump: \(dump.path): standard output is this input (the same file): itsdump never writes over its inputs; redirect the output elsewhere\n")
+        #expect(try Data(contentsOf: dump) == before)
+    }
 }
