@@ -29,7 +29,9 @@ public struct JSONWriter {
         depth += 1
         topIsObject = object
         topCount = 0
-        if _isDebugAssertConfiguration() { lastKeys.append("") }
+        #if DEBUG
+        lastKeys.append("")
+        #endif
     }
 
     /// Ends the innermost container: `{}` / `[]` when it is empty.
@@ -42,7 +44,9 @@ public struct JSONWriter {
         }
         out.append(topIsObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
         if let o = outer.popLast() { (topIsObject, topCount) = o }
-        if _isDebugAssertConfiguration() { lastKeys.removeLast() }
+        #if DEBUG
+        lastKeys.removeLast()
+        #endif
         out.flushIfFull()
     }
 
@@ -77,7 +81,9 @@ public struct JSONWriter {
     private mutating func checkOrder(_ key: String) {
         assert(depth > 0 && topIsObject, "JSONWriter.key outside an object")
         assert(topCount == 0 || (lastKeys.last.map { $0 < key } ?? true), "JSONWriter: key \(key) out of order")
-        if _isDebugAssertConfiguration(), !lastKeys.isEmpty { lastKeys[lastKeys.count - 1] = key }
+        #if DEBUG
+        if !lastKeys.isEmpty { lastKeys[lastKeys.count - 1] = key }
+        #endif
     }
 
     /// Starts the next element of the innermost array; its value follows.
