@@ -576,7 +576,7 @@ _itsdump_explain() {
     repeating_flags=()
     non_repeating_flags=(-q --quiet --version -h --help)
     repeating_options=(--ram-block)
-    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --btf --vmcoreinfo --abi -f --format -o --output-file --device --event --lpi)
+    non_repeating_options=(--snapshot --regs --regs-from --vmlinux --btf --vmcoreinfo --abi -f --format -o --output-file --device --event --lpi --bdf --irq)
     __itsdump_offer_flags_options -1
 
     # Offer option value completions
@@ -626,6 +626,12 @@ _itsdump_explain() {
         return
         ;;
     '--lpi')
+        return
+        ;;
+    '--bdf')
+        return
+        ;;
+    '--irq')
         return
         ;;
     esac

@@ -35,7 +35,7 @@ function __itsdump_parse_tokens -S
         case 'diff'
             __itsdump_parse_subcommand -r 1 'regs-a=' 'regs-b=' 'regs=' 'regs-from=' 'expected=' 'ignore=' 'abi=' 'ram-block=+' 'snapshot=' 'vmlinux=' 'vmcoreinfo=' 'btf=' 'debugfs-a=+' 'debugfs-b=+' 'f/format=' 'o/output-file=' 'q/quiet' 'device=+' 'bdf=+' 'vcpu=+' 'lpi=+' 'irq=+' 'version' 'h/help'
         case 'explain'
-            __itsdump_parse_subcommand -r 1 'snapshot=' 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'btf=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'device=' 'event=' 'lpi=' 'version' 'h/help'
+            __itsdump_parse_subcommand -r 1 'snapshot=' 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'btf=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'device=' 'event=' 'lpi=' 'bdf=' 'irq=' 'version' 'h/help'
         case 'queue'
             __itsdump_parse_subcommand -r 1 'snapshot=' 'regs=' 'regs-from=' 'ram-block=+' 'vmlinux=' 'btf=' 'vmcoreinfo=' 'abi=' 'f/format=' 'o/output-file=' 'q/quiet' 'last=' 'version' 'h/help'
         case 'driver'
@@ -227,6 +227,8 @@ complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_option
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump explain" device' -l 'device' -d 'DeviceID; without --event, every event of the device.' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump explain" event' -l 'event' -d 'EventID (with --device).' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump explain" lpi' -l 'lpi' -d 'Explain every entry that maps this LPI instead.' -rfka ''
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump explain" bdf' -l 'bdf' -d 'Explain every event of the device at this PCI address instead (0000:00:02.0 or 00:02.0).' -rfka ''
+complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump explain" irq' -l 'irq' -d 'Explain the event behind this Linux irq instead (from the guest kernel: --vmlinux or zero configuration).' -rfka ''
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump explain" version' -l 'version' -d 'Show the version.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_flags_or_options "itsdump explain" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'itsdump' -n '__itsdump_should_offer_completions_for_positional "itsdump queue" -ge 1' -F

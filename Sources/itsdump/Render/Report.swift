@@ -77,6 +77,8 @@ struct ExplainReport {
         /// `event` nil: every event of the device.
         case event(device: UInt64, event: UInt64?)
         case lpi(UInt64)
+        /// `--irq N` that no route carries (one that does is asked as its .event).
+        case irq(UInt64)
     }
     let analysis: Analysis
     let query: Query

@@ -250,6 +250,7 @@ struct TextRenderer: Renderer {
                         case .lpi(let lpi): match = UInt64(e.ite.lpi.rawValue) == lpi
                         case .event(let device, let event):
                             match = UInt64(d.deviceID.rawValue) == device && UInt64(e.eventID.rawValue) == event
+                        case .irq: match = false
                         }
                         if match { s += explain(t, d, e, a) }
                     }
@@ -258,6 +259,7 @@ struct TextRenderer: Renderer {
             return s
         }
         if case .lpi(let lpi) = r.query, r.lookups.isEmpty { return "no live ITE maps LPI \(lpi)\n" }
+        if case .irq(let irq) = r.query, r.lookups.isEmpty { return "no route carries Linux irq \(irq) (the guest kernel's irqs of the ITS: `itsdump routes` lists them)\n" }
         var s = ""
         for l in r.lookups {
             let head = "ITS \(l.its): DeviceID \(l.deviceID)" + (DeviceIdentity.bdf(l.deviceID).map { " (\($0))" } ?? "")
