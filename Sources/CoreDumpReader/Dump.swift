@@ -67,9 +67,11 @@ public protocol DumpFormat: AnyObject, Sendable {
     var readerNotes: [String] { get }
     /// Format-specific facts for `info`: text lines (indented two spaces) and a JSON member.
     var details: DumpDetails { get }
-    /// Why the dump is incomplete (cut short, or marked so by its writer), or nil.
+    /// Why the dump is incomplete (cut short, or marked so by its writer), or nil. A reader may
+    /// answer from what it has read so far when a check of the whole dump would cost a pass
+    /// over it (a large kdump: `KdumpFile.incompleteReason` says when).
     var incompleteReason: String? { get }
-    /// The guest-physical ranges the dump lists but the file does not hold.
+    /// The guest-physical ranges the dump lists but the file does not hold (always exact).
     var missingRanges: [GuestRange] { get }
 }
 

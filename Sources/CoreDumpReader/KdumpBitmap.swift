@@ -1,29 +1,125 @@
-/// The dumpable bitmap of a diskdump file (Documentation/input-formats.md §2.6), read in place:
-/// bit `pfn` set means the dump holds a descriptor for that PFN, and the descriptor's index is
-/// the count of set bits before it (its rank). One bounded pass (128 KiB at a time, never the
-/// whole bitmap in memory) keeps a sparse rank index, the set bits before every 512th word (8
-/// bytes per 4 KiB of bitmap: 64 KiB for a 1 TiB guest of 4 KiB pages), and the runs of set
-/// bits; a lookup reads at most 4 KiB of the bitmap and counts the words' bits.
-struct DumpableBitmap: Sendable {
+import Synchronization
+
+/// The dumpable bitmap of a diskdump file (Documentation/input-formats.md §2.6), read in place
+/// and only as far as something asks: bit `pfn` set means the dump holds a descriptor for that
+/// PFN, and the descriptor's index is the count of set bits before it (its rank).
+///
+/// A lookup extends a sparse rank index — the set bits before every 512th word, 8 bytes per
+/// 4 KiB of bitmap — up to its PFN's block, reading the bitmap 128 KiB at a time from where
+/// the index ends, then reads at most 4 KiB and counts the words' bits: lookups near the start
+/// of a 1 TiB guest's 32 MiB bitmap never read the rest, and one far up pays once. The whole
+/// bitmap — its set bits (the descriptors the dump lists) and its runs (the present ranges) —
+/// is read in one bounded pass when something asks for them (`whole`), never the whole bitmap
+/// in memory.
+final class DumpableBitmap: Sendable {
     static let wordsPerRank: UInt64 = 512
     static let chunkBytes: UInt64 = 128 << 10
 
     let source: DiskDumpSource
-    /// File offset (in the plain diskdump file) and length of the bitmap.
+    /// File offset (in the plain diskdump file) and length of the bitmap: bytes of the file
+    /// (checked at open) and a multiple of 8 (a whole number of blocks).
     let at: UInt64
     let bytes: UInt64
-    /// Set bits before word `k · wordsPerRank`.
-    let rankBefore: [UInt64]
-    /// Set bits in the whole bitmap: the descriptors the dump lists.
-    let total: UInt64
-    /// Runs of set bits below `limit` (PFN ranges).
-    let runs: [Range<UInt64>]
+    /// PFNs at or past it (max_mapnr) are in no run.
+    let limit: UInt64
 
-    /// - Parameter limit: PFNs at or past it (max_mapnr) are in no run.
-    init(source: DiskDumpSource, at: UInt64, bytes: UInt64, limit: UInt64, path: String) throws(DumpError) {
+    struct Whole: Sendable {
+        /// Set bits in the whole bitmap: the descriptors the dump lists.
+        let total: UInt64
+        /// Runs of set bits below `limit` (PFN ranges).
+        let runs: [Range<UInt64>]
+    }
+
+    private struct State {
+        /// Set bits before word `k · wordsPerRank`, for the blocks indexed so far.
+        var rankBefore: [UInt64] = []
+        /// Set bits before the first block not yet indexed.
+        var counted: UInt64 = 0
+        var whole: Whole?
+    }
+    private let state = Mutex(State())
+
+    init(source: DiskDumpSource, at: UInt64, bytes: UInt64, limit: UInt64) {
         self.source = source
         self.at = at
         self.bytes = bytes
+        self.limit = limit
+    }
+
+    /// Blocks of 512 words the rank index covers so far (tests: how far lookups read).
+    var indexedBlocks: Int { state.withLock { $0.rankBefore.count } }
+
+    /// The rank of `pfn` (its descriptor's index), or nil when its bit is clear or unreadable.
+    func rank(_ pfn: UInt64) -> UInt64? {
+        let word = pfn / 64
+        guard word < bytes / 8 else { return nil }
+        let block = word / Self.wordsPerRank
+        guard let before = rankBefore(block) else { return nil }
+        let from = block * Self.wordsPerRank
+        let count = Int(word - from + 1)
+        guard let b = source.bytes(at: at + from * 8, count: count * 8) else { return nil }
+        return b.withUnsafeBytes { raw -> UInt64? in
+            var r = before
+            for i in 0..<(count - 1) {
+                r += UInt64(raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self).nonzeroBitCount)
+            }
+            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: (count - 1) * 8, as: UInt64.self))
+            let bit = pfn % 64
+            guard w >> bit & 1 == 1 else { return nil }
+            return r + UInt64((w & ((1 << bit) - 1)).nonzeroBitCount)
+        }
+    }
+
+    /// Set bits before block `block`, the index extended to it first; nil when the bitmap
+    /// cannot be read that far (the file shrank: `MappedFile.checkUnchanged` says so).
+    private func rankBefore(_ block: UInt64) -> UInt64? {
+        state.withLock { s -> UInt64? in
+            if block >= UInt64(s.rankBefore.count) { extend(&s, through: block) }
+            return block < UInt64(s.rankBefore.count) ? s.rankBefore[Int(block)] : nil
+        }
+    }
+
+    /// Indexes blocks from the first not yet indexed through `block`, 128 KiB at a time. Each
+    /// chunk appends at least one block: the loop moves forward and ends at the bitmap's end.
+    private func extend(_ s: inout State, through block: UInt64) {
+        let groupBytes = Self.wordsPerRank * 8
+        var buffer: [UInt8] = []
+        while UInt64(s.rankBefore.count) <= block {
+            let offset = UInt64(s.rankBefore.count) * groupBytes
+            guard offset < bytes else { return }
+            let n = Int(min(Self.chunkBytes, bytes - offset))
+            guard source.read(n, at: at + offset, into: &buffer) else { return }
+            var counted = s.counted
+            buffer.withUnsafeBytes { raw in
+                // The buffer's storage is 16-byte aligned, `n` a multiple of 8 (whole blocks).
+                raw.withMemoryRebound(to: UInt64.self) { words in
+                    var w = 0
+                    while w < words.count {
+                        s.rankBefore.append(counted)
+                        let end = min(words.count, w + Int(Self.wordsPerRank))
+                        for x in words[w..<end] { counted += UInt64(x.nonzeroBitCount) }
+                        w = end
+                    }
+                }
+            }
+            s.counted = counted
+        }
+    }
+
+    /// The set bits and runs of the whole bitmap, read once (the rank index completed on the way).
+    var whole: Whole {
+        state.withLock { s -> Whole in
+            if let w = s.whole { return w }
+            let w = scan(&s)
+            s.whole = w
+            return w
+        }
+    }
+
+    /// One bounded pass over the bitmap, 128 KiB at a time: the rank index, the set bits and
+    /// the runs. A chunk that cannot be read (the file shrank since it was opened, which
+    /// `MappedFile.checkUnchanged` reports before any output) ends the pass there.
+    private func scan(_ s: inout State) -> Whole {
         var rank: [UInt64] = []
         rank.reserveCapacity(Int(bytes / (Self.wordsPerRank * 8)) + 1)
         var total: UInt64 = 0
@@ -32,11 +128,10 @@ struct DumpableBitmap: Sendable {
         var runStart: UInt64 = 0
         var buffer: [UInt8] = []
         var offset: UInt64 = 0
+        let limit = limit
         while offset < bytes {
             let n = Int(min(Self.chunkBytes, bytes - offset))
-            guard source.read(n, at: at + offset, into: &buffer) else {
-                throw .malformed(path: path, offset: at + offset, reason: "bitmap cut short")
-            }
+            guard source.read(n, at: at + offset, into: &buffer) else { break }
             let firstWord = offset / 8
             let group = Int(Self.wordsPerRank) * 8
             buffer.withUnsafeBytes { raw in
@@ -78,30 +173,14 @@ struct DumpableBitmap: Sendable {
             }
             offset += UInt64(n)
         }
-        if open { runs.append(runStart..<limit) }
-        rankBefore = rank
-        self.total = total
-        self.runs = runs
-    }
-
-    /// The rank of `pfn` (its descriptor's index), or nil when its bit is clear or unreadable.
-    func rank(_ pfn: UInt64) -> UInt64? {
-        let word = pfn / 64
-        let block = word / Self.wordsPerRank
-        guard block < UInt64(rankBefore.count), word < bytes / 8 else { return nil }
-        let from = block * Self.wordsPerRank
-        let count = Int(word - from + 1)
-        guard let b = source.bytes(at: at + from * 8, count: count * 8) else { return nil }
-        return b.withUnsafeBytes { raw -> UInt64? in
-            var r = rankBefore[Int(block)]
-            for i in 0..<(count - 1) {
-                r += UInt64(raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self).nonzeroBitCount)
-            }
-            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: (count - 1) * 8, as: UInt64.self))
-            let bit = pfn % 64
-            guard w >> bit & 1 == 1 else { return nil }
-            return r + UInt64((w & ((1 << bit) - 1)).nonzeroBitCount)
+        if open { runs.append(runStart..<min(limit, offset * 8)) }
+        // Chunks are whole blocks, so the pass indexed every block it read (all of them unless
+        // a read failed): its index replaces the lazy one where it reaches further.
+        if rank.count > s.rankBefore.count {
+            s.rankBefore = rank
+            s.counted = total
         }
+        return Whole(total: total, runs: runs)
     }
 }
 

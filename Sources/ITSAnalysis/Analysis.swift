@@ -46,11 +46,12 @@ public struct Analysis: Sendable {
     ///     panic), not by the VMM on a stop: the freshness caveats differ.
     ///   - limits: the walk's budget (the fuzzers lower it).
     ///   - inputFindings: what the inputs themselves say is wrong with them (a dump cut short),
-    ///     listed with the state checks.
+    ///     listed with the state checks; evaluated after the walk, so that what the walk's reads
+    ///     found (a kdump page whose data is past the end of the file) counts.
     /// - Throws: `ITSLayoutError` when there are no registers, or an ITS's cannot be walked.
     public static func run(memory: any GuestMemory, registers: RegisterState, format: ITSFormat? = nil,
                            vcpus: Int?, guestWritten: Bool = false,
-                           limits: WalkLimits = WalkLimits(), inputFindings: [Finding] = []) throws(ITSLayoutError) -> Analysis
+                           limits: WalkLimits = WalkLimits(), inputFindings: @autoclosure () -> [Finding] = []) throws(ITSLayoutError) -> Analysis
     {
         guard !registers.its.isEmpty else { throw .noRegisters }
         var tables: [ITSTables] = []
@@ -69,6 +70,6 @@ public struct Analysis: Sendable {
             state.append(StateChecks.run(t, graph: g, redistributors: registers.redistributors, memory: memory, queue: q))
         }
         return Analysis(registers: registers, tables: tables, graphs: graphs, queues: queues,
-                        freshness: freshness, inputFindings: inputFindings, stateFindingsPerITS: state)
+                        freshness: freshness, inputFindings: inputFindings(), stateFindingsPerITS: state)
     }
 }

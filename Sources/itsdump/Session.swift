@@ -80,7 +80,8 @@ struct Session {
 
     func analyse(registers: RegisterState, format: ITSFormat?) throws -> Analysis {
         // A dump cut short: its missing ranges are a finding, so that routes and check never
-        // read as "complete RAM, no routes, exit 0".
+        // read as "complete RAM, no routes, exit 0" (asked after the walk: a large kdump is
+        // checked whole only when a page the walk read is gone).
         let a = try Analysis.run(memory: memory, registers: registers, format: format, vcpus: vcpuCount,
                                  guestWritten: guestWritten, inputFindings: dumps.flatMap(\.inputFindings))
         try MappedFile.checkAllUnchanged()
