@@ -25,12 +25,22 @@ public enum StateChecks {
             findings.add(.itsEnabledEmpty, address: t.deviceTable?.base,
                 "GITS_CTLR.Enabled is set but the device table maps no device: every MSI through this ITS is dropped (or the snapshot predates the tables)")
         }
-        // Pending bits against the routes.
-        // By index: a million routes copied into a dictionary cost 200 MiB (issue 22).
-        var routeOf: [UInt32: Int] = [:]
-        routeOf.reserveCapacity(graph.routes.count)
-        for (i, r) in graph.routes.enumerated() where routeOf[r.lpi.rawValue] == nil { routeOf[r.lpi.rawValue] = i }
+        // Pending bits against the routes. The first route of each LPI the scan can reach, by
+        // LPI - 8192: 4 bytes an LPI below `maxPendingLPIs` (a dictionary of a million routes'
+        // LPIs cost ~40 MiB; issue 22).
+        var routeOf: [Int32] = []
         if Set(pends).count == pends.count {
+            let reach = redistributors.map { rd -> UInt64 in
+                guard rd.pendbaser != nil, let prop = (rd.propbaser ?? redistributors.first?.propbaser)?.value else { return 0 }
+                return min(prop.intidLimit, maxPendingLPIs)
+            }.max() ?? 0
+            if reach > UInt64(LPI.first) {
+                routeOf = [Int32](repeating: -1, count: Int(reach - UInt64(LPI.first)))
+                for (i, r) in graph.routes.enumerated() where r.lpi.rawValue >= LPI.first {
+                    let at = Int(r.lpi.rawValue - LPI.first)
+                    if at < routeOf.count, routeOf[at] < 0 { routeOf[at] = Int32(truncatingIfNeeded: i) }
+                }
+            }
             for rd in redistributors {
                 guard let pend = rd.pendbaser?.value, let prop = (rd.propbaser ?? redistributors.first?.propbaser)?.value else { continue }
                 let limit = min(prop.intidLimit, maxPendingLPIs)
@@ -41,8 +51,9 @@ public enum StateChecks {
                     for bit in 0..<8 where byte >> bit & 1 == 1 {
                         let lpi = UInt32(LPI.first) + UInt32(i * 8 + bit)
                         let at = GuestPhysicalAddress(start.rawValue + UInt64(i))
-                        if let i = routeOf[lpi] {
-                            let r = graph.routes[i]
+                        let slot = Int(lpi - LPI.first)
+                        if slot < routeOf.count, routeOf[slot] >= 0 {
+                            let r = graph.routes[Int(routeOf[slot])]
                             if let v = r.vcpu, v != rd.cpu {
                                 findings.add(.pendingWrongVcpu, address: at, deviceID: r.deviceID, eventID: r.eventID,
                                     lpi: LPI(lpi), "LPI \(lpi) is pending in vCPU \(rd.cpu)'s table but routed to vCPU \(v)")

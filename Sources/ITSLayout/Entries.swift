@@ -24,8 +24,12 @@ public struct CollectionTableEntry: Sendable, Hashable {
 
 /// An interrupt translation entry: EventID → LPI, ICID.
 public struct InterruptTranslationEntry: Sendable, Hashable {
+    /// ITE_L (QEMU) or the one word (KVM), and QEMU's ITE_H: kept inline, since a million
+    /// entries each with a heap array of words cost ~50 MiB (issue 22).
+    public var rawLow: UInt64
+    public var rawHigh: UInt64?
     /// The entry's words: one for KVM, ITE_L and ITE_H for QEMU.
-    public var raw: [UInt64]
+    public var raw: [UInt64] { rawHigh.map { [rawLow, $0] } ?? [rawLow] }
     public var valid: Bool
     public var lpi: LPI
     public var icid: ICID

@@ -31,7 +31,7 @@ public struct DeviceSlot: Sendable, Hashable {
     public var dte: DeviceTableEntry
     public var status: EntryStatus
     /// Valid ITEs of this device's ITT, by EventID.
-    public var itt: [ITESlot]
+    public var itt: ITTSlots
     /// EventIDs the ITT can hold after clamping to GITS_TYPER.IDbits.
     public var ittEntries: UInt64
     public var ittExtent: GuestRange

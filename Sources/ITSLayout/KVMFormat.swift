@@ -56,7 +56,7 @@ public enum KVMFormat {
     public static func decodeITE(_ raw: UInt64) -> InterruptTranslationEntry {
         let lpi = UInt32(truncatingIfNeeded: ITE.pINTID.extract(raw))
         return InterruptTranslationEntry(
-            raw: [raw], valid: lpi != 0, lpi: LPI(lpi), icid: ICID(UInt32(ITE.icid.extract(raw))),
+            rawLow: raw, rawHigh: nil, valid: lpi != 0, lpi: LPI(lpi), icid: ICID(UInt32(ITE.icid.extract(raw))),
             physical: true, next: ITE.next.extract(raw), writtenByQEMU62: false)
     }
 }

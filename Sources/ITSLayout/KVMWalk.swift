@@ -75,7 +75,7 @@ extension Walk {
                 "device \(deviceID): valid DTE \(hex(raw)) is not on KVM's restore walk; stale (a device unmapped by a pre-6.13 KVM, or guest-written), not a route")
             let (entries, extent) = ittGeometry(deviceID, address, dte)
             var itt = allValidITEs(deviceID, base: dte.ittAddress, entries: entries)
-            for i in itt.indices { itt[i].status = .stale }
+            for i in itt.indices { itt.setStatus(.stale, at: i) }
             t.devices.append(DeviceSlot(deviceID: deviceID, address: address, dte: dte, status: .stale,
                                         itt: itt, ittEntries: entries, ittExtent: extent))
         }
@@ -169,9 +169,9 @@ extension Walk {
     /// `vgic_its_restore_itt()`: the ITEs KVM's restore reaches, then every other valid ITE
     /// of the ITT as stale.
     mutating func kvmRestoreITT(_ id: DeviceID, base: GuestPhysicalAddress, entries: UInt64,
-                                collections: Set<ICID>) -> [ITESlot]
+                                collections: Set<ICID>) -> ITTSlots
     {
-        var slots: [ITESlot] = []
+        var slots = ITTSlots(format: .kvm, base: base)
         var reached: Set<UInt32> = []
         let length = entries * 8
         var offset: UInt64 = 0
@@ -204,7 +204,7 @@ extension Walk {
                 if let reject {
                     findings.add(.kvmRestoreRejects, address: a, deviceID: id, eventID: eventID,
                         icid: ite.icid, lpi: ite.lpi,
-                        "device \(id) event \(eventID): ITE \(hex(ite.raw[0])): \(reject); KVM's restore fails (-EINVAL)")
+                        "device \(id) event \(eventID): ITE \(hex(ite.rawLow)): \(reject); KVM's restore fails (-EINVAL)")
                 }
                 guard countEntry() else { break }
                 let fatal = ite.lpi.rawValue < LPI.first || event + next >= entries
@@ -219,14 +219,16 @@ extension Walk {
             event += step
         }
         // Counted once: the reached ITEs were counted as the restore walk recorded them.
-        for var s in allValidITEs(id, base: base, entries: entries, except: reached) {
+        let unreached = allValidITEs(id, base: base, entries: entries, except: reached)
+        for var s in unreached {
             s.status = .stale
             findings.add(.kvmIteUnreachable, address: s.address, deviceID: id, eventID: s.eventID,
                 lpi: s.ite.lpi,
-                "device \(id) event \(s.eventID): valid ITE \(hex(s.ite.raw[0])) is not on KVM's restore walk; stale (discarded by a pre-6.13 KVM, or guest-written), not a route")
+                "device \(id) event \(s.eventID): valid ITE \(hex(s.ite.rawLow)) is not on KVM's restore walk; stale (discarded by a pre-6.13 KVM, or guest-written), not a route")
             slots.append(s)
         }
-        return slots.sorted { $0.eventID < $1.eventID }
+        slots.sortByEventID()
+        return slots
     }
 }
 

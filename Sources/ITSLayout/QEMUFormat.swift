@@ -55,7 +55,7 @@ public enum QEMUFormat {
         // the ≥ 7.0 layout reads such entries with the right ICID and [31:26] = 0x3F
         // (its-formats.md §1.11 "Residue / compatibility rules"; QEMU a1ce993da6fc).
         InterruptTranslationEntry(
-            raw: [low, high], valid: ITELow.valid.isSet(low), lpi: LPI(UInt32(ITELow.intid.extract(low))),
+            rawLow: low, rawHigh: high, valid: ITELow.valid.isSet(low), lpi: LPI(UInt32(ITELow.intid.extract(low))),
             icid: ICID(UInt32(ITELow.icid.extract(low))), physical: ITELow.intType.isSet(low), next: nil,
             writtenByQEMU62: ITELow.unused.extract(low) == ITELow.unused.mask)
     }

@@ -20,7 +20,8 @@ public struct RoutingGraph: Sendable {
         public var collectionAddress: GuestPhysicalAddress?
     }
 
-    public var routes: [Route]
+    /// In (ITS, DeviceID, EventID) order.
+    public var routes: RouteList
     public var findings: [Finding]
     /// vCPUs known (from the dump's notes or the redistributor registers), if any.
     public var vcpuCount: Int?
@@ -31,17 +32,16 @@ public struct RoutingGraph: Sendable {
     public static func build(_ tables: ITSTables, redistributors: [RedistributorState],
                              memory: any GuestMemory, vcpuCount: Int?) -> RoutingGraph
     {
-        var routes: [Route] = []
         var findings = FindingList()
         let collections = tables.liveCollections
         let pta = tables.registers.typer?.value.pta ?? false
         let cpus = vcpuCount ?? (redistributors.isEmpty ? nil : redistributors.count)
         var reader = TableReader(memory: memory, budget: 64 << 20)
-        var targetChecked: Set<ICID> = []
-        var lpiOwner: [LPI: (DeviceID, EventID)] = [:]
 
-        for c in collections.values.sorted(by: { $0.icid < $1.icid }) where !targetChecked.contains(c.icid) {
-            targetChecked.insert(c.icid)
+        // Each live collection once, by ICID; a route refers to it by index.
+        var shared: [RouteList.Collection] = []
+        var collectionIndex: [ICID: UInt32] = [:]
+        for c in collections.values.sorted(by: { $0.icid < $1.icid }) {
             if tables.format == .kvm, c.cte.rdBase == KVMFormat.collectionNotMapped {
                 findings.add(.collectionUnmapped, address: c.address, icid: c.icid,
                     "collection \(c.icid) exists but is not mapped (RDbase 0xffffffff: MAPTI before any MAPC); its LPIs go nowhere")
@@ -49,36 +49,52 @@ public struct RoutingGraph: Sendable {
                 findings.add(.collectionTargetOutOfRange, address: c.address, icid: c.icid,
                     "collection \(c.icid) targets processor \(c.cte.rdBase), but the guest has \(cpus) vCPUs")
             }
+            collectionIndex[c.icid] = UInt32(truncatingIfNeeded: shared.count)
+            shared.append(RouteList.Collection(address: c.address, rdBase: c.cte.rdBase,
+                vcpu: vcpu(for: c.cte.rdBase, pta: pta, format: tables.format, cpus: cpus, redistributors: redistributors)))
         }
 
+        // The live, physical ITEs of live devices, in walk order.
+        var records: [RouteList.Record] = []
+        var live = 0
         for d in tables.devices where d.status == .live {
-            for s in d.itt where s.status == .live && s.ite.physical {
-                let col = collections[s.ite.icid]
-                var r = Route(itsIndex: tables.itsIndex, itsBase: tables.registers.base?.value,
-                              deviceID: d.deviceID, eventID: s.eventID, lpi: s.ite.lpi, icid: s.ite.icid,
-                              target: col?.cte.rdBase, vcpu: nil, enabled: nil, priority: nil, pending: nil,
-                              dteAddress: d.address, ittAddress: d.dte.ittAddress, iteAddress: s.address,
-                              collectionAddress: col?.address)
-                if let col {
-                    r.vcpu = vcpu(for: col.cte.rdBase, pta: pta, format: tables.format,
-                                  cpus: cpus, redistributors: redistributors)
-                } else {
-                    findings.add(.collectionMissing, address: s.address, deviceID: d.deviceID,
-                        eventID: s.eventID, icid: s.ite.icid, lpi: s.ite.lpi,
-                        "device \(d.deviceID) event \(s.eventID) → LPI \(s.ite.lpi): ICID \(s.ite.icid) has no valid collection; the MSI is dropped")
-                }
-                if let other = lpiOwner[s.ite.lpi] {
-                    findings.add(.lpiDuplicate, address: s.address, deviceID: d.deviceID,
-                        eventID: s.eventID, lpi: s.ite.lpi,
-                        "LPI \(s.ite.lpi) is mapped by device \(other.0) event \(other.1) and by device \(d.deviceID) event \(s.eventID)")
-                } else {
-                    lpiOwner[s.ite.lpi] = (d.deviceID, s.eventID)
-                }
-                lpiState(&r, redistributors: redistributors, reader: &reader, findings: &findings)
-                routes.append(r)
+            for i in d.itt.indices where d.itt.status(i) == .live { live += 1 }
+        }
+        records.reserveCapacity(live)
+        for (n, d) in tables.devices.enumerated() where d.status == .live {
+            for i in d.itt.indices where d.itt.status(i) == .live {
+                let ite = d.itt.ite(i)
+                guard ite.physical else { continue }
+                records.append(RouteList.Record(device: UInt32(truncatingIfNeeded: n), slot: UInt32(truncatingIfNeeded: i),
+                    collection: collectionIndex[ite.icid] ?? RouteList.Record.noCollection))
             }
         }
-        routes.sort { ($0.itsIndex, $0.deviceID, $0.eventID) < ($1.itsIndex, $1.deviceID, $1.eventID) }
+        var routes = RouteList(itsIndex: tables.itsIndex, itsBase: tables.registers.base?.value,
+                               devices: tables.devices, collections: shared, records: records)
+        records = []
+
+        // Findings in walk order, as each route is reached: its collection, its LPI's first
+        // owner, its LPI state.
+        let duplicates = routes.duplicateLPIs()
+        var nextDuplicate = 0
+        for k in routes.indices {
+            var r = routes[k]
+            if r.collectionAddress == nil {
+                findings.add(.collectionMissing, address: r.iteAddress, deviceID: r.deviceID,
+                    eventID: r.eventID, icid: r.icid, lpi: r.lpi,
+                    "device \(r.deviceID) event \(r.eventID) → LPI \(r.lpi): ICID \(r.icid) has no valid collection; the MSI is dropped")
+            }
+            if nextDuplicate < duplicates.count, duplicates[nextDuplicate].index == k {
+                let other = routes[duplicates[nextDuplicate].first]
+                nextDuplicate += 1
+                findings.add(.lpiDuplicate, address: r.iteAddress, deviceID: r.deviceID,
+                    eventID: r.eventID, lpi: r.lpi,
+                    "LPI \(r.lpi) is mapped by device \(other.deviceID) event \(other.eventID) and by device \(r.deviceID) event \(r.eventID)")
+            }
+            lpiState(&r, redistributors: redistributors, reader: &reader, findings: &findings)
+            routes.setLPIState(r, at: k)
+        }
+        routes.sortByDeviceAndEvent()
         findings.add(contentsOf: reader.findings.all)
         return RoutingGraph(routes: routes, findings: findings.all, vcpuCount: cpus,
                             touchedPages: reader.touchedPages.sorted())

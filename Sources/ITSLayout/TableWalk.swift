@@ -213,8 +213,8 @@ struct Walk {
     /// Every valid ITE of an ITT, by EventID, but those of `except` (ITEs the caller has
     /// already recorded, and counted against the walk's limit).
     mutating func allValidITEs(_ id: DeviceID, base: GuestPhysicalAddress, entries: UInt64,
-                               except: Set<UInt32> = []) -> [ITESlot] {
-        var out: [ITESlot] = []
+                               except: Set<UInt32> = []) -> ITTSlots {
+        var out = ITTSlots(format: format, base: base)
         let size = format.iteSize
         let fmt = format
         reader.scan(base: base, count: entries, entrySize: size, what: "device \(id) ITT", deviceID: id) {
@@ -226,11 +226,9 @@ struct Walk {
                                    ite: ite, status: .live))
             }
         }
-        var kept: [ITESlot] = []
-        for s in out {
-            guard countEntry() else { break }
-            kept.append(s)
-        }
-        return kept
+        var kept = 0
+        while kept < out.count, countEntry() { kept += 1 }
+        out.keepFirst(kept)
+        return out
     }
 }
