@@ -152,6 +152,9 @@ struct Diff: ParsableCommand {
     static func debugfs(_ path: String, side: String, routes: [RoutingGraph.Route]) throws -> Verdicts.IntentView {
         let cap = 64 << 20
         let bytes = try MappedFile.readSmall(path: path, maxBytes: cap, allowStandardInput: false)
+        if bytes.count > cap {
+            FileOutput.write("itsdump: \(TerminalText.cut(path)): read the first 64 MiB only\n", to: 2)
+        }
         let text = String(decoding: bytes.prefix(cap), as: UTF8.self)
         var v: Verdicts.IntentView
         if VGICITSState.looksLike(text) {
@@ -204,6 +207,8 @@ struct Diff: ParsableCommand {
                 let v = VGICState.parse(text)
                 d = ExpectedDiff.against(v, routes: a.routes, ignoring: ignored)
                 intent = .vgicState(v, routes: a.routes)
+            } else if first == UInt8(ascii: "[") {
+                throw DumpError.notADump(path: name, reason: "a JSON array; expected route JSON: an object with a \"routes\" array (`itsdump routes --format json`) or an \"interrupts\" array (a fixture's ground-truth.json), or KVM's debugfs vgic-state or vgic-its-state text")
             } else {
                 throw DumpError.notADump(path: name, reason: "not a KVM debugfs vgic-state or vgic-its-state text, nor route JSON")
             }

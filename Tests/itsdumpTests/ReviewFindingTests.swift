@@ -55,6 +55,27 @@ import Testing
         #expect(broken.status == 2 && broken.stderr.contains("a JSON object with the keys"))
     }
 
+    /// A JSON array given as --expected is named as one; a debugfs file over 64 MiB given to
+    /// --debugfs-b says that only its first 64 MiB were read (the endless vgic-state of 6.10).
+    @Test func expectedArrayAndLongDebugfsAreNamed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("itsdump-review-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let array = dir.appendingPathComponent("rows.json")
+        try " [ ]\n".write(to: array, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["diff", Self.kvmBasic, "--regs", Self.kvmRegs, "--expected", array.path])
+        #expect(r.status == 2)
+        #expect(r.stderr == "itsdump: \(array.path): a JSON array; expected route JSON: an object with a \"routes\" array (`itsdump routes --format json`) or an \"interrupts\" array (a fixture's ground-truth.json), or KVM's debugfs vgic-state or vgic-its-state text\n")
+        let long = dir.appendingPathComponent("vgic-state")
+        #expect(FileManager.default.createFile(atPath: long.path, contents: nil))
+        let h = try FileHandle(forWritingTo: long)
+        try h.truncate(atOffset: (64 << 20) + 1)
+        try h.close()
+        let d = try CLI.run(["diff", Self.kvmBasic, Self.kvmBasic, "--regs-a", Self.kvmRegs, "--regs-b", Self.kvmRegs, "--debugfs-b", long.path])
+        #expect(d.status == 2)
+        #expect(d.stderr.hasPrefix("itsdump: \(long.path): read the first 64 MiB only\nitsdump: \(long.path): not a KVM debugfs vgic-state or vgic-its-state text (what --debugfs-b reads)"))
+    }
+
     /// `routes -`: a dump is read at any offset, so a pipe cannot be one; the message says so
     /// (it said "cannot open: No such file or directory").
     @Test func aDumpFromStandardInputIsRefusedByName() throws {
