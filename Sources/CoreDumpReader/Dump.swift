@@ -73,6 +73,9 @@ public protocol DumpFormat: AnyObject, Sendable {
     var incompleteReason: String? { get }
     /// The guest-physical ranges the dump lists but the file does not hold (always exact).
     var missingRanges: [GuestRange] { get }
+    /// The QEMU migration stream the input holds (a stream file, a qcow2 snapshot's vmstate),
+    /// for what only a stream says (its PCI devices), or nil.
+    var migrationStream: MigrationStream? { get }
 }
 
 /// A format whose dump is one file read by an `init(file:options:)`: recognised by its first
@@ -103,6 +106,7 @@ extension DumpFormat {
     public var readerNotes: [String] { [] }
     public var details: DumpDetails { DumpDetails() }
     public var incompleteReason: String? { nil }
+    public var migrationStream: MigrationStream? { nil }
     public var missingRanges: [GuestRange] { [] }
 }
 
@@ -139,7 +143,7 @@ public struct Dump: Sendable {
 
     // The readers behind the protocol, for what only one format has (tests, `extract`).
     public var elf: ELFCore? { reader as? ELFCore }
-    public var stream: MigrationStream? { (reader as? MigrationStream) ?? (reader as? Qcow2Snapshot)?.stream }
+    public var stream: MigrationStream? { reader.migrationStream }
     public var kdump: KdumpFile? { reader as? KdumpFile }
 
     /// Opens `spec`: `FILE@GPA` (hex or decimal) is a raw image; anything else is recognised

@@ -256,6 +256,7 @@ public final class MigrationStream: GuestMemory, @unchecked Sendable {
 extension MigrationStream: FileDumpFormat {
     public static let kind = DumpKind(id: "migration-stream", name: "QEMU migration stream")
     public static let infoKey: String? = "stream"
+    public var migrationStream: MigrationStream? { self }
     public convenience init(file: MappedFile, options: DumpOptions) throws(DumpError) {
         try self.init(file: file, ramBlocks: options.ramBlocks, progress: options.progress)
     }

@@ -628,6 +628,7 @@ public final class Qcow2Snapshot: DumpFormat, @unchecked Sendable {
     }
 
     public var memory: any GuestMemory { stream }
+    public var migrationStream: MigrationStream? { stream }
     public var vcpuCount: Int? { stream.gicCPUs }
     public var registers: RegisterState? { stream.streamRegisters }
     public var readerNotes: [String] { vmState.notes + stream.notes }

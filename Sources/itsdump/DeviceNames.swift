@@ -77,7 +77,7 @@ struct DeviceNames {
     init(session: Session, kernel: KernelView?) {
         irqs = kernel?.irqs
         // A migration stream, alone or as a qcow2 internal snapshot's VM state.
-        qemu = session.dumps.compactMap { ($0.reader as? MigrationStream) ?? ($0.reader as? Qcow2Snapshot)?.stream }.first?.pciDevices
+        qemu = session.dumps.compactMap(\.stream).first?.pciDevices
     }
 
     struct Name {
