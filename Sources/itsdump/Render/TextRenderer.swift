@@ -296,7 +296,7 @@ struct TextRenderer: Renderer {
         } else {
             s += "  5. no valid collection for ICID \(e.ite.icid): the MSI is dropped\n"
         }
-        let route = a.routes.first { $0.itsIndex == t.itsIndex && $0.deviceID == d.deviceID && $0.eventID == e.eventID }
+        let route = a.route(its: t.itsIndex, device: d.deviceID, event: e.eventID)
         s += "  6. target: \(route?.vcpu.map { "vCPU \($0)" } ?? "none")\(t.registers.typer?.value.pta == true ? " (PTA = 1: RDbase is a redistributor address)" : " (PTA = 0: RDbase is the processor number)")\n"
         let lpiValue = UInt64(e.ite.lpi.rawValue)
         let rd = route?.vcpu.flatMap { v in a.registers.redistributors.first { $0.cpu == v } } ?? a.registers.redistributors.first
