@@ -200,16 +200,16 @@ extension KdumpFile {
     /// short), in one pass over the descriptors the file holds, 64 KiB at a time: the cost is
     /// bounded by the file, and the runs past the last descriptor are skipped whole. When
     /// `written` (the dumper did not mark the dump incomplete, and a flattened file has its end
-    /// marker) and the last descriptor and its data are in the file, the dump was written to its
-    /// end — QEMU's dump.c and makedumpfile write descriptors and data in PFN order — and no
-    /// descriptor is read: a damaged one in the middle is still said when its page is read.
+    /// marker) and every descriptor and the data written last are in the file
+    /// (`lastDataWritten`), the dump was written to its end — QEMU's dump.c and makedumpfile
+    /// write descriptors and data in PFN order — and no other descriptor is read: a damaged one
+    /// in the middle is still said when its page is read.
     static func missing(runs: [Range<UInt64>], source: DiskDumpSource, descriptorsAt: UInt64,
                         descriptorsPresent: UInt64, descriptorsListed: UInt64, written: Bool) -> [Range<UInt64>]
     {
         var buffer: [UInt8] = []
         if written, descriptorsPresent > 0, descriptorsPresent == descriptorsListed,
-           source.read(24, at: descriptorsAt + (descriptorsListed - 1) * 24, into: &buffer),
-           dataWritten(buffer, 0, fileSize: source.size) {
+           lastDataWritten(source: source, descriptorsAt: descriptorsAt, count: descriptorsListed) {
             return []
         }
         let perChunk: UInt64 = (64 << 10) / 24

@@ -86,7 +86,7 @@ public struct Lookup: Sendable {
         } else {
             steps.append(Step(step: "cte", address: nil, raw: [], text: "no valid collection for ICID \(e.ite.icid): the MSI is dropped"))
         }
-        let route = a.routes.first { $0.itsIndex == t.itsIndex && $0.deviceID == d.deviceID && $0.eventID == e.eventID }
+        let route = a.route(its: t.itsIndex, device: d.deviceID, event: e.eventID)
         steps.append(Step(step: "target", address: nil, raw: [], text: "target: \(route?.vcpu.map { "vCPU \($0)" } ?? "none")"))
         let lpi = UInt64(e.ite.lpi.rawValue)
         let rd = route?.vcpu.flatMap { v in a.registers.redistributors.first { $0.cpu == v } } ?? a.registers.redistributors.first

@@ -35,7 +35,9 @@ public struct RouteFilter: Sendable, Hashable {
         let df = parts[parts.count - 1].split(separator: ".", omittingEmptySubsequences: false)
         guard df.count == 2 else { return nil }
         func hex(_ s: Substring, max: UInt32) -> UInt32? {
-            guard !s.isEmpty, s.count <= 4, let v = UInt32(s, radix: 16), v <= max else { return nil }
+            // Hex digits only: UInt32(_:radix:) also takes a sign ("+2", "-0").
+            guard !s.isEmpty, s.count <= 4, s.unicodeScalars.allSatisfy(\.properties.isASCIIHexDigit),
+                  let v = UInt32(s, radix: 16), v <= max else { return nil }
             return v
         }
         guard let segment = parts.count == 3 ? hex(parts[0], max: 0xffff) : 0,

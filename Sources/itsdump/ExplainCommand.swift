@@ -78,7 +78,8 @@ struct Explain: ParsableCommand {
                 devices.append(r.deviceID)
             }
             if devices.isEmpty, let d = DeviceIdentity.deviceID(bdf: canonical) { devices = [d] }
-            query = .event(device: UInt64(devices.first?.rawValue ?? 0), event: nil)
+            // Neither: said as such (it was an empty output and exit 1).
+            query = devices.first.map { .event(device: UInt64($0.rawValue), event: nil) } ?? .bdf(canonical)
             for d in devices { lookups += Lookup.explain(a, memory: session.memory, device: d, event: nil) }
         } else {
             lookups = Lookup.explain(a, memory: session.memory, device: DeviceID(UInt32(truncatingIfNeeded: device?.value ?? 0)),

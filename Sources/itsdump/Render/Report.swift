@@ -79,6 +79,9 @@ struct ExplainReport {
         case lpi(UInt64)
         /// `--irq N` that no route carries (one that does is asked as its .event).
         case irq(UInt64)
+        /// `--bdf B` (canonical) that no route carries and the identity mapping gives no
+        /// DeviceID (a segment other than 0000).
+        case bdf(String)
     }
     let analysis: Analysis
     let query: Query

@@ -250,7 +250,7 @@ struct TextRenderer: Renderer {
                         case .lpi(let lpi): match = UInt64(e.ite.lpi.rawValue) == lpi
                         case .event(let device, let event):
                             match = UInt64(d.deviceID.rawValue) == device && UInt64(e.eventID.rawValue) == event
-                        case .irq: match = false
+                        case .irq, .bdf: match = false
                         }
                         if match { s += explain(t, d, e, a) }
                     }
@@ -259,6 +259,9 @@ struct TextRenderer: Renderer {
             return s
         }
         if case .lpi(let lpi) = r.query, r.lookups.isEmpty { return "no live ITE maps LPI \(lpi)\n" }
+        if case .bdf(let bdf) = r.query, r.lookups.isEmpty {
+            return "no route carries PCI address \(bdf), and the identity requester-ID mapping gives DeviceIDs to segment 0000 only\n"
+        }
         if case .irq(let irq) = r.query, r.lookups.isEmpty { return "no route carries Linux irq \(irq) (the guest kernel's irqs of the ITS: `itsdump routes` lists them)\n" }
         var s = ""
         for l in r.lookups {
@@ -293,7 +296,7 @@ struct TextRenderer: Renderer {
         } else {
             s += "  5. no valid collection for ICID \(e.ite.icid): the MSI is dropped\n"
         }
-        let route = a.routes.first { $0.itsIndex == t.itsIndex && $0.deviceID == d.deviceID && $0.eventID == e.eventID }
+        let route = a.route(its: t.itsIndex, device: d.deviceID, event: e.eventID)
         s += "  6. target: \(route?.vcpu.map { "vCPU \($0)" } ?? "none")\(t.registers.typer?.value.pta == true ? " (PTA = 1: RDbase is a redistributor address)" : " (PTA = 0: RDbase is the processor number)")\n"
         let lpiValue = UInt64(e.ite.lpi.rawValue)
         let rd = route?.vcpu.flatMap { v in a.registers.redistributors.first { $0.cpu == v } } ?? a.registers.redistributors.first
