@@ -209,7 +209,7 @@ extension KdumpFile {
     {
         var buffer: [UInt8] = []
         if written, descriptorsPresent > 0, descriptorsPresent == descriptorsListed,
-           lastDataWritten(source: source, descriptorsAt: descriptorsAt, count: descriptorsListed) {
+           lastDataWritten(source: source, descriptorsAt: descriptorsAt, count: descriptorsListed) == true {
             return []
         }
         let perChunk: UInt64 = (64 << 10) / 24

@@ -43,13 +43,20 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
     /// ranges there (~0.1 ms: every QEMU arm64 dump up to a 512 GiB guest, a 4 KiB-block one up
     /// to 32 GiB); a larger one only as far as lookups need, its check deferred (`incompleteReason`).
     public static let eagerBitmapBytes: UInt64 = 1 << 20
+    /// The check at open reads back at most this many descriptors (1 MiB) over those that
+    /// share the zero block to find the data written last (`lastDataWritten`); a longer zero
+    /// tail (a large guest mostly zero at the top) leaves the check for later, as a large bitmap does.
+    public static let readBackAtOpen: UInt64 = (1 << 20) / 24
 
     public static func matches(_ file: any ByteSource) -> Bool {
         file.bytes(at: 0, count: 12) == flatSignature || file.bytes(at: 0, count: 8) == signature
     }
 
-    /// - Parameter eagerBitmapBytes: the largest dumpable bitmap read whole at open (tests lower it).
-    public init(file: any ByteSource, eagerBitmapBytes: UInt64 = KdumpFile.eagerBitmapBytes) throws(DumpError) {
+    /// - Parameters:
+    ///   - eagerBitmapBytes: the largest dumpable bitmap read whole at open (tests lower it).
+    ///   - readBackAtOpen: the most descriptors the check at open reads back (tests lower it).
+    public init(file: any ByteSource, eagerBitmapBytes: UInt64 = KdumpFile.eagerBitmapBytes,
+                readBackAtOpen: UInt64 = KdumpFile.readBackAtOpen) throws(DumpError) {
         self.file = file
         let path = file.path
         let source: DiskDumpSource
@@ -130,7 +137,24 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
         dumpBitmap = DumpableBitmap(source: source, at: bitmapAt + half, bytes: half, limit: limit)
         descriptorsAt = bitmapAt + bitmapBytes
         endMarker = (source as? FlattenedSource)?.ended ?? true
-        if half <= eagerBitmapBytes { _ = missingRanges }
+        if half <= eagerBitmapBytes { checkAtOpen(readBack: readBackAtOpen) }
+    }
+
+    /// The whole-dump check at open, for a small bitmap: written to its end (the shortcut of
+    /// `missing`, its read-back bounded by `readBack` descriptors) means complete; otherwise the
+    /// missing ranges are found now; past the bound, undecided: checked when a sign says the
+    /// dump is cut or something asks (`incompleteReason`).
+    private func checkAtOpen(readBack: UInt64) {
+        let whole = dumpBitmap.whole
+        let present = min(whole.total, (source.size - min(source.size, descriptorsAt)) / 24)
+        if status & 0x8 == 0, endMarker, present > 0, present == whole.total {
+            switch Self.lastDataWritten(source: source, descriptorsAt: descriptorsAt, count: present, readBack: readBack) {
+            case true?: wholeRanges.withLock { $0.missing = [] }; return
+            case nil: return
+            case false?: break
+            }
+        }
+        _ = missingRanges
     }
 
     /// False when a flattened file has no end-of-records marker (cut short).

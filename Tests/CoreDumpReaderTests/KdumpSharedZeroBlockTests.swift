@@ -24,10 +24,11 @@ import Testing
         return bytes
     }
 
-    func open(_ bytes: [UInt8], eager: UInt64 = KdumpFile.eagerBitmapBytes) throws -> KdumpFile {
+    func open(_ bytes: [UInt8], eager: UInt64 = KdumpFile.eagerBitmapBytes,
+              readBack: UInt64 = KdumpFile.readBackAtOpen) throws -> KdumpFile {
         let url = try temporaryDirectory().appendingPathComponent("dump")
         try Data(bytes).write(to: url)
-        return try KdumpFile(file: MappedFile(path: url.path), eagerBitmapBytes: eager)
+        return try KdumpFile(file: MappedFile(path: url.path), eagerBitmapBytes: eager, readBackAtOpen: readBack)
     }
 
     let pages103and104 = GuestRange(start: GuestPhysicalAddress(103 * 4096), length: 2 * 4096)
@@ -57,5 +58,25 @@ import Testing
         #expect(k.damage(at: GuestPhysicalAddress(104 * 4096)) == "damaged at file offset 0x80d8: its 4096 bytes of data run past the end of the 28988-byte file")
         #expect(k.incompleteReason == "1 range(s), 8192 bytes, that the dump lists have no data in the 28988-byte file")
         #expect(k.missingRanges == [pages103and104])
+    }
+
+    /// The check at open reads back over the descriptors sharing the zero block only so far
+    /// (`KdumpFile.readBackAtOpen`; a 64 GiB guest zero at the top has a million of them): the
+    /// last descriptor (PFN 108) shares it, and so do 107, 106 and 105 before PFN 104's.
+    @Test(arguments: [(3, false), (4, true)])
+    func theReadBackAtOpenIsBounded(readBack: UInt64, decidedAtOpen: Bool) throws {
+        let why = "1 range(s), 8192 bytes, that the dump lists have no data in the 28988-byte file"
+        let cut = try open(Array(bytes().prefix(16600 + 3 * 4096 + 100)), readBack: readBack)
+        // Within the bound the cut is found at open; past it, as for a large bitmap, once a
+        // page read finds it.
+        #expect(cut.incompleteReason == (decidedAtOpen ? why : nil))
+        #expect(cut.damage(at: GuestPhysicalAddress(104 * 4096)) != nil)
+        #expect(cut.incompleteReason == why)
+        #expect(cut.missingRanges == [pages103and104])
+        // A complete dump is complete either way, and asked, the whole check says so.
+        let whole = try open(bytes(), readBack: readBack)
+        #expect(whole.incompleteReason == nil)
+        #expect(whole.missingRanges.isEmpty)
+        #expect(whole.incompleteReason == nil)
     }
 }
