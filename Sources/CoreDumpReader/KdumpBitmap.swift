@@ -203,14 +203,19 @@ extension KdumpFile {
     /// marker) and every descriptor and the data written last are in the file
     /// (`lastDataWritten`), the dump was written to its end — QEMU's dump.c and makedumpfile
     /// write descriptors and data in PFN order — and no other descriptor is read: a damaged one
-    /// in the middle is still said when its page is read.
+    /// in the middle is still said when its page is read. Nil when finding the data written
+    /// last would read back more than `readBack` descriptors (`lastDataWritten`).
     static func missing(runs: [Range<UInt64>], source: DiskDumpSource, descriptorsAt: UInt64,
-                        descriptorsPresent: UInt64, descriptorsListed: UInt64, written: Bool) -> [Range<UInt64>]
+                        descriptorsPresent: UInt64, descriptorsListed: UInt64, written: Bool,
+                        readBack: UInt64 = .max) -> [Range<UInt64>]?
     {
         var buffer: [UInt8] = []
-        if written, descriptorsPresent > 0, descriptorsPresent == descriptorsListed,
-           lastDataWritten(source: source, descriptorsAt: descriptorsAt, count: descriptorsListed) == true {
-            return []
+        if written, descriptorsPresent > 0, descriptorsPresent == descriptorsListed {
+            switch lastDataWritten(source: source, descriptorsAt: descriptorsAt, count: descriptorsListed, readBack: readBack) {
+            case true?: return []
+            case nil: return nil
+            case false?: break
+            }
         }
         let perChunk: UInt64 = (64 << 10) / 24
         var missing: [Range<UInt64>] = []

@@ -137,24 +137,9 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
         dumpBitmap = DumpableBitmap(source: source, at: bitmapAt + half, bytes: half, limit: limit)
         descriptorsAt = bitmapAt + bitmapBytes
         endMarker = (source as? FlattenedSource)?.ended ?? true
-        if half <= eagerBitmapBytes { checkAtOpen(readBack: readBackAtOpen) }
-    }
-
-    /// The whole-dump check at open, for a small bitmap: written to its end (the shortcut of
-    /// `missing`, its read-back bounded by `readBack` descriptors) means complete; otherwise the
-    /// missing ranges are found now; past the bound, undecided: checked when a sign says the
-    /// dump is cut or something asks (`incompleteReason`).
-    private func checkAtOpen(readBack: UInt64) {
-        let whole = dumpBitmap.whole
-        let present = min(whole.total, (source.size - min(source.size, descriptorsAt)) / 24)
-        if status & 0x8 == 0, endMarker, present > 0, present == whole.total {
-            switch Self.lastDataWritten(source: source, descriptorsAt: descriptorsAt, count: present, readBack: readBack) {
-            case true?: wholeRanges.withLock { $0.missing = [] }; return
-            case nil: return
-            case false?: break
-            }
-        }
-        _ = missingRanges
+        // A small bitmap: the whole-dump check now, unless its read-back would pass the bound
+        // (undecided: checked when a sign says the dump is cut or something asks).
+        if half <= eagerBitmapBytes { _ = checkWhole(readBack: readBackAtOpen) }
     }
 
     /// False when a flattened file has no end-of-records marker (cut short).
@@ -180,13 +165,19 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
     /// first time something asks. A file cut short (a dump still being written, a copy
     /// interrupted) keeps the pages whose descriptor and data are there; the rest are
     /// "missing" ranges, said by `info` and as a `dump-incomplete` finding, never silently absent.
-    public var missingRanges: [GuestRange] {
+    public var missingRanges: [GuestRange] { checkWhole(readBack: .max) ?? [] }
+
+    /// The missing ranges, found once and kept; nil (nothing kept) when deciding that the dump
+    /// was written to its end would read back more than `readBack` descriptors (`missing`).
+    /// Unbounded, it always decides.
+    private func checkWhole(readBack: UInt64) -> [GuestRange]? {
         if let m = wholeRanges.withLock({ $0.missing }) { return m }
         let whole = dumpBitmap.whole
         let descriptorsPresent = min(whole.total, (source.size - min(source.size, descriptorsAt)) / 24)
-        let m = Self.missing(runs: whole.runs, source: source, descriptorsAt: descriptorsAt,
-                             descriptorsPresent: descriptorsPresent, descriptorsListed: whole.total,
-                             written: status & 0x8 == 0 && endMarker).map(guestRange)
+        guard let m = Self.missing(runs: whole.runs, source: source, descriptorsAt: descriptorsAt,
+                                   descriptorsPresent: descriptorsPresent, descriptorsListed: whole.total,
+                                   written: status & 0x8 == 0 && endMarker, readBack: readBack)?.map(guestRange)
+        else { return nil }
         wholeRanges.withLock { $0.missing = m }
         return m
     }

@@ -17,14 +17,11 @@ public enum DeviceIdentity {
         return "0000:" + hex2(v >> 8) + ":" + hex2((v >> 3) & 0x1F) + "." + String(v & 7, radix: 16)
     }
 
-    /// The requester ID of a canonical "0000:bb:dd.f" under the same assumption (segment 0
-    /// only; nil for another segment or text that is no canonical address).
+    /// The requester ID of a PCI address (`RouteFilter.parseBDF`) under the same assumption:
+    /// segment 0 only, nil for another segment or text that is no address.
     public static func deviceID(bdf: String) -> DeviceID? {
-        let p = bdf.split(separator: ":")
-        guard p.count == 3, p[0] == "0000", let bus = UInt32(p[1], radix: 16) else { return nil }
-        let df = p[2].split(separator: ".")
-        guard df.count == 2, let dev = UInt32(df[0], radix: 16), let fn = UInt32(df[1], radix: 16), bus <= 0xFF, dev <= 0x1F, fn <= 7 else { return nil }
-        return DeviceID(bus << 8 | dev << 3 | fn)
+        guard let (segment, bus, device, function) = RouteFilter.parseBDF(bdf), segment == 0 else { return nil }
+        return DeviceID(bus << 8 | device << 3 | function)
     }
 
     static func hex2(_ v: UInt32) -> String {

@@ -30,6 +30,16 @@ public struct RouteFilter: Sendable, Hashable {
     /// `[segment:]bus:device.function` in hex (segment ≤ 0xffff, bus ≤ 0xff, device ≤ 0x1f,
     /// function ≤ 7) as `ssss:bb:dd.f`, or nil.
     public static func canonicalBDF(_ bdf: String) -> String? {
+        guard let (segment, bus, device, function) = parseBDF(bdf) else { return nil }
+        func pad(_ v: UInt32, _ width: Int) -> String {
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(segment, 4)):\(pad(bus, 2)):\(pad(device, 2)).\(function)"
+    }
+
+    /// The parts of `[segment:]bus:device.function` in hex digits, each within its range, or nil.
+    public static func parseBDF(_ bdf: String) -> (segment: UInt32, bus: UInt32, device: UInt32, function: UInt32)? {
         let parts = bdf.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2 || parts.count == 3 else { return nil }
         let df = parts[parts.count - 1].split(separator: ".", omittingEmptySubsequences: false)
@@ -43,11 +53,7 @@ public struct RouteFilter: Sendable, Hashable {
         guard let segment = parts.count == 3 ? hex(parts[0], max: 0xffff) : 0,
               let bus = hex(parts[parts.count - 2], max: 0xff),
               let device = hex(df[0], max: 0x1f), let function = hex(df[1], max: 7) else { return nil }
-        func pad(_ v: UInt32, _ width: Int) -> String {
-            let s = String(v, radix: 16)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(segment, 4)):\(pad(bus, 2)):\(pad(device, 2)).\(function)"
+        return (segment, bus, device, function)
     }
 
     /// Whether a key with these attributes is asked about (nil: the attribute is unknown, and

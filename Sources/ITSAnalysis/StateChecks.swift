@@ -30,10 +30,12 @@ public enum StateChecks {
         // LPIs cost ~40 MiB; issue 22).
         var routeOf: [Int32] = []
         if Set(pends).count == pends.count {
-            let reach = redistributors.map { rd -> UInt64 in
-                guard rd.pendbaser != nil, let prop = (rd.propbaser ?? redistributors.first?.propbaser)?.value else { return 0 }
-                return min(prop.intidLimit, maxPendingLPIs)
-            }.max() ?? 0
+            // A vCPU's pending table and the LPIs its scan reaches (PROPBASER's IDbits, bounded).
+            func scan(_ rd: RedistributorState) -> (pend: GICRPendBaser, limit: UInt64)? {
+                guard let pend = rd.pendbaser?.value, let prop = (rd.propbaser ?? redistributors.first?.propbaser)?.value else { return nil }
+                return (pend, min(prop.intidLimit, maxPendingLPIs))
+            }
+            let reach = redistributors.compactMap { scan($0)?.limit }.max() ?? 0
             if reach > UInt64(LPI.first) {
                 routeOf = [Int32](repeating: -1, count: Int(reach - UInt64(LPI.first)))
                 for (i, r) in graph.routes.enumerated() where r.lpi.rawValue >= LPI.first {
@@ -42,9 +44,7 @@ public enum StateChecks {
                 }
             }
             for rd in redistributors {
-                guard let pend = rd.pendbaser?.value, let prop = (rd.propbaser ?? redistributors.first?.propbaser)?.value else { continue }
-                let limit = min(prop.intidLimit, maxPendingLPIs)
-                guard limit > UInt64(LPI.first), let start = pend.physicalAddress.adding(UInt64(LPI.first) / 8) else { continue }
+                guard let (pend, limit) = scan(rd), limit > UInt64(LPI.first), let start = pend.physicalAddress.adding(UInt64(LPI.first) / 8) else { continue }
                 let bytes = (limit - UInt64(LPI.first)) / 8
                 guard case .bytes(let b) = memory.read(start, count: Int(bytes)) else { continue }
                 for (i, byte) in b.enumerated() where byte != 0 {

@@ -219,8 +219,7 @@ extension Walk {
             event += step
         }
         // Counted once: the reached ITEs were counted as the restore walk recorded them.
-        let unreached = allValidITEs(id, base: base, entries: entries, except: reached)
-        for var s in unreached {
+        for var s in allValidITEs(id, base: base, entries: entries, except: reached) {
             s.status = .stale
             findings.add(.kvmIteUnreachable, address: s.address, deviceID: id, eventID: s.eventID,
                 lpi: s.ite.lpi,

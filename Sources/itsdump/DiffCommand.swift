@@ -150,12 +150,7 @@ struct Diff: ParsableCommand {
     /// One side's KVM debugfs file as an intent view named after its side ("vgic-state of B"),
     /// at most 64 MiB read (the 6.10 endless vgic-state is cut by the parser).
     static func debugfs(_ path: String, side: String, routes: [RoutingGraph.Route]) throws -> Verdicts.IntentView {
-        let cap = 64 << 20
-        let bytes = try MappedFile.readSmall(path: path, maxBytes: cap, allowStandardInput: false)
-        if bytes.count > cap {
-            FileOutput.write("itsdump: \(TerminalText.cut(path)): read the first 64 MiB only\n", to: 2)
-        }
-        let text = String(decoding: bytes.prefix(cap), as: UTF8.self)
+        let text = String(decoding: try readExpected(path, allowStandardInput: false), as: UTF8.self)
         var v: Verdicts.IntentView
         if VGICITSState.looksLike(text) {
             v = .debugfs(VGICITSState.parse(text))
@@ -180,10 +175,7 @@ struct Diff: ParsableCommand {
         }
         // `-` is standard input; at most 64 MiB are read either way, and memory stays a small
         // multiple of that: JSON rows are read one element at a time (ExpectedRow.stream).
-        let cap = 64 << 20
-        var bytes = try MappedFile.readSmall(path: path, maxBytes: cap, allowStandardInput: true)
-        let cut = bytes.count > cap
-        if cut { bytes.removeLast(bytes.count - cap) }
+        var bytes = try Self.readExpected(path, allowStandardInput: true)
         let name = path == "-" ? "standard input" : path
         let first = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
         let d: ExpectedDiff
@@ -213,10 +205,19 @@ struct Diff: ParsableCommand {
                 throw DumpError.notADump(path: name, reason: "not a KVM debugfs vgic-state or vgic-its-state text, nor route JSON")
             }
         }
-        if cut {
-            FileOutput.write("itsdump: \(TerminalText.cut(name)): read the first 64 MiB only\n", to: 2)
-        }
         try report(d, session: session, a: a, path: path, intent: intent)
+    }
+
+    /// The first 64 MiB of an expected-state file (a vgic-state hit by the endless-output bug
+    /// has no end), saying on standard error when there was more.
+    static func readExpected(_ path: String, allowStandardInput: Bool) throws -> [UInt8] {
+        let cap = 64 << 20
+        var bytes = try MappedFile.readSmall(path: path, maxBytes: cap, allowStandardInput: allowStandardInput)
+        if bytes.count > cap {
+            bytes.removeLast(bytes.count - cap)
+            FileOutput.write("itsdump: \(TerminalText.cut(path == "-" ? "standard input" : path)): read the first 64 MiB only\n", to: 2)
+        }
+        return bytes
     }
 
     func report(_ d: ExpectedDiff, session: Session, a: Analysis, path: String, intent: Verdicts.IntentView?) throws {

@@ -64,7 +64,7 @@ struct Explain: ParsableCommand {
             }
             let filter = RouteFilter(irqs: [irq])
             query = .irq(UInt64(irq))
-            if let r = a.routes.first(where: { filter.matches($0, bdf: names.name($0).bdf, irq: names.name($0).irq) }) {
+            if let r = a.graphs.lazy.flatMap(\.routes).first(where: { filter.matches($0, bdf: names.name($0).bdf, irq: names.name($0).irq) }) {
                 query = .event(device: UInt64(r.deviceID.rawValue), event: UInt64(r.eventID.rawValue))
                 lookups = Lookup.explain(a, memory: session.memory, device: r.deviceID, event: r.eventID)
             }
@@ -74,7 +74,7 @@ struct Explain: ParsableCommand {
             // lookup says where it stops.
             let filter = RouteFilter(bdfs: [canonical])
             var devices: [DeviceID] = []
-            for r in a.routes where !devices.contains(r.deviceID) && filter.matches(r, bdf: names.name(r).bdf, irq: nil) {
+            for r in a.graphs.lazy.flatMap(\.routes) where !devices.contains(r.deviceID) && filter.matches(r, bdf: names.name(r).bdf, irq: nil) {
                 devices.append(r.deviceID)
             }
             if devices.isEmpty, let d = DeviceIdentity.deviceID(bdf: canonical) { devices = [d] }

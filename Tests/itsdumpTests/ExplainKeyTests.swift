@@ -17,8 +17,15 @@ import Testing
     }
 
     /// --bdf 00:02.0 is DeviceID 0x10 on kvm-basic (ground-truth.json: 0000:00:02.0, deviceID 16):
-    /// the same lookups as --device 0x10, in text and JSON.
+    /// every event the ground truth lists for it, with its LPI, and the same lookups as
+    /// --device 0x10, in text and JSON.
     @Test func bdfExplainsTheDeviceAtThatAddress() throws {
+        let truth = try Fixtures.groundTruth(Fixtures.packageRoot.appendingPathComponent("fixtures/kvm-basic")).filter { $0[0] == 16 }
+        #expect(truth.count == 5)
+        let text = try CLI.run(["explain"] + Self.extract + ["--bdf", "00:02.0"])
+        let heads = text.stdout.split(separator: "\n").filter { $0.hasPrefix("ITS ") }.map(String.init)
+        #expect(heads == truth.map { "ITS 0: DeviceID 0x10 (0000:00:02.0) EventID \($0[1])" })
+        for row in truth { #expect(text.stdout.contains("[live]: LPI \(row[2]), ICID")) }
         for format in ["text", "json"] {
             let byBDF = try CLI.run(["explain"] + Self.extract + ["--bdf", "0000:00:02.0", "--format", format])
             let byID = try CLI.run(["explain"] + Self.extract + ["--device", "0x10", "--format", format])

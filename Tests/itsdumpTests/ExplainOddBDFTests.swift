@@ -1,4 +1,5 @@
 import ITSAnalysis
+import ITSLayout
 import Testing
 
 /// `explain --bdf` with addresses a hostile or careless user types (review findings): a sign
@@ -12,6 +13,11 @@ import Testing
             #expect(RouteFilter.canonicalBDF(bad) == nil, "\(bad)")
         }
         #expect(RouteFilter.canonicalBDF("0:2.0") == "0000:00:02.0")
+        // The identity requester ID comes from the same parser: kvm-basic's 0000:00:02.0 is
+        // DeviceID 16 (ground-truth.json); another segment or a sign has none.
+        #expect(DeviceIdentity.deviceID(bdf: "0:2.0") == DeviceID(16))
+        #expect(DeviceIdentity.deviceID(bdf: "0000:ff:1f.7") == DeviceID(0xFFFF))
+        for none in ["0001:00:02.0", "+0:+2.+0", "00:02.-0", ""] { #expect(DeviceIdentity.deviceID(bdf: none) == nil, "\(none)") }
         #expect(RouteFilter.canonicalBDF("ffff:ff:1f.7") == "ffff:ff:1f.7")
     }
 

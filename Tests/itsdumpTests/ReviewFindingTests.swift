@@ -74,6 +74,10 @@ import Testing
         let d = try CLI.run(["diff", Self.kvmBasic, Self.kvmBasic, "--regs-a", Self.kvmRegs, "--regs-b", Self.kvmRegs, "--debugfs-b", long.path])
         #expect(d.status == 2)
         #expect(d.stderr.hasPrefix("itsdump: \(long.path): read the first 64 MiB only\nitsdump: \(long.path): not a KVM debugfs vgic-state or vgic-its-state text (what --debugfs-b reads)"))
+        // --expected reads the same way and says so before what it found.
+        let e = try CLI.run(["diff", Self.kvmBasic, "--regs", Self.kvmRegs, "--expected", long.path])
+        #expect(e.status == 2)
+        #expect(e.stderr.hasPrefix("itsdump: \(long.path): read the first 64 MiB only\nitsdump: \(long.path): not a KVM debugfs vgic-state or vgic-its-state text, nor route JSON"))
     }
 
     /// `routes -`: a dump is read at any offset, so a pipe cannot be one; the message says so

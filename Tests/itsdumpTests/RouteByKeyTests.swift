@@ -12,7 +12,13 @@ import Testing
     @Test func everyRouteOfKvmBasicIsFoundByItsKey() throws {
         let dump = try Dump.open(try Fixtures.member("kvm-basic", "core.elf"))
         let a = try Fixtures.analyse(dump.memory, try Fixtures.registers("kvm-basic"), vcpus: dump.vcpuCount)
-        #expect(a.routes.count == 15)
+        // Every (DeviceID, EventID) of ground-truth.json, with its LPI and vCPU.
+        let truth = try Fixtures.groundTruth(Fixtures.packageRoot.appendingPathComponent("fixtures/kvm-basic"))
+        #expect(a.routes.count == truth.count && truth.count == 15)
+        for row in truth {
+            let r = try #require(a.route(its: 0, device: DeviceID(UInt32(row[0])), event: EventID(UInt32(row[1]))))
+            #expect(r.lpi == LPI(UInt32(row[2])) && r.vcpu == UInt32(row[3]))
+        }
         for r in a.routes {
             let found = try #require(a.route(its: r.itsIndex, device: r.deviceID, event: r.eventID))
             #expect(found.lpi == r.lpi && found.iteAddress == r.iteAddress && found.vcpu == r.vcpu && found.pending == r.pending)
