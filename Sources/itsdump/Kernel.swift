@@ -70,7 +70,14 @@ struct KernelView {
             info = VMCOREINFO(text: pairs.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"),
                               source: d.kind == .kdump ? "kdump sub-header of \(d.path)" : "ELF note of \(d.path)")
         } else {
-            info = VMCOREINFO.scan(session.memory, pointers: pointers)
+            // Without a vmlinux's pointers, the vCPUs' registers place the kernel image, whose
+            // kallsyms and code lead to the text; the scan of RAM is what is left.
+            if pointers == nil {
+                let cpus = session.dumps.flatMap(\.reader.extractNotes)
+                    .filter { $0.name == "CORE" && $0.type == 1 }.compactMap { VCPURegisters(prstatus: $0.descriptor) }
+                info = VMCOREINFOFromVCPUs.locate(cpus: cpus, memory: session.memory)
+            }
+            if info == nil { info = VMCOREINFO.scan(session.memory, pointers: pointers) }
         }
         guard let info else {
             throw DumpError.badArgument("no VMCOREINFO: the dump has no VMCOREINFO note and none was found in guest RAM; pass --vmcoreinfo FILE (the guest's /sys/kernel/vmcoreinfo text, or the VMCOREINFO of another dump of the same boot)")

@@ -1,0 +1,261 @@
+import ITSLayout
+
+/// One vCPU's registers as an arm64 NT_PRSTATUS note gives them (input-formats.md §1.4:
+/// `pr_reg` at byte 112, x0–x30, sp, pc, pstate, le64 each): what places the kernel image.
+public struct VCPURegisters: Sendable, Equatable {
+    public var x29: UInt64, sp: UInt64, pc: UInt64, pstate: UInt64
+
+    public init(x29: UInt64, sp: UInt64, pc: UInt64, pstate: UInt64) {
+        (self.x29, self.sp, self.pc, self.pstate) = (x29, sp, pc, pstate)
+    }
+
+    public init?(prstatus d: [UInt8]) {
+        guard d.count >= 112 + 34 * 8 else { return nil }
+        func r(_ i: Int) -> UInt64 { d.loadLE(at: 112 + 8 * i, count: 8) }
+        self.init(x29: r(29), sp: r(31), pc: r(32), pstate: r(33))
+    }
+
+    /// AArch64 at EL1 (PSTATE.M[4] = 0, M[3:2] = 01) with the PC in the kernel's half.
+    var inKernel: Bool { pstate & 0x1C == 0x04 && pc >> 63 == 1 }
+}
+
+/// VMCOREINFO of a dump that carries no note (a KVM guest without QEMU's vmcoreinfo device),
+/// found from what the vCPUs were running instead of a scan of RAM (issue 20). Each step is
+/// checked, and the text found must agree with everything the steps derived:
+///
+/// 1. `kimage_voffset`: a vCPU at EL1 runs kernel text; the image's VA and PA agree modulo
+///    2 MiB (head.S keeps the physical misalignment in the KASLR offset, `and x23, x23,
+///    MIN_KIMG_ALIGN - 1`), so the PC's PA is one of RAM's 2 MiB slots. A slot is tried when
+///    the frame record at a vCPU's x29 (the idle task of CPU 0 runs on `init_stack`, in the
+///    image) links up its own stack and returns near the PC, or when the word before the PC is
+///    the WFI an idle vCPU waits in.
+/// 2. kallsyms: `.rodata` follows `.text`, so the tables lie past the PC. scripts/kallsyms.c
+///    (up to 6.3) writes `kallsyms_offsets`, `kallsyms_relative_base` (the lowest symbol, `_text`),
+///    `kallsyms_num_syms`, `kallsyms_names`, `kallsyms_markers` (u32), in 6.2–6.3 and
+///    Debian's 6.1 `kallsyms_seqs_of_names` (3 bytes a symbol), `kallsyms_token_table` and
+///    `kallsyms_token_index`, each 8-aligned: the base is looked for as a 64 KiB-aligned
+///    address at most 128 MiB below the PC, the offsets before it must start at 0 and reach the
+///    PC, and the token index must list exactly the token table's strings.
+/// 3. VMCOREINFO: `vmcoreinfo_append_str` (kernel/crash_core.c) takes `vmcoreinfo_data` and
+///    its neighbours (`vmcoreinfo_note`, 6.1 arm64) by ADRP pairs; each holds a linear-map
+///    address of a page the kernel allocated at boot (§6.2, §6.4) that starts with the text or
+///    with the note holding it. The text must name the kimage_voffset, PHYS_OFFSET and
+///    SYMBOL(kallsyms_names) found.
+///
+/// Anything that fails leaves the caller to scan RAM as before. What it reads is bounded by the
+/// kernel image: a few words per 2 MiB slot, the bytes from the PC to the tables.
+public enum VMCOREINFOFromVCPUs {
+    /// 2 MiB slots tried per PC; a guest of 128 GiB has 65,536.
+    static let maxSlots = 1 << 16
+    /// Slots whose registers pass step 1 and are searched for kallsyms (a hostile guest can
+    /// make every slot pass).
+    static let maxSearches = 4
+    /// The kallsyms tables lie at most this far past the PC (6.1 arm64: 2.1 MiB).
+    static let searchBytes: UInt64 = 128 << 20
+    static let wfi: UInt64 = 0xD503_207F
+    static let functions = ["vmcoreinfo_append_str"]
+
+    /// The text found, or nil; `source` says how it was found.
+    public static func locate(cpus: [VCPURegisters], memory: any GuestMemory) -> VMCOREINFO? {
+        let kernel = cpus.filter(\.inKernel)
+        guard let pc = kernel.first?.pc else { return nil }
+        func read(_ pa: UInt64, _ n: Int) -> [UInt8]? {
+            guard case .bytes(let b) = memory.read(GuestPhysicalAddress(pa), count: n) else { return nil }
+            return b
+        }
+        var searched = 0
+        for slot in slots(pc: pc, ranges: memory.presentRanges) where searched < maxSearches {
+            let voffset = pc &- slot
+            guard plausible(voffset: voffset, cpus: kernel, read: read) else { continue }
+            searched += 1
+            if let info = locate(voffset: voffset, pc: pc, pcPA: slot, memory: memory, read: read) { return info }
+        }
+        return nil
+    }
+
+    /// The PAs in RAM congruent to `pc` modulo 2 MiB, ascending, at most `maxSlots`.
+    static func slots(pc: UInt64, ranges: [GuestRange]) -> [UInt64] {
+        let align: UInt64 = 2 << 20, low = pc & (align - 1)
+        var out: [UInt64] = []
+        for r in ranges.sorted(by: { $0.start.rawValue < $1.start.rawValue }) {
+            var pa = (r.start.rawValue & ~(align - 1)) | low
+            if pa < r.start.rawValue {
+                guard case (let next, false) = pa.addingReportingOverflow(align) else { continue }
+                pa = next
+            }
+            while r.contains(GuestPhysicalAddress(pa)), out.count < maxSlots {
+                out.append(pa)
+                guard case (let next, false) = pa.addingReportingOverflow(align) else { break }
+                pa = next
+            }
+        }
+        return out
+    }
+
+    /// Step 1's test of one `kimage_voffset`.
+    static func plausible(voffset: UInt64, cpus: [VCPURegisters], read: (UInt64, Int) -> [UInt8]?) -> Bool {
+        for c in cpus {
+            // AAPCS64 frame record {previous x29, x30} at x29; x30 may carry a PAC in the bits
+            // above the VA, which are taken from the PC (its leading ones cover them).
+            if c.x29 >> 63 == 1, let r = read(c.x29 &- voffset, 16) {
+                let up = r.loadLE(at: 0, count: 8), lr = r.loadLE(at: 8, count: 8)
+                let vaMask = UInt64.max >> UInt64((~c.pc).leadingZeroBitCount)
+                let stripped = lr & vaMask | c.pc & ~vaMask
+                let distance = stripped > c.pc ? stripped - c.pc : c.pc - stripped
+                if up > c.x29, up - c.x29 <= 64 << 10, distance < 256 << 20 { return true }
+            }
+            if let w = read(c.pc &- voffset &- 4, 4), w.loadLE(at: 0, count: 4) == wfi { return true }
+        }
+        return false
+    }
+
+    /// Steps 2 and 3 for one `kimage_voffset`.
+    static func locate(voffset: UInt64, pc: UInt64, pcPA: UInt64, memory: any GuestMemory,
+                       read: (UInt64, Int) -> [UInt8]?) -> VMCOREINFO? {
+        let kernelBytes: KernelBytes = { va, n in
+            guard n >= 0, n <= 64 << 20, case .bytes(let b) = memory.read(GuestPhysicalAddress(va &- voffset), count: n) else { return nil }
+            return b
+        }
+        guard let addresses = kallsymsTables(voffset: voffset, pc: pc, pcPA: pcPA, memory: memory, read: read, kernelBytes: kernelBytes),
+              let kallsyms = try? Kallsyms(addresses, read: kernelBytes),
+              let functions = try? kallsyms.lookupWithEnds(Set(functions)) else { return nil }
+        for c in DriverSymbolFinder.candidates(functions: functions, read: kernelBytes, names: functions.keys.sorted()) {
+            guard let slot = kernelBytes(c.address, 8) else { continue }
+            let pointer = slot.loadLE(at: 0, count: 8)
+            // get_zeroed_page, alloc_pages_exact: a page-aligned linear-map address.
+            guard pointer >> 63 == 1, pointer & 0xFFF == 0 else { continue }
+            if let info = text(at: pointer, slot: c.address, voffset: voffset, names: addresses.names, memory: memory, read: read, function: c.function) {
+                return info
+            }
+        }
+        return nil
+    }
+
+    /// Step 3's page: the linear-map offset of `pointer` for each VA size (§6.4: PAGE_OFFSET =
+    /// −2^VA_BITS), from each PHYS_OFFSET a range's start rounds down to; the text must name
+    /// that PHYS_OFFSET, this `kimage_voffset` and these kallsyms.
+    static func text(at pointer: UInt64, slot: UInt64, voffset: UInt64, names: UInt64, memory: any GuestMemory,
+                     read: (UInt64, Int) -> [UInt8]?, function: String) -> VMCOREINFO? {
+        let prefix = Array("OSRELEASE=".utf8)
+        // memstart_addr is RAM's start rounded down to ARM64_MEMSTART_ALIGN (a power of two
+        // from 2 MiB to 1 GiB); any range of the dump may be where RAM starts (a QEMU core also
+        // lists small blocks below RAM).
+        var physOffsets: [UInt64] = []
+        for r in memory.presentRanges.prefix(64) {
+            for shift: UInt64 in [30, 29, 28, 27, 26, 25, 21] {
+                let p = r.start.rawValue & ~((UInt64(1) << shift) - 1)
+                if !physOffsets.contains(p) { physOffsets.append(p) }
+            }
+        }
+        var tried: Set<UInt64> = []
+        for bits: UInt64 in [48, 52, 47, 42, 39, 36] {
+            let offset = pointer & ((UInt64(1) << bits) - 1)
+            for physOffset in physOffsets {
+                guard case (let page, false) = offset.addingReportingOverflow(physOffset), tried.insert(page).inserted,
+                      let head = read(page, 34) else { continue }
+                // The text page (`vmcoreinfo_data`), or the note (`vmcoreinfo_note`, text at +24).
+                let skip: UInt64
+                if Array(head[0..<10]) == prefix {
+                    skip = 0
+                } else if Array(head[0..<4]) == [0x0B, 0, 0, 0], Array(head[12..<24]) == Array("VMCOREINFO".utf8) + [0, 0],
+                          Array(head[24..<34]) == prefix {
+                    skip = 24
+                } else { continue }
+                let pa = page &+ skip
+                let r = memory.presentRanges.first { $0.contains(GuestPhysicalAddress(pa)) }
+                guard let end = r?.end, let bytes = read(pa, Int(min(8192, end - pa))) else { continue }
+                let v = VMCOREINFO(text: String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self),
+                                   source: "found in guest RAM at \(hex(pa)) through the pointer at \(hex(slot)) (ADRP in \(function)), the kernel image placed by the vCPUs' registers and kallsyms")
+                guard v["PAGESIZE"] != nil, v.number("NUMBER(PHYS_OFFSET)") == physOffset,
+                      v.number("NUMBER(kimage_voffset)") == voffset, v.number("SYMBOL(kallsyms_names)") == names else { continue }
+                return v
+            }
+        }
+        return nil
+    }
+
+    /// Step 2: the kallsyms tables' addresses, searched from the PC's PA in 64 KiB windows.
+    static func kallsymsTables(voffset: UInt64, pc: UInt64, pcPA: UInt64, memory: any GuestMemory,
+                               read: (UInt64, Int) -> [UInt8]?, kernelBytes: @escaping KernelBytes) -> Kallsyms.Addresses? {
+        guard let range = memory.presentRanges.first(where: { $0.contains(GuestPhysicalAddress(pcPA)) }) else { return nil }
+        let window = 65536
+        var at = pcPA & ~7
+        let stop = min(range.end, pcPA &+ searchBytes)
+        while at < stop {
+            let n = Int(min(UInt64(window), stop - at))
+            if let chunk = read(at, n) {
+                var i = 0
+                while i + 8 <= chunk.count {
+                    // Cheap first: the two low bytes of a 64 KiB-aligned address are zero.
+                    if chunk[i] == 0, chunk[i + 1] == 0 {
+                        let w = chunk.loadLE(at: i, count: 8)
+                        if w >> 63 == 1, w <= pc, pc - w < searchBytes,
+                           let a = tables(base: at &+ UInt64(i) &+ voffset, value: w, pc: pc, kernelBytes: kernelBytes) {
+                            return a
+                        }
+                    }
+                    i += 8
+                }
+            }
+            guard case (let next, false) = at.addingReportingOverflow(UInt64(n)) else { return nil }
+            at = next
+        }
+        return nil
+    }
+
+    /// The tables around a candidate `kallsyms_relative_base` at VA `base` holding `value`.
+    static func tables(base: UInt64, value: UInt64, pc: UInt64, kernelBytes: @escaping KernelBytes) -> Kallsyms.Addresses? {
+        guard let c = kernelBytes(base &+ 8, 4) else { return nil }
+        let n = c.loadLE(at: 0, count: 4)
+        guard n >= 16, n <= Kallsyms.maxSymbols else { return nil }
+        let offsetsBytes = (4 * n + 7) & ~7
+        guard base >= offsetsBytes else { return nil }
+        let offsets = base - offsetsBytes
+        // Sorted by address from the base: the first is 0, the last reaches the PC, and a
+        // sample of 64 between never goes down.
+        var previous: UInt64 = 0
+        for k in 0...64 {
+            let i = n == 1 ? 0 : (n - 1) * UInt64(k) / 64
+            guard let b = kernelBytes(offsets &+ 4 * i, 4) else { return nil }
+            let o = b.loadLE(at: 0, count: 4)
+            guard k > 0 || o == 0, o >= previous else { return nil }
+            previous = o
+        }
+        guard value &+ previous >= pc else { return nil }
+        let names = base &+ 16
+        var cursor = Kallsyms.Cursor(read: kernelBytes, what: "kallsyms_names", address: names)
+        do {
+            for i in 0..<Int(n) { try cursor.skip(try cursor.nameLength(symbol: i)) }
+        } catch { return nil }
+        let namesEnd = cursor.address &- UInt64(cursor.buffer.count - cursor.position)
+        let markers = (namesEnd &+ 7) & ~7
+        let markerCount = (n + 255) / 256
+        guard let first = kernelBytes(markers, 4), first.loadLE(at: 0, count: 4) == 0 else { return nil }
+        for width: UInt64 in [4, 8] {
+            let after = (markers &+ width * markerCount &+ 7) & ~7
+            for table in [after, (after &+ 3 * n &+ 7) & ~7] {
+                if let index = tokenIndex(table: table, kernelBytes: kernelBytes) {
+                    return Kallsyms.Addresses(names: names, numSyms: base &+ 8, tokenTable: table, tokenIndex: index,
+                                              offsets: offsets, relativeBase: base, absoluteAddresses: nil, stext: nil)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The `kallsyms_token_index` that follows a token table at `table`: 256 u16, 8-aligned
+    /// past the table's 256 strings, equal to where each string starts.
+    static func tokenIndex(table: UInt64, kernelBytes: KernelBytes) -> UInt64? {
+        guard let bytes = kernelBytes(table, 16384) ?? kernelBytes(table, 4096) else { return nil }
+        var starts: [UInt64] = []
+        var p = 0
+        for _ in 0..<256 {
+            guard p < bytes.count, bytes[p] != 0, let nul = bytes[p...].firstIndex(of: 0) else { return nil }
+            starts.append(UInt64(p))
+            p = nul + 1
+        }
+        let index = (table &+ UInt64(p) &+ 7) & ~7
+        guard let raw = kernelBytes(index, 512), (0..<256).allSatisfy({ raw.loadLE(at: 2 * $0, count: 2) == starts[$0] }) else { return nil }
+        return index
+    }
+}
