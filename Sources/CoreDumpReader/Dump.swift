@@ -204,10 +204,4 @@ extension Dump {
 }
 
 /// `KEY=VALUE` lines (Documentation/input-formats.md §6.1).
-public func parseVMCOREINFO(_ text: String) -> [(key: String, value: String)] {
-    text.split(whereSeparator: \.isNewline).compactMap { line -> (key: String, value: String)? in
-        let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return nil }
-        return (key: String(parts[0]), value: String(parts[1]))
-    }
-}
+public func parseVMCOREINFO(_ text: String) -> [(key: String, value: String)] { keyValueLines(text) }

@@ -25,6 +25,8 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
     public let file: MappedFile
     public let segments: [Segment]
     public let notes: [Note]
+    /// The VMCOREINFO note's pairs, parsed once (`vmcoreinfo` is asked several times a run).
+    let vmcoreinfoPairs: [(key: String, value: String)]?
     public let machine: UInt16
     public let presentRanges: [GuestRange]
     /// The registers an extract stored in its `ITSDUMP` note (RegistersNote), if it has one.
@@ -126,6 +128,9 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
         guard !segs.isEmpty else { throw .notADump(path: path, reason: "ELF core without PT_LOAD segments: no guest memory") }
         segments = segs
         self.notes = notes
+        vmcoreinfoPairs = notes.first { $0.name == "VMCOREINFO" }.map {
+            parseVMCOREINFO(String(decoding: $0.descriptor.prefix { $0 != 0 }, as: UTF8.self))
+        }
         var ranges: [GuestRange] = []
         for s in segs {
             if let last = ranges.last, last.end == s.physicalAddress,
@@ -224,7 +229,7 @@ extension ELFCore: FileDumpFormat {
     /// An extract's own registers (`extract` writes them in an `ITSDUMP` note).
     public var registers: RegisterState? { noteRegisters }
     public var vcpuCount: Int? { prstatusCount > 0 ? prstatusCount : nil }
-    public var vmcoreinfo: [(key: String, value: String)]? { vmcoreinfoText.map(parseVMCOREINFO) }
+    public var vmcoreinfo: [(key: String, value: String)]? { vmcoreinfoPairs }
     public var extractNotes: [ELFCore.Note] { notes }
     public var details: DumpDetails {
         let counts = Dictionary(grouping: notes, by: { "\(TerminalText.cut($0.name))/\($0.type)" }).mapValues(\.count)

@@ -25,6 +25,8 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
     public let physBase: UInt64
     public let notes: [ELFCore.Note]
     public let vmcoreinfoText: String?
+    /// Its pairs, parsed once.
+    let vmcoreinfoPairs: [(key: String, value: String)]?
 
     let source: DiskDumpSource
     let dumpBitmap: DumpableBitmap
@@ -119,6 +121,7 @@ public final class KdumpFile: GuestMemory, @unchecked Sendable {
         self.vmcoreinfoText = vmcoreinfo ?? notes.first { $0.name == "VMCOREINFO" }.map {
             String(decoding: $0.descriptor.prefix { $0 != 0 }, as: UTF8.self)
         }
+        vmcoreinfoPairs = vmcoreinfoText.map(parseVMCOREINFO)
         // Bitmaps (§2.6): the first says which PFNs are RAM, the second which are in the dump.
         let (bitmapBytes, o1) = bitmapBlocks.multipliedReportingOverflow(by: blockSize)
         let half = bitmapBytes / 2
@@ -436,7 +439,7 @@ extension KdumpFile: FileDumpFormat {
         let prstatus = notes.filter { $0.name == "CORE" && $0.type == 1 }.count
         return prstatus > 0 ? prstatus : (nrCPUs > 0 ? Int(nrCPUs) : nil)
     }
-    public var vmcoreinfo: [(key: String, value: String)]? { vmcoreinfoText.map(parseVMCOREINFO) }
+    public var vmcoreinfo: [(key: String, value: String)]? { vmcoreinfoPairs }
     public var extractNotes: [ELFCore.Note] { notes }
     public var details: DumpDetails {
         _ = missingRanges  // `info` checks the whole dump, whatever its size

@@ -6,10 +6,13 @@ import ITSAnalysis
 /// format (Fuzz/README.md, `fuzz-driver`), and how its findings are replayed as tests. A
 /// little-endian u16 n, then n bytes of VMCOREINFO text (n = 0: none, `analyse` scans the image
 /// for it, input-formats.md §6.2), then records `[u64 PA][u16 length][bytes]` laid into a sparse
-/// image; every field is clamped to the bytes present, at most 4096 records.
+/// image; every field is clamped to the bytes present, at most 4096 records. Without the text,
+/// the first record's bytes are also read as up to 4 vCPUs' registers (32 bytes each: x29, sp,
+/// pc, pstate) for `VMCOREINFOFromVCPUs`, tried before the scan.
 public struct HostileKernelImage: Sendable {
     public var vmcoreinfo: VMCOREINFO?
     public var image: SparseImage
+    public var vcpus: [VCPURegisters] = []
 
     public init(_ bytes: [UInt8]) {
         var at = 0
@@ -25,7 +28,14 @@ public struct HostileKernelImage: Sendable {
         var records = 0
         while at < bytes.count, records < 4096 {
             let pa = le(take(8))
-            image.write(pa, bytes: Array(take(Int(le(take(2))))))
+            let record = Array(take(Int(le(take(2)))))
+            image.write(pa, bytes: record)
+            if records == 0, vmcoreinfo == nil {
+                vcpus = stride(from: 0, to: min(record.count / 32, 4) * 32, by: 32).map { o in
+                    VCPURegisters(x29: record.loadLE(at: o, count: 8), sp: record.loadLE(at: o + 8, count: 8),
+                                  pc: record.loadLE(at: o + 16, count: 8), pstate: record.loadLE(at: o + 24, count: 8))
+                }
+            }
             records += 1
         }
     }
@@ -45,7 +55,7 @@ public struct HostileKernelImage: Sendable {
     /// registers it gives, and the driver's mappings compared with their routes. Nil when
     /// VMCOREINFO is absent or unusable, or the types lack what the walk needs.
     public func analyse(types: any KernelTypes, cpus: Int = 4) -> Result? {
-        guard let info = vmcoreinfo ?? VMCOREINFO.scan(image),
+        guard let info = vmcoreinfo ?? VMCOREINFOFromVCPUs.locate(cpus: vcpus, memory: image) ?? VMCOREINFO.scan(image),
               let space = try? KernelAddressSpace(info, memory: image),
               let view = try? DriverWalker.walk(types: types, space: space, memory: image, cpus: cpus) else { return nil }
         let routes = Self.tableRoutes(view, memory: image, cpus: cpus)

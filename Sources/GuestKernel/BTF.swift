@@ -119,23 +119,30 @@ public struct BTF: Sendable {
         stringsLength = Int(strLen)
         var p = Int(headerLength + typeOff)
         let end = Int(typesEnd)
-        var offsets: [UInt32] = [], aggregates: [UInt32] = []
-        // At least 12 bytes per type: a capacity that needs no regrowth for vmlinux's ~130,000.
-        offsets.reserveCapacity(min((end - p) / 16, Self.maxTypes))
+        // At least 12 bytes per type: room for every type the section can hold, written by
+        // index. The kind decides the extra data by table, not by a branch per kind: the kinds
+        // of consecutive types do not repeat, and the index pass runs once per ~110,000 types.
+        var offsets = [UInt32](repeating: 0, count: min((end - p) / 12, Self.maxTypes))
+        var aggregates: [UInt32] = []
+        var count = 0
+        let span = bytes.span, fixed = Self.fixedExtra.span, perEntry = Self.extraPerEntry.span
         while p < end {
-            guard offsets.count < Self.maxTypes else { throw .tooManyTypes(Self.maxTypes) }
-            guard end - p >= 12 else { throw .truncated(what: "type \(offsets.count + 1)", need: 12, have: UInt64(end - p)) }
-            let info = Self.u32(bytes, p + 4)
-            let rawKind = UInt8(info >> 24 & 0x1F)
-            guard let kind = Kind(rawValue: rawKind) else { throw .unknownKind(id: offsets.count + 1, kind: rawKind) }
-            let extra = kind.extraBytes(vlen: Int(info & 0xFFFF))
+            guard count < Self.maxTypes else { throw .tooManyTypes(Self.maxTypes) }
+            guard end - p >= 12 else { throw .truncated(what: "type \(count + 1)", need: 12, have: UInt64(end - p)) }
+            let info = UInt32(span[p + 4]) | UInt32(span[p + 5]) << 8 | UInt32(span[p + 6]) << 16 | UInt32(span[p + 7]) << 24
+            let rawKind = Int(info >> 24 & 0x1F)
+            let f = Int(fixed[rawKind])
+            guard f >= 0 else { throw .unknownKind(id: count + 1, kind: UInt8(rawKind)) }
+            let extra = f + Int(info & 0xFFFF) * Int(perEntry[rawKind])
             guard end - p - 12 >= extra else {
-                throw .truncated(what: "type \(offsets.count + 1)", need: UInt64(12 + extra), have: UInt64(end - p))
+                throw .truncated(what: "type \(count + 1)", need: UInt64(12 + extra), have: UInt64(end - p))
             }
-            offsets.append(UInt32(p))
-            if kind == .structure || kind == .union { aggregates.append(UInt32(offsets.count)) }
+            offsets[count] = UInt32(p)
+            count += 1
+            if rawKind == 4 || rawKind == 5 { aggregates.append(UInt32(count)) }
             p += 12 + extra
         }
+        offsets.removeSubrange(count...)
         self.offsets = offsets
         self.aggregates = aggregates
         var buckets = 1
@@ -143,9 +150,11 @@ public struct BTF: Sendable {
         let mask = UInt32(buckets - 1)
         var bucketOf = [UInt32](repeating: 0, count: aggregates.count)
         var starts = [UInt32](repeating: 0, count: buckets + 1)
+        let strings = (Int(headerLength + strOff), Int(strLen))
         for (i, id) in aggregates.enumerated() {
-            let nameOffset = Self.u32(bytes, Int(offsets[Int(id) - 1]))
-            let b = Self.nameHash(bytes, stringsStart: Int(headerLength + strOff), stringsLength: Int(strLen), nameOffset) & mask
+            let o = Int(offsets[Int(id) - 1])
+            let nameOffset = UInt32(span[o]) | UInt32(span[o + 1]) << 8 | UInt32(span[o + 2]) << 16 | UInt32(span[o + 3]) << 24
+            let b = Self.nameHash(span, stringsStart: strings.0, stringsLength: strings.1, nameOffset) & mask
             bucketOf[i] = b
             starts[Int(b) + 1] += 1
         }
@@ -161,22 +170,33 @@ public struct BTF: Sendable {
         bucketIDs = ids
     }
 
-    /// FNV-1a of a name's first 64 bytes (to its NUL or the end of the strings; an offset past
-    /// them hashes as the empty name): bounded, whatever the string section holds.
-    static func nameHash(_ bytes: [UInt8], stringsStart: Int, stringsLength: Int, _ offset: UInt32) -> UInt32 {
-        guard Int(offset) < stringsLength else { return nameHash([]) }
-        let start = stringsStart + Int(offset)
-        return nameHash(bytes[start..<min(stringsStart + stringsLength, start + 64)])
+    /// Bytes after the 12-byte `struct btf_type` by raw kind: fixed + vlen × per entry
+    /// (`Kind.extraBytes`, as tables for the index pass); −1 marks a kind that does not exist.
+    static let fixedExtra: [Int8] = (0..<32).map { k in
+        Kind(rawValue: UInt8(k)).map { Int8($0.extraBytes(vlen: 0)) } ?? -1
+    }
+    static let extraPerEntry: [Int8] = (0..<32).map { k in
+        Kind(rawValue: UInt8(k)).map { Int8($0.extraBytes(vlen: 1) - $0.extraBytes(vlen: 0)) } ?? 0
     }
 
-    /// FNV-1a of the bytes before the first NUL, at most 64: the one hash of the name index.
-    static func nameHash(_ name: some Collection<UInt8>) -> UInt32 {
+    /// FNV-1a of a name's first 64 bytes (to its NUL or the end of the strings; an offset past
+    /// them hashes as the empty name): bounded, whatever the string section holds. The one hash
+    /// of the name index, for its build and its look-ups.
+    static func nameHash(_ bytes: borrowing Span<UInt8>, stringsStart: Int, stringsLength: Int, _ offset: UInt32) -> UInt32 {
         var h: UInt32 = 2_166_136_261
-        for c in name.prefix(64) {
+        guard Int(offset) < stringsLength else { return h }
+        let start = stringsStart + Int(offset)
+        for i in start..<min(stringsStart + stringsLength, start + 64) {
+            let c = bytes[i]
             if c == 0 { break }
             h = (h ^ UInt32(c)) &* 16_777_619
         }
         return h
+    }
+
+    /// The same hash of a name looked up.
+    static func nameHash(_ name: [UInt8]) -> UInt32 {
+        nameHash(name.span, stringsStart: 0, stringsLength: name.count, 0)
     }
 
     /// A little-endian u32 (the index pass reads one per type).

@@ -3,21 +3,33 @@ import ITSLayout
 /// kernel-image addresses by `kimage_voffset`, linear-map addresses by PHYS_OFFSET, anything
 /// else (per-CPU areas, vmalloc) by a walk of the page tables from `swapper_pg_dir`.
 public struct VMCOREINFO: Sendable {
-    public var pairs: [(key: String, value: String)]
+    public var pairs: [(key: String, value: String)] { didSet { index = Self.firstOfEachKey(pairs) } }
     /// Where it came from: "ELF note", "kdump sub-header", "--vmcoreinfo FILE", "found in RAM at 0x…".
     public var source: String
+    /// Symbols looked up in the kallsyms its SYMBOL() entries name, when the text was found
+    /// through them (VMCOREINFOFromVCPUs): the zero-configuration path does not decode them twice.
+    public var kallsymsLookup: KallsymsLookup?
 
     public init(text: String, source: String) {
-        self.source = source
-        // isNewline: "\r\n" is one Character in Swift, so split(separator: "\n") left a CRLF
-        // text as one line.
-        pairs = text.split(whereSeparator: \.isNewline).compactMap { line -> (key: String, value: String)? in
-            let p = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return p.count == 2 ? (String(p[0]), String(p[1])) : nil
-        }
+        self.init(pairs: keyValueLines(text), source: source)
     }
 
-    public subscript(_ key: String) -> String? { pairs.first { $0.key == key }?.value }
+    /// Pairs a reader already parsed (a dump's note).
+    public init(pairs: [(key: String, value: String)], source: String) {
+        self.source = source
+        self.pairs = pairs
+        index = Self.firstOfEachKey(pairs)
+    }
+
+    /// Where the first pair of each key is: the address space and kallsyms ask a few dozen keys.
+    private var index: [String: Int]
+    static func firstOfEachKey(_ pairs: [(key: String, value: String)]) -> [String: Int] {
+        var index: [String: Int] = [:]
+        for (i, p) in pairs.enumerated() where index[p.key] == nil { index[p.key] = i }
+        return index
+    }
+
+    public subscript(_ key: String) -> String? { index[key].map { pairs[$0].value } }
 
     /// NUMBER() values are decimal or 0x-hex; SYMBOL() and KERNELOFFSET are hex without 0x (§6.1).
     public func number(_ key: String) -> UInt64? {

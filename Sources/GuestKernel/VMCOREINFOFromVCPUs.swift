@@ -117,14 +117,21 @@ public enum VMCOREINFOFromVCPUs {
             return b
         }
         guard let addresses = kallsymsTables(voffset: voffset, pc: pc, pcPA: pcPA, memory: memory, read: read, kernelBytes: kernelBytes),
-              let kallsyms = try? Kallsyms(addresses, read: kernelBytes),
-              let functions = try? kallsyms.lookupWithEnds(Set(functions)) else { return nil }
-        for c in DriverSymbolFinder.candidates(functions: functions, read: kernelBytes, names: functions.keys.sorted()) {
+              let kallsyms = try? Kallsyms(addresses, read: kernelBytes) else { return nil }
+        // One pass for these functions and what the zero-configuration path asks next.
+        let names = ZeroConfigKernel.wantedSymbols.union(Self.functions)
+        guard let symbols = try? kallsyms.lookupWithEnds(names) else { return nil }
+        for c in DriverSymbolFinder.candidates(functions: symbols, read: kernelBytes, names: Self.functions) {
             guard let slot = kernelBytes(c.address, 8) else { continue }
             let pointer = slot.loadLE(at: 0, count: 8)
             // get_zeroed_page, alloc_pages_exact: a page-aligned linear-map address.
             guard pointer >> 63 == 1, pointer & 0xFFF == 0 else { continue }
-            if let info = text(at: pointer, slot: c.address, voffset: voffset, names: addresses.names, memory: memory, read: read, function: c.function) {
+            if var info = text(at: pointer, slot: c.address, voffset: voffset, names: addresses.names, memory: memory, read: read, function: c.function) {
+                let a = addresses
+                if [("kallsyms_num_syms", a.numSyms), ("kallsyms_token_table", a.tokenTable), ("kallsyms_token_index", a.tokenIndex),
+                    ("kallsyms_offsets", a.offsets), ("kallsyms_relative_base", a.relativeBase)].allSatisfy({ info.number("SYMBOL(\($0.0))") == $0.1 }) {
+                    info.kallsymsLookup = KallsymsLookup(names: names, symbols: symbols)
+                }
                 return info
             }
         }
@@ -174,20 +181,59 @@ public enum VMCOREINFOFromVCPUs {
         return nil
     }
 
-    /// Step 2: the kallsyms tables' addresses, searched from the PC's PA in 64 KiB windows.
+    /// Step 2: the kallsyms tables' addresses, searched past the PC's PA. `kallsyms_offsets`,
+    /// one u32 per symbol in address order (100 KiB and more for a kernel of 25,000 symbols),
+    /// is found first by sampling a 64-byte window every 16 KiB; from a sample that looks like
+    /// it, pages are followed to where it ends, where the base is looked for. The word-by-word
+    /// search of every byte from the PC is what is left when sampling finds nothing.
     static func kallsymsTables(voffset: UInt64, pc: UInt64, pcPA: UInt64, memory: any GuestMemory,
                                read: (UInt64, Int) -> [UInt8]?, kernelBytes: @escaping KernelBytes) -> Kallsyms.Addresses? {
         guard let range = memory.presentRanges.first(where: { $0.contains(GuestPhysicalAddress(pcPA)) }) else { return nil }
-        let window = 65536
-        var at = pcPA & ~7
         let stop = min(range.end, pcPA &+ searchBytes)
+        func search(_ from: UInt64, _ to: UInt64) -> Kallsyms.Addresses? {
+            searchBase(from: from, to: min(to, stop), voffset: voffset, pc: pc, read: read, kernelBytes: kernelBytes)
+        }
+        /// 16 ascending u32 below the search's reach, not all equal.
+        func offsetsLike(_ pa: UInt64) -> Bool {
+            guard let b = read(pa, 64) else { return false }
+            var previous = b.loadLE(at: 0, count: 4)
+            for k in 1..<16 {
+                let v = b.loadLE(at: 4 * k, count: 4)
+                guard v >= previous else { return false }
+                previous = v
+            }
+            return previous > b.loadLE(at: 0, count: 4) && previous < searchBytes
+        }
+        var at = (pcPA &+ 4095) & ~4095
+        var tried = 0
+        while at < stop, tried < 16 {
+            if offsetsLike(at) {
+                tried += 1
+                var end = at
+                while end &+ 4096 < stop, offsetsLike(end &+ 4096) { end &+= 4096 }
+                if let a = search(end, end &+ 8192 &+ 8) { return a }
+                at = end
+            }
+            at &+= 16384
+        }
+        return search(pcPA & ~7, stop)
+    }
+
+    /// The first candidate base in [from, to) whose tables check out, word by word in 64 KiB
+    /// windows.
+    static func searchBase(from: UInt64, to stop: UInt64, voffset: UInt64, pc: UInt64, read: (UInt64, Int) -> [UInt8]?,
+                           kernelBytes: @escaping KernelBytes) -> Kallsyms.Addresses? {
+        let window = 65536
+        var at = from & ~7
         while at < stop {
             let n = Int(min(UInt64(window), stop - at))
             if let chunk = read(at, n) {
+                let bytes = chunk.span
                 var i = 0
-                while i + 8 <= chunk.count {
-                    // Cheap first: the two low bytes of a 64 KiB-aligned address are zero.
-                    if chunk[i] == 0, chunk[i + 1] == 0 {
+                while i + 8 <= bytes.count {
+                    // Cheap first: the two low bytes of a 64 KiB-aligned address are zero, the
+                    // top bit of a kernel address is set.
+                    if bytes[i] == 0, bytes[i + 1] == 0, bytes[i + 7] >= 0x80 {
                         let w = chunk.loadLE(at: i, count: 8)
                         if w >> 63 == 1, w <= pc, pc - w < searchBytes,
                            let a = tables(base: at &+ UInt64(i) &+ voffset, value: w, pc: pc, kernelBytes: kernelBytes) {
@@ -223,11 +269,7 @@ public enum VMCOREINFOFromVCPUs {
         }
         guard value &+ previous >= pc else { return nil }
         let names = base &+ 16
-        var cursor = Kallsyms.Cursor(read: kernelBytes, what: "kallsyms_names", address: names)
-        do {
-            for i in 0..<Int(n) { try cursor.skip(try cursor.nameLength(symbol: i)) }
-        } catch { return nil }
-        let namesEnd = cursor.address &- UInt64(cursor.buffer.count - cursor.position)
+        guard let namesEnd = namesEnd(names, count: Int(n), kernelBytes: kernelBytes) else { return nil }
         let markers = (namesEnd &+ 7) & ~7
         let markerCount = (n + 255) / 256
         guard let first = kernelBytes(markers, 4), first.loadLE(at: 0, count: 4) == 0 else { return nil }
@@ -241,6 +283,32 @@ public enum VMCOREINFOFromVCPUs {
             }
         }
         return nil
+    }
+
+    /// Where `count` length-prefixed names from `names` end (a length ≥ 0x80 takes two bytes,
+    /// Kallsyms.Cursor.nameLength): read in 256 KiB pieces, each name inside the piece read.
+    static func namesEnd(_ names: UInt64, count: Int, kernelBytes: KernelBytes) -> UInt64? {
+        var at = names
+        var left = count
+        while left > 0 {
+            guard let piece = kernelBytes(at, 256 << 10) ?? kernelBytes(at, 4096 - Int(at % 4096)) else { return nil }
+            let b = piece.span
+            var p = 0
+            while left > 0, p + 2 <= b.count {
+                var length = Int(b[p]), prefix = 1
+                if length & 0x80 != 0 {
+                    length = length & 0x7F | Int(b[p + 1]) << 7
+                    prefix = 2
+                }
+                guard length <= Kallsyms.maxNameTokens else { return nil }
+                guard b.count - p - prefix >= length else { break }
+                p += prefix + length
+                left -= 1
+            }
+            guard p > 0 else { return nil }
+            at &+= UInt64(p)
+        }
+        return at
     }
 
     /// The `kallsyms_token_index` that follows a token table at `table`: 256 u16, 8-aligned

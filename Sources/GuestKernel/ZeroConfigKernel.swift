@@ -33,11 +33,14 @@ public struct ZeroConfigKernel: Sendable {
             throw .step("kallsyms", error.description)
         }
         // One pass over kallsyms for everything: the data symbols (KALLSYMS_ALL), the BTF
-        // markers and the driver's functions with their extents.
-        let wanted: Set<String> = Set(DriverSymbolFinder.dataSymbols + DriverSymbolFinder.driverFunctions + ["_etext", "__start_BTF", btfFunction]
-                                      + IRQSymbolFinder.dataSymbols + IRQSymbolFinder.irqFunctions)
+        // markers and the driver's functions with their extents; already made when the text
+        // was found through these kallsyms (VMCOREINFOFromVCPUs).
         let withEnds: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]]
-        do { withEnds = try kallsyms.lookupWithEnds(wanted) } catch { throw .step("kallsyms", error.description) }
+        if let made = info.kallsymsLookup, made.names.isSuperset(of: Self.wantedSymbols) {
+            withEnds = made.symbols.filter { Self.wantedSymbols.contains($0.key) }
+        } else {
+            do { withEnds = try kallsyms.lookupWithEnds(Self.wantedSymbols) } catch { throw .step("kallsyms", error.description) }
+        }
         let named = withEnds.mapValues { $0.map(\.symbol) }
 
         // BTF: a file wins; else the address the kernel's own code names (`__start_BTF` when
@@ -126,6 +129,11 @@ public struct ZeroConfigKernel: Sendable {
         kernel.irqProblems = irq.problems
         return kernel
     }
+
+    /// The symbols the zero-configuration path looks up in kallsyms, in one pass.
+    public static let wantedSymbols: Set<String> = Set(DriverSymbolFinder.dataSymbols + DriverSymbolFinder.driverFunctions
+                                                       + ["_etext", "__start_BTF", btfFunction]
+                                                       + IRQSymbolFinder.dataSymbols + IRQSymbolFinder.irqFunctions)
 
     /// The function that takes `.BTF`'s address: `btf->data = __start_BTF` (kernel/bpf/btf.c, 5.x–6.x).
     static let btfFunction = "btf_parse_vmlinux"

@@ -15,8 +15,17 @@ struct KernelView {
     let typeSource: String
     /// The zero-configuration path: how types and symbols were found, for every provenance.
     var via: String? = nil
-    /// Linux irq numbers, action names and requesting devices of the ITS's LPIs (IRQWalker).
-    var irqs = IRQView()
+    /// Linux irq numbers, action names and requesting devices of the ITS's LPIs (IRQWalker);
+    /// on the zero-configuration path walked on a thread of its own while the tables are.
+    var irqs: IRQView {
+        get { irqWalk?.value ?? walkedIRQs }
+        set {
+            walkedIRQs = newValue
+            irqWalk = nil
+        }
+    }
+    var walkedIRQs = IRQView()
+    var irqWalk: Background<IRQView>?
 
     /// The registers the driver programmed; on the zero-configuration path each provenance
     /// also says "via BTF in guest RAM and kallsyms" (or --btf's file).
@@ -67,17 +76,13 @@ struct KernelView {
             guard bytes.count < 1 << 20 else { throw DumpError.notADump(path: f, reason: "too large for a VMCOREINFO text") }
             info = VMCOREINFO(text: String(decoding: bytes, as: UTF8.self), source: "--vmcoreinfo \(f)")
         } else if let d = session.dumps.first(where: { $0.vmcoreinfo != nil }), let pairs = d.vmcoreinfo {
-            info = VMCOREINFO(text: pairs.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"),
-                              source: d.kind == .kdump ? "kdump sub-header of \(d.path)" : "ELF note of \(d.path)")
+            info = VMCOREINFO(pairs: pairs, source: d.kind == .kdump ? "kdump sub-header of \(d.path)" : "ELF note of \(d.path)")
         } else {
-            // Without a vmlinux's pointers, the vCPUs' registers place the kernel image, whose
-            // kallsyms and code lead to the text; the scan of RAM is what is left.
-            if pointers == nil {
-                let cpus = session.dumps.flatMap(\.reader.extractNotes)
-                    .filter { $0.name == "CORE" && $0.type == 1 }.compactMap { VCPURegisters(prstatus: $0.descriptor) }
-                info = VMCOREINFOFromVCPUs.locate(cpus: cpus, memory: session.memory)
-            }
-            if info == nil { info = VMCOREINFO.scan(session.memory, pointers: pointers) }
+            // The vCPUs' registers place the kernel image, whose kallsyms and code lead to the
+            // text; the scan of RAM (ending at the image with a vmlinux's pointers) is what is left.
+            let cpus = session.dumps.flatMap(\.reader.extractNotes)
+                .filter { $0.name == "CORE" && $0.type == 1 }.compactMap { VCPURegisters(prstatus: $0.descriptor) }
+            info = VMCOREINFOFromVCPUs.locate(cpus: cpus, memory: session.memory) ?? VMCOREINFO.scan(session.memory, pointers: pointers)
         }
         guard let info else {
             throw DumpError.badArgument("no VMCOREINFO: the dump has no VMCOREINFO note and none was found in guest RAM; pass --vmcoreinfo FILE (the guest's /sys/kernel/vmcoreinfo text, or the VMCOREINFO of another dump of the same boot)")

@@ -52,8 +52,12 @@ extension KernelView {
         let via = kernel.btfSource.hasPrefix("BTF in guest RAM") ? "BTF in guest RAM and kallsyms" : "\(kernel.btfSource) and kallsyms"
         var k = KernelView(vmcoreinfo: info, view: view, typeSource: "guest kernel: \(kernel.summary)", via: via)
         // The irq descriptors through the same type source (a type it lacks is a problem, not an error).
-        k.irqs = IRQWalker.walk(types: kernel.types, space: space, memory: session.memory, driver: view)
-        if !kernel.irqProblems.isEmpty { k.irqs.problems = kernel.irqProblems + k.irqs.problems }
+        let (types, memory, problems) = (kernel.types, session.memory, kernel.irqProblems)
+        k.irqWalk = Background { [view] in
+            var irqs = IRQWalker.walk(types: types, space: space, memory: memory, driver: view)
+            if !problems.isEmpty { irqs.problems = problems + irqs.problems }
+            return irqs
+        }
         return k
     }
 }

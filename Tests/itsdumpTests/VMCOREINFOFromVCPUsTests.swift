@@ -1,0 +1,100 @@
+import Foundation
+@testable import GuestKernel
+import Testing
+@testable import CoreDumpReader
+@testable import ITSLayout
+
+/// VMCOREINFO without its note (issue 20): the vCPUs' registers place the kernel image, kallsyms
+/// is found past the PC, and vmcoreinfo_append_str's pointers lead to the text. On every real
+/// ELF core the text found equals the note QEMU wrote (tcg stops) or what the scan of RAM finds
+/// (kvm stops, no note); hostile registers and memory end in nil, never a trap.
+@Suite(.serialized) struct VMCOREINFOFromVCPUsTests {
+    static func cpus(_ d: Dump) -> [VCPURegisters] {
+        d.reader.extractNotes.filter { $0.name == "CORE" && $0.type == 1 }.compactMap { VCPURegisters(prstatus: $0.descriptor) }
+    }
+
+    static func pairs(_ v: VMCOREINFO) -> [String] { v.pairs.map { "\($0.key)=\($0.value)" } }
+
+    @Test(arguments: Fixtures.stops)
+    func theTextFoundIsTheNotesOrTheScans(stop: String) throws {
+        let d = try Dump.open(try Fixtures.member(stop, "core.elf"))
+        let cpus = Self.cpus(d)
+        #expect(cpus.count == d.vcpuCount)
+        let found = try #require(VMCOREINFOFromVCPUs.locate(cpus: cpus, memory: d.memory), "\(stop)")
+        #expect(found.source.contains("the kernel image placed by the vCPUs' registers and kallsyms"))
+        if let note = d.vmcoreinfo {
+            #expect(found.pairs.map { "\($0.key)=\($0.value)" } == note.map { "\($0.key)=\($0.value)" }, "\(stop)")
+        } else {
+            let scanned = try #require(VMCOREINFO.scan(d.memory))
+            #expect(Self.pairs(found) == Self.pairs(scanned), "\(stop)")
+        }
+        // The kallsyms pass made on the way is the zero-configuration path's.
+        let lookup = try #require(found.kallsymsLookup)
+        #expect(lookup.names.isSuperset(of: ZeroConfigKernel.wantedSymbols))
+        let space = try KernelAddressSpace(found, memory: d.memory)
+        let again = try Kallsyms(try Kallsyms.Addresses(found), read: KernelImageMemory(space: space, memory: d.memory).read)
+            .lookupWithEnds(ZeroConfigKernel.wantedSymbols)
+        #expect(again.keys.sorted() == lookup.symbols.keys.filter { ZeroConfigKernel.wantedSymbols.contains($0) }.sorted())
+        for (k, v) in again { #expect(v.map(\.symbol) == lookup.symbols[k]?.map(\.symbol), "\(k)") }
+    }
+
+    /// kvm-basic (no note): `driver` names the way it found VMCOREINFO, at the page the scan
+    /// finds it in (the note buffer, text at +24), and its routes are the ground truth.
+    @Test func kvmBasicDriverSaysHowVMCOREINFOWasFound() throws {
+        let core = try Fixtures.member("kvm-basic", "core.elf")
+        let r = try CLI.run(["driver", core])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("VMCOREINFO: found in guest RAM at 0x42d26018 through the pointer at 0xffffb6cab6da6f90 (ADRP in vmcoreinfo_append_str), the kernel image placed by the vCPUs' registers and kallsyms"))
+    }
+
+    /// The PRSTATUS layout (input-formats.md §1.4): x29 at 112 + 29 × 8, sp, pc, pstate after x30.
+    @Test func prstatusLayout() {
+        var d = [UInt8](repeating: 0, count: 392)
+        func put(_ at: Int, _ v: UInt64) { for i in 0..<8 { d[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
+        put(112 + 29 * 8, 0x29); put(360, 0x5b); put(368, 0xffff_8000_0800_0000); put(376, 0x3c5)
+        #expect(VCPURegisters(prstatus: d) == VCPURegisters(x29: 0x29, sp: 0x5b, pc: 0xffff_8000_0800_0000, pstate: 0x3c5))
+        #expect(VCPURegisters(prstatus: d)?.inKernel == true)
+        put(376, 0x3c0)  // EL0
+        #expect(VCPURegisters(prstatus: d)?.inKernel == false)
+        #expect(VCPURegisters(prstatus: Array(d.prefix(383))) == nil)
+    }
+
+    /// Registers of no use: user space, a PC outside the image, a kernel PC in a dump that
+    /// holds no kernel. Each ends in nil, and the real core's own registers, with the PC moved
+    /// within the text, still find the text.
+    @Test func hostileRegisters() throws {
+        let d = try Dump.open(try Fixtures.member("kvm-basic", "core.elf"))
+        var cpus = Self.cpus(d)
+        let user = cpus.map { VCPURegisters(x29: $0.x29, sp: $0.sp, pc: 0x0000_aaaa_0000_1000, pstate: 0) }
+        #expect(VMCOREINFOFromVCPUs.locate(cpus: user, memory: d.memory) == nil)
+        let nowhere = cpus.map { _ in VCPURegisters(x29: 0, sp: 0, pc: 0xffff_ffff_ffff_fffc, pstate: 5) }
+        #expect(VMCOREINFOFromVCPUs.locate(cpus: nowhere, memory: d.memory) == nil)
+        #expect(VMCOREINFOFromVCPUs.locate(cpus: [], memory: d.memory) == nil)
+        // CPU 0's frame record alone (no WFI before the moved PC) places the image.
+        cpus[0].pc &+= 0x1000
+        let moved = try #require(VMCOREINFOFromVCPUs.locate(cpus: [cpus[0]], memory: d.memory))
+        #expect(moved.number("NUMBER(kimage_voffset)") == 0xffff_b6ca_74c0_0000)
+    }
+
+    /// Guest memory built to pass every cheap check: a WFI before the PC in every 2 MiB slot
+    /// and ascending words everywhere else. At most `maxSearches` slots are searched, each
+    /// bounded by the range: nil, in bounded time.
+    @Test func hostileMemoryIsBounded() {
+        var image = SparseImage()
+        let base: UInt64 = 0x4000_0000, size: UInt64 = 8 << 20
+        image.map(base, length: size)
+        var a = base
+        while a < base + size {
+            image.write32(a, UInt32(truncatingIfNeeded: (a - base) / 4))
+            a += 4
+        }
+        let pc: UInt64 = 0xffff_8000_0812_3454
+        var slot = base | (pc & 0x1F_FFFF)
+        while slot < base + size {
+            image.write32(slot - 4, 0xD503_207F)
+            slot += 2 << 20
+        }
+        let cpu = VCPURegisters(x29: 0, sp: 0, pc: pc, pstate: 5)
+        #expect(VMCOREINFOFromVCPUs.locate(cpus: [cpu], memory: image) == nil)
+    }
+}
