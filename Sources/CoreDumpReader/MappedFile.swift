@@ -135,29 +135,28 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
     }
 
     /// The page cache of small reads: `cacheSlots` pages, direct-mapped by page number (a
-    /// zero-config walk touches ~150 distinct pages, ~1,500 times). Called with `lock` held;
-    /// `body` gets the page's bytes as read (short at the file's end).
+    /// zero-config walk touches ~150 distinct pages, ~1,500 times), each read when first
+    /// needed into memory of its own (none is zeroed or touched before). Called with `lock`
+    /// held; `body` gets the page's bytes as read (short at the file's end).
     private func cachedPage(_ page: UInt64, _ body: (UnsafeRawBufferPointer) -> Bool) -> Bool {
         let slot = Int((page >> 12) % UInt64(Self.cacheSlots))
-        if cache.isEmpty {
-            cache = [UInt8](repeating: 0, count: Self.cacheSlots * 4096)
-            cacheTags = [UInt64](repeating: UInt64.max, count: Self.cacheSlots)
-            cacheCounts = [Int](repeating: 0, count: Self.cacheSlots)
-        }
-        if cacheTags[slot] != page {
+        if cache.isEmpty { cache = [CachedPage?](repeating: nil, count: Self.cacheSlots) }
+        if cache[slot]?.page != page {
             let want = Int(min(4096, size - page))
-            let got = cache.withUnsafeMutableBytes { pread(UnsafeMutableRawBufferPointer(rebasing: $0[(slot * 4096)..<(slot * 4096 + want)]), at: page) }
-            if got < want, shortRead == nil { shortRead = page + UInt64(got) }
-            cacheTags[slot] = page
-            cacheCounts[slot] = got
+            let bytes = [UInt8](unsafeUninitializedCapacity: want) { buffer, initialized in
+                initialized = pread(UnsafeMutableRawBufferPointer(buffer), at: page)
+            }
+            if bytes.count < want, shortRead == nil { shortRead = page + UInt64(bytes.count) }
+            cache[slot] = CachedPage(page: page, bytes: bytes)
         }
-        let count = cacheCounts[slot]
-        return cache.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[(slot * 4096)..<(slot * 4096 + count)])) }
+        return cache[slot]?.bytes.withUnsafeBytes(body) ?? false
     }
     static let cacheSlots = 256
-    private var cache: [UInt8] = []
-    private var cacheTags: [UInt64] = []
-    private var cacheCounts: [Int] = []
+    private struct CachedPage {
+        var page: UInt64
+        var bytes: [UInt8]
+    }
+    private var cache: [CachedPage?] = []
 
     /// Fills `buffer` from `offset`; returns the bytes read (short only at the end).
     public func read(into buffer: inout [UInt8], at offset: UInt64) -> Int {

@@ -124,6 +124,9 @@ public struct Kallsyms {
     let read: KernelBytes
     /// base for kallsyms_offsets (nil with absolute addresses).
     var base: UInt64?
+    /// `kallsyms_names` when the caller has read it already (VMCOREINFOFromVCPUs walks it to
+    /// find the tables after it); lookups check each length against its end as they go.
+    var namesBytes: [UInt8]?
 
     public init(_ addresses: Addresses, read: @escaping KernelBytes) throws(Problem) {
         self.addresses = addresses
@@ -280,6 +283,14 @@ public struct Kallsyms {
     }
 
     public func lookupWithEnds(_ wanted: Set<String>) throws(Problem) -> [String: [(symbol: Symbol, end: UInt64?)]] {
+        // By halves of kallsyms_seqs_of_names where the kernel has it; a problem there leaves
+        // the pass over every name to say what is wrong.
+        if let sorted = try? lookupBySortedNames(wanted) { return sorted }
+        return try lookupEveryName(wanted)
+    }
+
+    /// The look-up by one pass over every name.
+    func lookupEveryName(_ wanted: Set<String>) throws(Problem) -> [String: [(symbol: Symbol, end: UInt64?)]] {
         // Wanted names by first character. A name is expanded token by token only while what
         // it has so far begins a wanted name: most of the ~50,000 stop after a token or two
         // (many share a wanted name's first character: `_`, `i`), and no address is read for them.
@@ -351,18 +362,7 @@ public struct Kallsyms {
             // Statics share a name (two gic_data); a table where thousands do is not trusted
             // further than that, and each match costs reads.
             guard out[text, default: []].count < Self.maxNamesakes else { continue }
-            let address = try self.address(at: i)
-            // The symbol ends where the next higher address starts (kallsyms_lookup_size_offset);
-            // aliases share an address, so look a bounded way ahead.
-            var end: UInt64?
-            var j = i + 1
-            while end == nil, j < count, j <= i + 64 {
-                let a = try self.address(at: j)
-                if a > address { end = a }
-                j += 1
-            }
-            let symbol = Symbol(index: i, name: text, type: Character(Unicode.Scalar(name[0])), address: address)
-            out[symbol.name, default: []].append((symbol, end))
+            out[text, default: []].append(try symbolWithEnd(i, name: text, type: Character(Unicode.Scalar(name[0]))))
         }
         return out
     }
@@ -372,6 +372,7 @@ public struct Kallsyms {
     /// the names stays in the array, unread), else read in pieces as its lengths are walked.
     /// Whoever reads it checks each length against the array's end.
     func namesTable() throws(Problem) -> [UInt8] {
+        if let namesBytes { return namesBytes }
         let gap = addresses.tokenTable &- addresses.names
         if addresses.tokenTable > addresses.names, gap <= 16 << 20, let whole = read(addresses.names, Int(gap)) {
             return whole

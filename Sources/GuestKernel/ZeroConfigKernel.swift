@@ -4,11 +4,11 @@ import ITSLayout
 /// addresses, `.BTF` in the kernel image (or a BTF file), and the driver's data symbols found
 /// by `DriverSymbolFinder`. What it reads is bounded by the kernel image, never all of RAM.
 public struct ZeroConfigKernel: Sendable {
-    public let types: BTFKernelTypes
+    public private(set) var types: BTFKernelTypes
     /// CPUs when the dump does not say (from the valid `__per_cpu_offset` entries).
     public let cpus: Int?
     /// How each piece was found, for the provenance.
-    public let found: [String: DriverSymbolFinder.Found]
+    public private(set) var found: [String: DriverSymbolFinder.Found]
     public let btfSource: String
     /// Why the irq descriptor walk's symbols were not found (the routes stand without them).
     public var irqProblems: [String] = []
@@ -22,8 +22,15 @@ public struct ZeroConfigKernel: Sendable {
     /// The kernel image is at most this large past `_stext` (arm64 Debian 6.1: 33 MiB).
     static let imageBound: UInt64 = 128 << 20
 
+    /// Where the irq descriptor walk's symbols may be, until `withIRQSymbols` validates them.
+    var treeCandidates: [(address: UInt64, method: String)] = []
+    var chipCandidates: [(address: UInt64, method: String)] = []
+
+    /// With `irqSymbols: false` the irq walk's symbols are left to `withIRQSymbols`, which the
+    /// CLI calls on a thread of its own: the routes need only the driver's.
     public static func load(vmcoreinfo info: VMCOREINFO, space: KernelAddressSpace, memory: any GuestMemory,
-                            btfFile: (bytes: [UInt8], path: String)?, cpus dumpCPUs: Int?) throws(ZeroConfigError) -> ZeroConfigKernel
+                            btfFile: (bytes: [UInt8], path: String)?, cpus dumpCPUs: Int?,
+                            irqSymbols: Bool = true) throws(ZeroConfigError) -> ZeroConfigKernel
     {
         let image = KernelImageMemory(space: space, memory: memory)
         let kallsyms: Kallsyms
@@ -116,18 +123,25 @@ public struct ZeroConfigKernel: Sendable {
         func fromKallsyms(_ symbols: [String]) -> [(address: UInt64, method: String)] {
             symbols.flatMap { s in (named[s] ?? []).map { ($0.address, "kallsyms") } }
         }
-        let treeCandidates = fromKallsyms(IRQDescriptorTree.allCases.map(\.symbol))
+        var kernel = ZeroConfigKernel(types: probe.with(symbols: found.mapValues { $0.address &- space.kernelOffset }), cpus: cpus,
+                                      found: found, btfSource: btfSource)
+        kernel.treeCandidates = fromKallsyms(IRQDescriptorTree.allCases.map(\.symbol))
             + DriverSymbolFinder.candidates(functions: withEnds, read: image.read, names: IRQSymbolFinder.irqFunctions)
                 .map { ($0.address, "ADRP in \($0.function)") }
-        let irq = IRQSymbolFinder.find(treeCandidates: treeCandidates, chipCandidates: fromKallsyms(["its_irq_chip"]) + candidates,
-                                       types: probe, space: space, memory: memory)
-        found.merge(irq.found) { a, _ in a }
-        var symbols: [String: UInt64] = [:]
-        for (k, v) in found { symbols[k] = v.address &- space.kernelOffset }
-        let types = probe.with(symbols: symbols)
-        var kernel = ZeroConfigKernel(types: types, cpus: cpus, found: found, btfSource: btfSource)
-        kernel.irqProblems = irq.problems
-        return kernel
+        kernel.chipCandidates = fromKallsyms(["its_irq_chip"]) + candidates
+        return irqSymbols ? kernel.withIRQSymbols(space: space, memory: memory) : kernel
+    }
+
+    /// The irq descriptor walk's symbols found and validated (IRQSymbolFinder), added to the
+    /// types' symbols and to what was found; what was not found is in `irqProblems`.
+    public func withIRQSymbols(space: KernelAddressSpace, memory: any GuestMemory) -> ZeroConfigKernel {
+        let irq = IRQSymbolFinder.find(treeCandidates: treeCandidates, chipCandidates: chipCandidates,
+                                       types: types, space: space, memory: memory)
+        var k = self
+        k.found.merge(irq.found) { a, _ in a }
+        k.types = types.with(symbols: k.found.mapValues { $0.address &- space.kernelOffset })
+        k.irqProblems = irq.problems
+        return k
     }
 
     /// The symbols the zero-configuration path looks up in kallsyms, in one pass.

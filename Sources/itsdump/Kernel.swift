@@ -11,21 +11,23 @@ import ITSAnalysis
 struct KernelView {
     let vmcoreinfo: VMCOREINFO
     let view: DriverView
-    /// Where the types and symbols came from: "FILE (build ID …)", or the zero-config summary.
-    let typeSource: String
+    /// Where the types and symbols came from: "FILE (build ID …)", or the zero-config summary
+    /// (with the irq walk's symbols once its thread is done).
+    var typeSource: String { irqWalk?.value.typeSource ?? baseTypeSource }
+    let baseTypeSource: String
     /// The zero-configuration path: how types and symbols were found, for every provenance.
     var via: String? = nil
     /// Linux irq numbers, action names and requesting devices of the ITS's LPIs (IRQWalker);
     /// on the zero-configuration path walked on a thread of its own while the tables are.
     var irqs: IRQView {
-        get { irqWalk?.value ?? walkedIRQs }
+        get { irqWalk?.value.irqs ?? walkedIRQs }
         set {
             walkedIRQs = newValue
             irqWalk = nil
         }
     }
     var walkedIRQs = IRQView()
-    var irqWalk: Background<IRQView>?
+    var irqWalk: Background<(irqs: IRQView, typeSource: String)>?
 
     /// The registers the driver programmed; on the zero-configuration path each provenance
     /// also says "via BTF in guest RAM and kallsyms" (or --btf's file).
@@ -54,7 +56,7 @@ struct KernelView {
         let space = try addressSpace(info, session: session)
         var view = try DriverWalker.walk(types: types, space: space, memory: session.memory, cpus: session.vcpuCount)
         view.vmcoreinfoSource = info.source
-        var k = KernelView(vmcoreinfo: info, view: view, typeSource: "debug info: \(types.path) (build ID \(types.buildID ?? "unknown"))")
+        var k = KernelView(vmcoreinfo: info, view: view, baseTypeSource: "debug info: \(types.path) (build ID \(types.buildID ?? "unknown"))")
         k.irqs = IRQWalker.walk(types: types, space: space, memory: session.memory, driver: view)
         return k
     }

@@ -37,7 +37,8 @@ extension KernelView {
         }
         let kernel: ZeroConfigKernel
         do {
-            kernel = try ZeroConfigKernel.load(vmcoreinfo: info, space: space, memory: session.memory, btfFile: file, cpus: session.vcpuCount)
+            kernel = try ZeroConfigKernel.load(vmcoreinfo: info, space: space, memory: session.memory, btfFile: file, cpus: session.vcpuCount,
+                                               irqSymbols: false)
         } catch {
             throw fail(error.description)
         }
@@ -50,13 +51,16 @@ extension KernelView {
         if view.lpiIDBits == nil { view.lpiIDBits = kernel.lpiIDBits(space: space, memory: session.memory) }
         view.vmcoreinfoSource = info.source
         let via = kernel.btfSource.hasPrefix("BTF in guest RAM") ? "BTF in guest RAM and kallsyms" : "\(kernel.btfSource) and kallsyms"
-        var k = KernelView(vmcoreinfo: info, view: view, typeSource: "guest kernel: \(kernel.summary)", via: via)
-        // The irq descriptors through the same type source (a type it lacks is a problem, not an error).
-        let (types, memory, problems) = (kernel.types, session.memory, kernel.irqProblems)
+        var k = KernelView(vmcoreinfo: info, view: view, baseTypeSource: "guest kernel: \(kernel.summary)", via: via)
+        // The irq descriptors through the same type source (a type it lacks is a problem, not
+        // an error), their symbols found and the walk made on a thread of its own while the
+        // tables are walked: only the names need them.
+        let memory = session.memory
         k.irqWalk = Background { [view] in
-            var irqs = IRQWalker.walk(types: types, space: space, memory: memory, driver: view)
-            if !problems.isEmpty { irqs.problems = problems + irqs.problems }
-            return irqs
+            let full = kernel.withIRQSymbols(space: space, memory: memory)
+            var irqs = IRQWalker.walk(types: full.types, space: space, memory: memory, driver: view)
+            if !full.irqProblems.isEmpty { irqs.problems = full.irqProblems + irqs.problems }
+            return (irqs, "guest kernel: \(full.summary)")
         }
         return k
     }

@@ -174,9 +174,11 @@ import Testing
         }
     }
 
+    /// The problem the pass over every name names (the look-up by halves of
+    /// kallsyms_seqs_of_names reads only the blocks it needs, and leaves every problem to it).
     func kallsymsProblem(_ read: @escaping KernelBytes, _ a: Kallsyms.Addresses) -> Kallsyms.Problem? {
         do {
-            _ = try Kallsyms(a, read: read).lookup(["its_save_disable"])
+            _ = try Kallsyms(a, read: read).lookupEveryName(["its_save_disable"])
             return nil
         } catch {
             return error
@@ -227,6 +229,10 @@ import Testing
         // The first symbol's length as the two-byte form of 32,767.
         let p = patched(r.read, [r.addresses.names: [0xFF, 0xFF]])
         #expect(kallsymsProblem(p, r.addresses) == .nameTooLong(symbol: 0, length: 32767))
+        // The look-up by halves never reads symbol 0's block for this name: the right answer.
+        let k = try Kallsyms(r.addresses, read: p)
+        #expect(try k.lookup(["its_save_disable"])["its_save_disable"]?.map(\.address)
+                == (try Kallsyms(r.addresses, read: r.read).lookupEveryName(["its_save_disable"]))["its_save_disable"]?.map(\.symbol.address))
     }
 
     /// The CLI with a BTF file that is not one: exit 2, one message naming the BTF problem.
