@@ -61,10 +61,13 @@ let package = Package(
             dependencies: ["ITSLayout", "GuestKernel", "TextFormats"],
             swiftSettings: [.strictMemorySafety()]
         ),
+        // Linux CPU affinity for the readers' helper threads (GNU extensions Swift's Glibc
+        // module does not export): a few lines of C, no library.
+        .target(name: "CSched"),
         // Files -> guest-physical memory, notes and registers: one file per dump format.
         .target(
             name: "CoreDumpReader",
-            dependencies: ["ITSLayout", "TextFormats", "CLibElf", "CZlib", "CLZO", "CSnappy", "CZstd",
+            dependencies: ["ITSLayout", "TextFormats", "CLibElf", "CZlib", "CLZO", "CSnappy", "CZstd", "CSched",
                            .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(

@@ -1,3 +1,4 @@
+import CSched
 import Glibc
 import Synchronization
 
@@ -34,17 +35,39 @@ public final class Background<T: Sendable>: @unchecked Sendable {
 }
 
 /// Runs `body` on a new thread; nil when none can be made. The caller joins it.
+///
+/// The thread first moves itself to another CPU than the caller's, when the process may use
+/// one, and the caller yields until it has: a new thread otherwise waits on the caller's CPU
+/// until the caller blocks (seen on a 2-vCPU guest whose vCPUs share no cache, where the
+/// scheduler looks for an idle CPU only among those that do: the irq walk started only once
+/// the routes were done), which makes the pair serial.
 func startThread(_ body: @escaping () -> Void) -> pthread_t? {
-    final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
-    let context = Unmanaged.passRetained(Box(body)).toOpaque()
+    final class Box: @unchecked Sendable {
+        let body: () -> Void
+        let cpu: Int?
+        let moved = Atomic<Bool>(false)
+        init(_ b: @escaping () -> Void, cpu: Int?) { (body, self.cpu) = (b, cpu) }
+    }
+    let other = itsdump_other_cpu()
+    let box = Box(body, cpu: other >= 0 ? Int(other) : nil)
+    let context = Unmanaged.passRetained(box).toOpaque()
     var thread = pthread_t()
     guard pthread_create(&thread, nil, { context in
         guard let context else { return nil }
-        Unmanaged<Box>.fromOpaque(context).takeRetainedValue().body()
+        let box = Unmanaged<Box>.fromOpaque(context).takeRetainedValue()
+        if let cpu = box.cpu { _ = itsdump_run_on(Int32(cpu)) }
+        box.moved.store(true, ordering: .releasing)
+        box.body()
         return nil
     }, context) == 0 else {
         Unmanaged<Box>.fromOpaque(context).release()
         return nil
+    }
+    // A bounded wait: the thread runs when this one yields.
+    var spins = 0
+    while box.cpu != nil, !box.moved.load(ordering: .acquiring), spins < 10_000 {
+        sched_yield()
+        spins += 1
     }
     return thread
 }

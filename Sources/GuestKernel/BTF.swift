@@ -388,13 +388,25 @@ extension BTF {
     /// The BTF whose header is the 24 bytes at `header[i...]`, read whole from `address` and parsed:
     /// magic, version 1, flags 0, hdr_len 24, sections that fit, a type section that parses.
     static func parse(header: [UInt8], _ i: Int, address: UInt64, read: KernelBytes) -> BTF? {
+        guard let total = length(header: header, i), let all = read(address, Int(total)) else { return nil }
+        guard let btf = try? BTF(bytes: all), btf.typeCount > 0 else { return nil }
+        return btf
+    }
+
+    /// The whole BTF's length if `header[i...]` is a header `parse` reads on: magic, version 1,
+    /// flags 0, hdr_len 24, a type section inside a total of at most `maxBytes`.
+    static func length(header: [UInt8], _ i: Int) -> UInt64? {
         guard i >= 0, header.count - i >= 24, header[i] == 0x9F, header[i + 1] == 0xEB, header[i + 2] == 1, header[i + 3] == 0,
               header.loadLE(at: i + 4, count: 4) == 24 else { return nil }
         let total = 24 + header.loadLE(at: i + 16, count: 4) + header.loadLE(at: i + 20, count: 4)
         let typesEnd = 24 + header.loadLE(at: i + 8, count: 4) + header.loadLE(at: i + 12, count: 4)
-        guard total <= maxBytes, typesEnd <= total, total > 24, let all = read(address, Int(total)),
-              let btf = try? BTF(bytes: all), btf.typeCount > 0 else { return nil }
-        return btf
+        guard total <= maxBytes, typesEnd <= total, total > 24 else { return nil }
+        return total
+    }
+
+    /// Whether a header `parse` reads on is at `address` (24 bytes read, not the BTF).
+    static func headerAt(_ address: UInt64, read: KernelBytes) -> Bool {
+        read(address, 24).flatMap { length(header: $0, 0) } != nil
     }
 
     /// The BTF at `address` exactly (an address the kernel's own code names: `__start_BTF`, or

@@ -1,4 +1,5 @@
 import ITSLayout
+import Synchronization
 
 /// The `KernelTypes` of the driver walk from BTF instead of DWARF, with the walk's symbols found
 /// in guest memory (`DriverSymbolFinder`): the walk itself is the one `DriverWalker`.
@@ -15,6 +16,20 @@ public struct BTFKernelTypes: KernelTypes {
     /// name is a pass over ~130,000 types).
     private var structs: [String: StructLayout] = [:]
     private var memberStructs: [String: StructLayout] = [:]
+    /// Every other look-up, kept once made (found or not): the irq walk asks for `irq_desc`,
+    /// `irq_data` and their members' structs for each of its candidates and each irq, and a
+    /// layout of `struct device` or `pci_dev` decodes a hundred members. Shared by the copies
+    /// of these types (`with(symbols:)`) and safe across the threads that walk with them.
+    private let looked = LayoutCache()
+    final class LayoutCache: Sendable {
+        let layouts = Mutex<[String: StructLayout?]>([:])
+        func get(_ key: String, _ make: () -> StructLayout?) -> StructLayout? {
+            if let known = layouts.withLock({ $0[key] }) { return known }
+            let made = make()
+            layouts.withLock { $0[key] = made }
+            return made
+        }
+    }
     public let source: String
     public var buildID: String? { nil }
     public var release: String? { nil }
@@ -68,14 +83,17 @@ public struct BTFKernelTypes: KernelTypes {
     public func symbol(_ name: String, near: String?) -> UInt64? { symbols[name] }
 
     public func structure(_ name: String, inUnitOf variable: String) -> StructLayout? {
-        structs[name] ?? (try? resolveStructure(name)) ?? nil
+        if let known = structs[name] { return known }
+        return looked.get("struct \(name)") { (try? resolveStructure(name)) ?? nil }
     }
 
     public func memberStructure(_ layout: StructLayout, _ member: String, inUnitOf variable: String) -> StructLayout? {
         if let cached = memberStructs["\(layout.token).\(member)"] { return cached }
-        guard let members = try? btf.members(of: UInt32(truncatingIfNeeded: layout.token)),
-              let m = members.first(where: { $0.name == member }),
-              let target = (try? btf.pointee(m.type)) ?? nil else { return nil }
-        return try? btf.layout(target)
+        return looked.get("\(layout.token).\(member)") {
+            guard let members = try? btf.members(of: UInt32(truncatingIfNeeded: layout.token)),
+                  let m = members.first(where: { $0.name == member }),
+                  let target = (try? btf.pointee(m.type)) ?? nil else { return nil }
+            return try? btf.layout(target)
+        }
     }
 }

@@ -28,9 +28,13 @@ public struct ZeroConfigKernel: Sendable {
 
     /// With `irqSymbols: false` the irq walk's symbols are left to `withIRQSymbols`, which the
     /// CLI calls on a thread of its own: the routes need only the driver's.
+    /// Runs a BTF read on a thread of its own (the CLI's `Background`); the closure it returns
+    /// waits for the result.
+    public typealias InBackground = @Sendable (@escaping @Sendable () -> BTF?) -> @Sendable () -> BTF?
+
     public static func load(vmcoreinfo info: VMCOREINFO, space: KernelAddressSpace, memory: any GuestMemory,
                             btfFile: (bytes: [UInt8], path: String)?, cpus dumpCPUs: Int?,
-                            irqSymbols: Bool = true) throws(ZeroConfigError) -> ZeroConfigKernel
+                            irqSymbols: Bool = true, inBackground: InBackground? = nil) throws(ZeroConfigError) -> ZeroConfigKernel
     {
         let image = KernelImageMemory(space: space, memory: memory)
         let kallsyms: Kallsyms
@@ -38,6 +42,17 @@ public struct ZeroConfigKernel: Sendable {
             kallsyms = try Kallsyms(try Kallsyms.Addresses(info), read: image.read)
         } catch {
             throw .step("kallsyms", error.description)
+        }
+        // With a thread to spare and kallsyms' sorted names (two look-ups by halves, not a pass
+        // over every name), `.BTF` is located first and read and indexed on the other thread
+        // while the driver's symbols are looked up and their code decoded.
+        var early: (address: UInt64, method: String, btf: @Sendable () -> BTF?)?
+        if btfFile == nil, let run = inBackground {
+            let first = info.kallsymsLookup?.symbols
+                ?? (kallsyms.sortedNames() != nil ? try? kallsyms.lookupWithEnds(["__start_BTF", btfFunction]) : nil)
+            if let first, let (address, method) = Self.namedBTFAddress(first["__start_BTF"]?.map(\.symbol), first, read: image.read) {
+                early = (address, method, run { BTF.at(address, read: image.read) })
+            }
         }
         // One pass over kallsyms for everything: the data symbols (KALLSYMS_ALL), the BTF
         // markers and the driver's functions with their extents; already made when the text
@@ -58,6 +73,9 @@ public struct ZeroConfigKernel: Sendable {
         if let f = btfFile {
             do { btf = try BTF(bytes: f.bytes) } catch { throw .step("--btf \(f.path)", error.description) }
             btfSource = "BTF of --btf \(f.path)"
+        } else if let e = early, let b = e.btf() {
+            btf = b
+            btfSource = "BTF in guest RAM at \(hex(e.address)) (\(e.method))"
         } else if let (address, named, method) = Self.namedBTF(named["__start_BTF"], withEnds, read: image.read) {
             btf = named
             btfSource = "BTF in guest RAM at \(hex(address)) (\(method))"
@@ -166,6 +184,20 @@ public struct ZeroConfigKernel: Sendable {
             if let slot = read(c.address, 8), slot.count == 8 {
                 let p = slot.loadLE(at: 0, count: 8)
                 if let b = BTF.at(p, read: read) { return (p, b, "GOT slot \(hex(c.address)) of \(btfFunction)") }
+            }
+        }
+        return nil
+    }
+
+    /// Where `namedBTF` would find `.BTF`, by the header alone (24 bytes; the BTF is not read).
+    static func namedBTFAddress(_ start: [Kallsyms.Symbol]?, _ functions: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]],
+                                read: KernelBytes) -> (UInt64, String)? {
+        for s in start ?? [] where BTF.headerAt(s.address, read: read) { return (s.address, "__start_BTF") }
+        for c in DriverSymbolFinder.candidates(functions: functions, read: read, names: [btfFunction]) {
+            if BTF.headerAt(c.address, read: read) { return (c.address, "ADRP in \(btfFunction)") }
+            if let slot = read(c.address, 8), slot.count == 8 {
+                let p = slot.loadLE(at: 0, count: 8)
+                if BTF.headerAt(p, read: read) { return (p, "GOT slot \(hex(c.address)) of \(btfFunction)") }
             }
         }
         return nil

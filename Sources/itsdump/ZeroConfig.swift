@@ -38,7 +38,10 @@ extension KernelView {
         let kernel: ZeroConfigKernel
         do {
             kernel = try ZeroConfigKernel.load(vmcoreinfo: info, space: space, memory: session.memory, btfFile: file, cpus: session.vcpuCount,
-                                               irqSymbols: false)
+                                               irqSymbols: false, inBackground: { work in
+                                                   let b = Background(work)
+                                                   return { b.value }
+                                               })
         } catch {
             throw fail(error.description)
         }
