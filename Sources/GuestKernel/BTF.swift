@@ -72,7 +72,36 @@ public struct BTF: Sendable {
         public var extra: Int { Int(extra32) }
     }
 
-    public let bytes: [UInt8]
+    /// The BTF's bytes: in memory whole (a file, a test's), or in guest memory, read a piece
+    /// at a time (`init(at:count:read:)`): the index pass streams through 256 KiB at a time,
+    /// and a look-up reads the entries, members and names it needs. A vmlinux's 4.6 MiB are
+    /// never in memory at once: fresh pages cost more than the reading (on a 2-vCPU guest, a
+    /// 4.6 MiB buffer's page faults took 1 to 5 ms, the copy 0.5 ms).
+    let storage: Storage
+    struct Storage: Sendable {
+        let whole: [UInt8]?
+        let base: UInt64
+        let count: Int
+        let read: SendableKernelBytes?
+
+        /// `n` bytes from `p`, or nil outside the BTF or where guest memory does not give them.
+        func bytes(_ p: Int, _ n: Int) -> [UInt8]? {
+            guard p >= 0, n >= 0, p <= count, count - p >= n else { return nil }
+            if let whole { return Array(whole[p..<(p + n)]) }
+            return read?(base &+ UInt64(p), n).flatMap { $0.count == n ? $0 : nil }
+        }
+
+        /// A little-endian u32 at `p` (0 where it cannot be read: `init` read it once).
+        func u32(_ p: Int) -> UInt32 {
+            if let whole, p >= 0, p + 4 <= whole.count { return BTF.u32(whole, p) }
+            return bytes(p, 4).map { UInt32($0.loadLE(at: 0, count: 4)) } ?? 0
+        }
+    }
+
+    /// All of the BTF's bytes (what a test or `--btf` gave; read whole from guest memory).
+    public var bytes: [UInt8] { storage.whole ?? storage.bytes(0, storage.count) ?? [] }
+    /// The BTF's length in bytes.
+    public var byteCount: Int { storage.count }
     let stringsStart: Int
     let stringsLength: Int
     /// The index is lazy: where each type starts (4 bytes per type: ~0.5 MiB for a vmlinux's
@@ -86,8 +115,6 @@ public struct BTF: Sendable {
     /// Built in O(n) by counting, so names that all hash alike cost a long bucket, never a
     /// quadratic build.
     let bucketStarts: [UInt32]
-    /// What the index pass's loads ahead summed (kept, so that the loads are not optimised away).
-    let readAhead: UInt8
     let bucketIDs: [UInt32]
     /// Type ids run from 1 to `typeCount`.
     public var typeCount: Int { offsets.count }
@@ -104,21 +131,45 @@ public struct BTF: Sendable {
     /// Parses the header and walks every type once, checking its kind and that its extra data
     /// fits; names and references are checked when used.
     public init(bytes: [UInt8]) throws(Problem) {
-        self.bytes = bytes
-        guard UInt64(bytes.count) <= Self.maxBytes else { throw .badHeader("\(bytes.count) bytes, more than a kernel's BTF (\(Self.maxBytes >> 20) MiB)") }
-        guard bytes.count >= 24 else { throw .truncated(what: "the header", need: 24, have: UInt64(bytes.count)) }
-        guard bytes.loadLE(at: 0, count: 2) == UInt64(Self.magic) else { throw .badHeader("magic is not 0xEB9F") }
-        guard bytes[2] == 1 else { throw .badHeader("version \(bytes[2]), not 1") }
-        let headerLength = bytes.loadLE(at: 4, count: 4)
-        guard headerLength >= 24, headerLength <= UInt64(bytes.count) else { throw .badHeader("hdr_len \(headerLength)") }
-        let typeOff = bytes.loadLE(at: 8, count: 4), typeLen = bytes.loadLE(at: 12, count: 4)
-        let strOff = bytes.loadLE(at: 16, count: 4), strLen = bytes.loadLE(at: 20, count: 4)
+        try self.init(storage: Storage(whole: bytes, base: 0, count: bytes.count, read: nil))
+    }
+
+    /// The BTF of `count` bytes at kernel VA `address`, read through `read` as `init(bytes:)`
+    /// reads an array: 256 KiB at a time for the index, a piece at a time for a look-up.
+    public init(at address: UInt64, count: Int, read: @escaping SendableKernelBytes) throws(Problem) {
+        try self.init(storage: Storage(whole: nil, base: address, count: count, read: read))
+    }
+
+    /// The index pass's window over a BTF in guest memory.
+    static let window = 256 << 10
+
+    init(storage: Storage) throws(Problem) {
+        self.storage = storage
+        let total = storage.count
+        guard UInt64(total) <= Self.maxBytes else { throw .badHeader("\(total) bytes, more than a kernel's BTF (\(Self.maxBytes >> 20) MiB)") }
+        guard total >= 24, let header = storage.bytes(0, 24) else { throw .truncated(what: "the header", need: 24, have: UInt64(total)) }
+        guard header.loadLE(at: 0, count: 2) == UInt64(Self.magic) else { throw .badHeader("magic is not 0xEB9F") }
+        guard header[2] == 1 else { throw .badHeader("version \(header[2]), not 1") }
+        let headerLength = header.loadLE(at: 4, count: 4)
+        guard headerLength >= 24, headerLength <= UInt64(total) else { throw .badHeader("hdr_len \(headerLength)") }
+        let typeOff = header.loadLE(at: 8, count: 4), typeLen = header.loadLE(at: 12, count: 4)
+        let strOff = header.loadLE(at: 16, count: 4), strLen = header.loadLE(at: 20, count: 4)
         // All four are u32: their sums fit a UInt64.
         let typesEnd = headerLength + typeOff + typeLen, stringsEnd = headerLength + strOff + strLen
-        guard typesEnd <= UInt64(bytes.count) else { throw .truncated(what: "the type section", need: typesEnd, have: UInt64(bytes.count)) }
-        guard stringsEnd <= UInt64(bytes.count) else { throw .truncated(what: "the string section", need: stringsEnd, have: UInt64(bytes.count)) }
+        guard typesEnd <= UInt64(total) else { throw .truncated(what: "the type section", need: typesEnd, have: UInt64(total)) }
+        guard stringsEnd <= UInt64(total) else { throw .truncated(what: "the string section", need: stringsEnd, have: UInt64(total)) }
         stringsStart = Int(headerLength + strOff)
         stringsLength = Int(strLen)
+        /// [from, from + n) or more, as an array and where it starts: the whole array when there
+        /// is one, else a window read from guest memory.
+        func chunk(_ from: Int, atLeast n: Int, upTo end: Int) throws(Problem) -> (start: Int, bytes: [UInt8]) {
+            if let whole = storage.whole { return (0, whole) }
+            let length = min(max(n, Self.window), end - from)
+            guard length >= n, let b = storage.bytes(from, length) else {
+                throw .truncated(what: "the bytes at \(from) in guest memory", need: UInt64(n), have: 0)
+            }
+            return (from, b)
+        }
         var p = Int(headerLength + typeOff)
         let end = Int(typesEnd)
         // At least 12 bytes per type: capacity for every type the section can hold, which no
@@ -129,40 +180,55 @@ public struct BTF: Sendable {
         offsets.reserveCapacity(min((end - p) / 12, Self.maxTypes))
         var aggregates: [UInt32] = [], aggregateNames: [UInt32] = []
         var count = 0
-        let span = bytes.span, fixed = Self.fixedExtra.span, perEntry = Self.extraPerEntry.span
-        // Each type's start depends on the one before: a chain of loads that waits out every
-        // cache miss of a section just read. A load 4 KiB ahead, whose value nothing waits for,
-        // brings the next lines in meanwhile.
-        var ahead: UInt8 = 0
+        let fixed = Self.fixedExtra.span, perEntry = Self.extraPerEntry.span
+        // What the next type needs whole in a window: its 12 bytes, then its extra data too.
+        var need = 12
         while p < end {
-            ahead &+= span[min(p + 4096, end - 1)]
-            guard count < Self.maxTypes else { throw .tooManyTypes(Self.maxTypes) }
-            guard end - p >= 12 else { throw .truncated(what: "type \(count + 1)", need: 12, have: UInt64(end - p)) }
-            let info = UInt32(span[p + 4]) | UInt32(span[p + 5]) << 8 | UInt32(span[p + 6]) << 16 | UInt32(span[p + 7]) << 24
-            let rawKind = Int(info >> 24 & 0x1F)
-            let f = Int(fixed[rawKind])
-            guard f >= 0 else { throw .unknownKind(id: count + 1, kind: UInt8(rawKind)) }
-            let extra = f + Int(info & 0xFFFF) * Int(perEntry[rawKind])
-            guard end - p - 12 >= extra else {
-                throw .truncated(what: "type \(count + 1)", need: UInt64(12 + extra), have: UInt64(end - p))
+            let (from, window) = try chunk(p, atLeast: min(need, end - p), upTo: end)
+            let span = window.span
+            let stop = from + window.count
+            need = 12
+            // The types that lie whole in this window; the one it cuts starts the next.
+            while p < end {
+                guard count < Self.maxTypes else { throw .tooManyTypes(Self.maxTypes) }
+                guard end - p >= 12 else { throw .truncated(what: "type \(count + 1)", need: 12, have: UInt64(end - p)) }
+                guard stop - p >= 12 else { break }
+                let q = p - from
+                let info = UInt32(span[q + 4]) | UInt32(span[q + 5]) << 8 | UInt32(span[q + 6]) << 16 | UInt32(span[q + 7]) << 24
+                let rawKind = Int(info >> 24 & 0x1F)
+                let f = Int(fixed[rawKind])
+                guard f >= 0 else { throw .unknownKind(id: count + 1, kind: UInt8(rawKind)) }
+                let extra = f + Int(info & 0xFFFF) * Int(perEntry[rawKind])
+                guard end - p - 12 >= extra else {
+                    throw .truncated(what: "type \(count + 1)", need: UInt64(12 + extra), have: UInt64(end - p))
+                }
+                guard stop - p - 12 >= extra else {
+                    // Cut by the window's end (or longer than a window: 65,535 members): the
+                    // next window starts with it, whole.
+                    need = 12 + extra
+                    break
+                }
+                offsets.append(UInt32(p))
+                count += 1
+                if rawKind == 4 || rawKind == 5 {
+                    aggregates.append(UInt32(count))
+                    aggregateNames.append(UInt32(span[q]) | UInt32(span[q + 1]) << 8 | UInt32(span[q + 2]) << 16 | UInt32(span[q + 3]) << 24)
+                }
+                p += 12 + extra
             }
-            offsets.append(UInt32(p))
-            count += 1
-            if rawKind == 4 || rawKind == 5 {
-                aggregates.append(UInt32(count))
-                aggregateNames.append(UInt32(span[p]) | UInt32(span[p + 1]) << 8 | UInt32(span[p + 2]) << 16 | UInt32(span[p + 3]) << 24)
+            // A window holds the type it was read for (`chunk` reads at least `need`).
+            guard p > from || p == end || need > 12 else {
+                throw .truncated(what: "type \(count + 1)", need: UInt64(need), have: UInt64(stop - p))
             }
-            p += 12 + extra
         }
         self.offsets = offsets
         self.aggregates = aggregates
-        readAhead = ahead
         var buckets = 1
         while buckets < aggregates.count { buckets <<= 1 }
         let mask = UInt32(buckets - 1)
         // The names are hashed in the order they lie in the string section (a counting sort by
-        // 4 KiB page), not in type order: ~11,000 reads that go forward through 2 MiB instead
-        // of jumping about it, each a cache miss when the section was just read.
+        // 4 KiB page), not in type order: forward through 2 MiB, a window at a time from guest
+        // memory, instead of jumping about it.
         let pages = Int(strLen) / 4096 + 1
         var pageStarts = [UInt32](repeating: 0, count: pages + 1)
         for n in aggregateNames { pageStarts[min(Int(n >> 12), pages - 1) + 1] += 1 }
@@ -175,9 +241,20 @@ public struct BTF: Sendable {
         }
         var bucketOf = [UInt32](repeating: 0, count: aggregates.count)
         var starts = [UInt32](repeating: 0, count: buckets + 1)
-        let strings = (Int(headerLength + strOff), Int(strLen))
+        let stringsEndInt = Int(stringsEnd)
+        var window: (start: Int, bytes: [UInt8]) = (0, [])
         for i in order {
-            let b = Self.nameHash(span, stringsStart: strings.0, stringsLength: strings.1, aggregateNames[Int(i)]) & mask
+            let nameOffset = aggregateNames[Int(i)]
+            var h = Self.nameHash([])
+            if Int(nameOffset) < stringsLength {
+                let at = stringsStart + Int(nameOffset)
+                let want = min(64, stringsEndInt - at)
+                if at < window.start || at + want > window.start + window.bytes.count {
+                    window = try chunk(at, atLeast: want, upTo: stringsEndInt)
+                }
+                h = Self.nameHash(window.bytes.span, stringsStart: at - window.start, stringsLength: want, 0)
+            }
+            let b = h & mask
             bucketOf[Int(i)] = b
             starts[Int(b) + 1] += 1
         }
@@ -236,26 +313,40 @@ public struct BTF: Sendable {
 
     /// The type at `p`, a start `init` recorded (its kind is known and its extra data fits).
     func entry(at p: Int) -> TypeEntry {
-        let info = Self.u32(bytes, p + 4)
+        let b = storage.bytes(p, 12) ?? [UInt8](repeating: 0, count: 12)
+        let info = UInt32(b.loadLE(at: 4, count: 4))
         return TypeEntry(kind: Kind(rawValue: UInt8(info >> 24 & 0x1F)) ?? .int, kindFlag: info >> 31 != 0,
-                         vlen16: UInt16(info & 0xFFFF), nameOffset: Self.u32(bytes, p),
-                         sizeOrType: Self.u32(bytes, p + 8), extra32: UInt32(p + 12))
+                         vlen16: UInt16(info & 0xFFFF), nameOffset: UInt32(b.loadLE(at: 0, count: 4)),
+                         sizeOrType: UInt32(b.loadLE(at: 8, count: 4)), extra32: UInt32(p + 12))
     }
 
     /// A NUL-terminated string of the string section.
     public func string(_ offset: UInt32, of id: Int = 0) throws(Problem) -> String {
         guard Int(offset) < stringsLength else { throw .nameOffsetOutOfRange(id: id, offset: offset) }
         let start = stringsStart + Int(offset), end = stringsStart + stringsLength
-        let stop = bytes[start..<end].firstIndex(of: 0) ?? end
-        return String(decoding: bytes[start..<stop], as: UTF8.self)
+        if let whole = storage.whole {
+            let stop = whole[start..<end].firstIndex(of: 0) ?? end
+            return String(decoding: whole[start..<stop], as: UTF8.self)
+        }
+        // 64 bytes, then more while there is no NUL, to the section's end.
+        var text: [UInt8] = []
+        var at = start, piece = 64
+        while at < end {
+            let n = min(piece, end - at)
+            guard let b = storage.bytes(at, n) else { break }
+            if let nul = b.firstIndex(of: 0) { return String(decoding: text + b[..<nul], as: UTF8.self) }
+            text += b
+            at += n
+            piece = 4096
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Whether type `index` (0-based) is named `name`, without building a String per type.
     func nameEquals(_ index: Int, _ name: [UInt8]) -> Bool {
-        let o = Int(Self.u32(bytes, Int(offsets[index])))
-        guard o < stringsLength, stringsLength - o > name.count else { return false }
-        let s = stringsStart + o
-        return bytes[s + name.count] == 0 && bytes[s..<s + name.count].elementsEqual(name)
+        let o = Int(storage.u32(Int(offsets[index])))
+        guard o < stringsLength, stringsLength - o > name.count, let b = storage.bytes(stringsStart + o, name.count + 1) else { return false }
+        return b[name.count] == 0 && b.prefix(name.count).elementsEqual(name)
     }
 
     /// Ids of the struct (or union) types named `name`.
@@ -277,10 +368,10 @@ public struct BTF: Sendable {
                 return multiplier.multipliedReportingOverflow(by: UInt64(t.sizeOrType)).partialValue
             case .pointer: return multiplier &* 8
             case .array:
-                let n = bytes.loadLE(at: t.extra + 8, count: 4)
+                let n = UInt64(storage.u32(t.extra + 8))
                 let (m, over) = multiplier.multipliedReportingOverflow(by: n)
                 multiplier = over ? UInt64.max : m
-                id = UInt32(bytes.loadLE(at: t.extra, count: 4))
+                id = storage.u32(t.extra)
             case .typedef, .volatile, .const, .restrict, .typeTag, .declarationTag, .variable:
                 id = t.sizeOrType
             case .forward, .function, .functionPrototype: return 0
@@ -311,13 +402,17 @@ public struct BTF: Sendable {
         let t = try entry(id)
         guard t.kind == .structure || t.kind == .union else { return [] }
         var out: [Member] = []
+        // The member array at once (checked to fit when the index was made).
+        guard let all = storage.bytes(t.extra, t.vlen * 12) else {
+            throw .truncated(what: "the members of type \(id)", need: UInt64(t.vlen * 12), have: 0)
+        }
         for i in 0..<t.vlen {
             budget -= 1
             guard budget >= 0 else { throw .tooManyMembers(id: id) }
-            let m = t.extra + i * 12
-            let nameOff = UInt32(bytes.loadLE(at: m, count: 4))
-            let type = UInt32(bytes.loadLE(at: m + 4, count: 4))
-            let raw = bytes.loadLE(at: m + 8, count: 4)
+            let m = i * 12
+            let nameOff = UInt32(all.loadLE(at: m, count: 4))
+            let type = UInt32(all.loadLE(at: m + 4, count: 4))
+            let raw = all.loadLE(at: m + 8, count: 4)
             // With kind_flag, offset = bitfield_size << 24 | bit_offset (btf.rst §2.2.4).
             let bitOffset = t.kindFlag ? raw & 0xFF_FFFF : raw
             let bits = t.kindFlag && raw >> 24 != 0 ? raw >> 24 : nil
@@ -358,7 +453,7 @@ public struct BTF: Sendable {
             switch t.kind {
             case .structure, .union: return id
             case .pointer: id = t.sizeOrType
-            case .array: id = UInt32(bytes.loadLE(at: t.extra, count: 4))
+            case .array: id = storage.u32(t.extra)
             default: return nil
             }
         }
@@ -387,9 +482,9 @@ public struct BTF: Sendable {
 extension BTF {
     /// The BTF whose header is the 24 bytes at `header[i...]`, read whole from `address` and parsed:
     /// magic, version 1, flags 0, hdr_len 24, sections that fit, a type section that parses.
-    static func parse(header: [UInt8], _ i: Int, address: UInt64, read: KernelBytes) -> BTF? {
-        guard let total = length(header: header, i), let all = read(address, Int(total)) else { return nil }
-        guard let btf = try? BTF(bytes: all), btf.typeCount > 0 else { return nil }
+    static func parse(header: [UInt8], _ i: Int, address: UInt64, read: @escaping SendableKernelBytes) -> BTF? {
+        guard let total = length(header: header, i),
+              let btf = try? BTF(at: address, count: Int(total), read: read), btf.typeCount > 0 else { return nil }
         return btf
     }
 
@@ -411,7 +506,7 @@ extension BTF {
 
     /// The BTF at `address` exactly (an address the kernel's own code names: `__start_BTF`, or
     /// the ADRP+ADD pair with which `btf_parse_vmlinux` takes it), validated as `locate` does.
-    public static func at(_ address: UInt64, read: KernelBytes) -> BTF? {
+    public static func at(_ address: UInt64, read: @escaping SendableKernelBytes) -> BTF? {
         guard let header = read(address, 24) else { return nil }
         return parse(header: header, 0, address: address, read: read)
     }
@@ -422,7 +517,7 @@ extension BTF {
     /// `BTF` after RO_DATA's sections), so the scan starts at `_etext` when kallsyms gives it.
     /// Reads the range in 64 KiB windows (a copy each, in memory the allocator reuses); returns
     /// the address and the parsed BTF.
-    public static func locate(start: UInt64, length: UInt64, read: KernelBytes) -> (address: UInt64, btf: BTF)? {
+    public static func locate(start: UInt64, length: UInt64, read: @escaping SendableKernelBytes) -> (address: UInt64, btf: BTF)? {
         let window: UInt64 = 65536
         var at = start & ~3
         let stop = start &+ length

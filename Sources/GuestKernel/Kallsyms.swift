@@ -4,6 +4,8 @@ import ITSLayout
 /// tables (kallsyms, `.BTF`, instructions). A closure, so that the decoders run on a dump
 /// (`KernelImageMemory`) and on bytes a test or a fuzzer builds alike.
 public typealias KernelBytes = (_ va: UInt64, _ count: Int) -> [UInt8]?
+/// The same, for a reader kept by a value that crosses threads (a BTF read a piece at a time).
+public typealias SendableKernelBytes = @Sendable (_ va: UInt64, _ count: Int) -> [UInt8]?
 
 /// Reads kernel-image addresses of a dump: PA = VA − kimage_voffset (input-formats.md §6.3),
 /// the image being contiguous in physical memory. One read of the dump each (an ELF core hands

@@ -91,7 +91,7 @@ public struct ZeroConfigKernel: Sendable {
             for s in starts where hit == nil {
                 hit = BTF.locate(start: s, length: imageBound, read: image.read)
                 // The scanned pages are done with: a mapped dump may drop them from memory.
-                let end = hit.map { $0.address &+ UInt64($0.btf.bytes.count) } ?? s &+ imageBound
+                let end = hit.map { $0.address &+ UInt64($0.btf.byteCount) } ?? s &+ imageBound
                 memory.relinquish(GuestRange(start: space.image(s), length: end &- s))
             }
             guard let located = hit else {
@@ -175,7 +175,7 @@ public struct ZeroConfigKernel: Sendable {
     /// weak): one of the function's ~20 page references, each validated as the scan would
     /// validate it (magic, version, sections that fit, a type section that parses).
     static func namedBTF(_ start: [Kallsyms.Symbol]?, _ functions: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]],
-                         read: KernelBytes) -> (UInt64, BTF, String)? {
+                         read: @escaping SendableKernelBytes) -> (UInt64, BTF, String)? {
         for s in start ?? [] { if let b = BTF.at(s.address, read: read) { return (s.address, b, "__start_BTF") } }
         // `__start_BTF` is declared weak, so the compiler loads it from a GOT slot (ADRP + LDR):
         // each target is tried as the BTF and as a slot holding its address.
