@@ -141,7 +141,7 @@ public struct BTF: Sendable {
     }
 
     /// The index pass's window over a BTF in guest memory.
-    static let window = 256 << 10
+    static let window = 64 << 10
 
     init(storage: Storage) throws(Problem) {
         self.storage = storage
@@ -250,7 +250,9 @@ public struct BTF: Sendable {
                 let at = stringsStart + Int(nameOffset)
                 let want = min(64, stringsEndInt - at)
                 if at < window.start || at + want > window.start + window.bytes.count {
-                    window = try chunk(at, atLeast: want, upTo: stringsEndInt)
+                    // From the page's start: the names of one page come in any order.
+                    let from = max(stringsStart, at & ~4095)
+                    window = try chunk(from, atLeast: at + want - from, upTo: stringsEndInt)
                 }
                 h = Self.nameHash(window.bytes.span, stringsStart: at - window.start, stringsLength: want, 0)
             }

@@ -126,6 +126,8 @@ public struct Kallsyms {
     let read: KernelBytes
     /// base for kallsyms_offsets (nil with absolute addresses).
     var base: UInt64?
+    /// kallsyms_seqs_of_names and kallsyms_markers, when the kernel has them (found once).
+    var sorted: SortedNames?
     /// `kallsyms_names` when the caller has read it already (VMCOREINFOFromVCPUs walks it to
     /// find the tables after it); lookups check each length against its end as they go.
     var namesBytes: [UInt8]?
@@ -173,6 +175,7 @@ public struct Kallsyms {
                 base = stext &- off
             }
         }
+        sorted = sortedNames()
     }
 
     /// Sequential reads of a table in 64 KiB pieces.

@@ -113,7 +113,7 @@ extension Kallsyms {
     /// The look-up by halves of `kallsyms_seqs_of_names`: each wanted name's symbols (statics
     /// share names; at most `maxNamesakes`), in table order. Nil without the tables.
     func lookupBySortedNames(_ wanted: Set<String>) throws(Problem) -> [String: [(symbol: Symbol, end: UInt64?)]]? {
-        guard let s = sortedNames() else { return nil }
+        guard let s = sorted else { return nil }
         var blocks: [Int: [UInt8]] = [:]
         var out: [String: [(symbol: Symbol, end: UInt64?)]] = [:]
         for w in wanted.sorted() {

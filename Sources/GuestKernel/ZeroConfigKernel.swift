@@ -49,7 +49,7 @@ public struct ZeroConfigKernel: Sendable {
         var early: (address: UInt64, method: String, btf: @Sendable () -> BTF?)?
         if btfFile == nil, let run = inBackground {
             let first = info.kallsymsLookup?.symbols
-                ?? (kallsyms.sortedNames() != nil ? try? kallsyms.lookupWithEnds(["__start_BTF", btfFunction]) : nil)
+                ?? (kallsyms.sorted != nil ? try? kallsyms.lookupWithEnds(["__start_BTF", btfFunction]) : nil)
             if let first, let (address, method) = Self.namedBTFAddress(first["__start_BTF"]?.map(\.symbol), first, read: image.read) {
                 early = (address, method, run { BTF.at(address, read: image.read) })
             }
