@@ -128,9 +128,6 @@ public struct Kallsyms {
     var base: UInt64?
     /// kallsyms_seqs_of_names and kallsyms_markers, when the kernel has them (found once).
     var sorted: SortedNames?
-    /// `kallsyms_names` when the caller has read it already (VMCOREINFOFromVCPUs walks it to
-    /// find the tables after it); lookups check each length against its end as they go.
-    var namesBytes: [UInt8]?
 
     public init(_ addresses: Addresses, read: @escaping KernelBytes) throws(Problem) {
         self.addresses = addresses
@@ -377,7 +374,6 @@ public struct Kallsyms {
     /// the names stays in the array, unread), else read in pieces as its lengths are walked.
     /// Whoever reads it checks each length against the array's end.
     func namesTable() throws(Problem) -> [UInt8] {
-        if let namesBytes { return namesBytes }
         let gap = addresses.tokenTable &- addresses.names
         if addresses.tokenTable > addresses.names, gap <= 16 << 20, let whole = read(addresses.names, Int(gap)) {
             return whole

@@ -54,8 +54,6 @@ public enum VMCOREINFOFromVCPUs {
     static let searchBytes: UInt64 = 128 << 20
     static let wfi: UInt64 = 0xD503_207F
     static let functions = ["vmcoreinfo_append_str"]
-    /// kallsyms' addresses and `kallsyms_names`, read whole on the way.
-    typealias Tables = (addresses: Kallsyms.Addresses, names: [UInt8])
 
     /// The text found, or nil; `source` says how it was found.
     public static func locate(cpus: [VCPURegisters], memory: any GuestMemory) -> VMCOREINFO? {
@@ -118,9 +116,8 @@ public enum VMCOREINFOFromVCPUs {
             guard n >= 0, n <= 64 << 20, case .bytes(let b) = memory.read(GuestPhysicalAddress(va &- voffset), count: n) else { return nil }
             return b
         }
-        guard let (addresses, namesBytes) = kallsymsTables(voffset: voffset, pc: pc, pcPA: pcPA, memory: memory, read: read, kernelBytes: kernelBytes),
-              var kallsyms = try? Kallsyms(addresses, read: kernelBytes) else { return nil }
-        kallsyms.namesBytes = namesBytes
+        guard let addresses = kallsymsTables(voffset: voffset, pc: pc, pcPA: pcPA, memory: memory, read: read, kernelBytes: kernelBytes),
+              let kallsyms = try? Kallsyms(addresses, read: kernelBytes) else { return nil }
         // One pass for these functions and what the zero-configuration path asks next.
         let names = ZeroConfigKernel.wantedSymbols.union(Self.functions)
         guard let symbols = try? kallsyms.lookupWithEnds(names) else { return nil }
@@ -191,10 +188,10 @@ public enum VMCOREINFOFromVCPUs {
     /// base is looked for. The word-by-word search of every byte from the PC is what is left
     /// when sampling finds nothing (a table under 64 KiB may fall between samples).
     static func kallsymsTables(voffset: UInt64, pc: UInt64, pcPA: UInt64, memory: any GuestMemory,
-                               read: (UInt64, Int) -> [UInt8]?, kernelBytes: @escaping KernelBytes) -> Tables? {
+                               read: (UInt64, Int) -> [UInt8]?, kernelBytes: @escaping KernelBytes) -> Kallsyms.Addresses? {
         guard let range = memory.presentRanges.first(where: { $0.contains(GuestPhysicalAddress(pcPA)) }) else { return nil }
         let stop = min(range.end, pcPA &+ searchBytes)
-        func search(_ from: UInt64, _ to: UInt64) -> Tables? {
+        func search(_ from: UInt64, _ to: UInt64) -> Kallsyms.Addresses? {
             searchBase(from: from, to: min(to, stop), voffset: voffset, pc: pc, read: read, kernelBytes: kernelBytes)
         }
         /// 16 ascending u32 below the search's reach, not all equal.
@@ -227,7 +224,7 @@ public enum VMCOREINFOFromVCPUs {
     /// The first candidate base in [from, to) whose tables check out, word by word in 64 KiB
     /// windows.
     static func searchBase(from: UInt64, to stop: UInt64, voffset: UInt64, pc: UInt64, read: (UInt64, Int) -> [UInt8]?,
-                           kernelBytes: @escaping KernelBytes) -> Tables? {
+                           kernelBytes: @escaping KernelBytes) -> Kallsyms.Addresses? {
         let window = 65536
         var at = from & ~7
         while at < stop {
@@ -255,7 +252,7 @@ public enum VMCOREINFOFromVCPUs {
     }
 
     /// The tables around a candidate `kallsyms_relative_base` at VA `base` holding `value`.
-    static func tables(base: UInt64, value: UInt64, pc: UInt64, kernelBytes: @escaping KernelBytes) -> Tables? {
+    static func tables(base: UInt64, value: UInt64, pc: UInt64, kernelBytes: @escaping KernelBytes) -> Kallsyms.Addresses? {
         guard let c = kernelBytes(base &+ 8, 4) else { return nil }
         let n = c.loadLE(at: 0, count: 4)
         guard n >= 16, n <= Kallsyms.maxSymbols else { return nil }
@@ -274,8 +271,7 @@ public enum VMCOREINFOFromVCPUs {
         }
         guard value &+ previous >= pc else { return nil }
         let names = base &+ 16
-        guard let table = namesTable(names, count: Int(n), kernelBytes: kernelBytes) else { return nil }
-        let namesEnd = names &+ UInt64(table.length)
+        guard let namesEnd = namesEnd(names, count: Int(n), kernelBytes: kernelBytes) else { return nil }
         let markers = (namesEnd &+ 7) & ~7
         let markerCount = (n + 255) / 256
         guard let first = kernelBytes(markers, 4), first.loadLE(at: 0, count: 4) == 0 else { return nil }
@@ -283,24 +279,23 @@ public enum VMCOREINFOFromVCPUs {
             let after = (markers &+ width * markerCount &+ 7) & ~7
             for tokens in [after, (after &+ 3 * n &+ 7) & ~7] {
                 if let index = tokenIndex(table: tokens, kernelBytes: kernelBytes) {
-                    return (Kallsyms.Addresses(names: names, numSyms: base &+ 8, tokenTable: tokens, tokenIndex: index,
-                                               offsets: offsets, relativeBase: base, absoluteAddresses: nil, stext: nil), table.bytes)
+                    return Kallsyms.Addresses(names: names, numSyms: base &+ 8, tokenTable: tokens, tokenIndex: index,
+                                              offsets: offsets, relativeBase: base, absoluteAddresses: nil, stext: nil)
                 }
             }
         }
         return nil
     }
 
-    /// The `count` length-prefixed names from `names` (a length ≥ 0x80 takes two bytes,
-    /// Kallsyms.Cursor.nameLength), read whole with what follows them, and their length: 32
-    /// bytes a name at first (6.1: 16), twice as many while the walk runs past what was read,
-    /// at most 16 MiB.
-    static func namesTable(_ names: UInt64, count: Int, kernelBytes: KernelBytes) -> (bytes: [UInt8], length: Int)? {
-        var size = min(max(count * 32, 4096), 16 << 20)
-        while true {
-            guard let b = kernelBytes(names, size) ?? kernelBytes(names, size / 2) else { return nil }
+    /// Where the `count` length-prefixed names from `names` end (a length ≥ 0x80 takes two
+    /// bytes, Kallsyms.Cursor.nameLength): walked through 64 KiB windows, each read from the
+    /// first name the last one cut (memory the allocator reuses, not 1 MiB of fresh pages).
+    static func namesEnd(_ names: UInt64, count: Int, kernelBytes: KernelBytes) -> UInt64? {
+        var at = names, left = count
+        while left > 0 {
+            guard let b = kernelBytes(at, 65536) ?? kernelBytes(at, 4096 - Int(at % 4096)) else { return nil }
             let bytes = b.span
-            var p = 0, left = count
+            var p = 0
             while left > 0, p + 2 <= bytes.count {
                 var length = Int(bytes[p]), prefix = 1
                 if length & 0x80 != 0 {
@@ -312,10 +307,11 @@ public enum VMCOREINFOFromVCPUs {
                 p += prefix + length
                 left -= 1
             }
-            if left == 0 { return (b, p) }
-            guard b.count == size, size < 16 << 20 else { return nil }
-            size = min(size * 2, 16 << 20)
+            // A window that holds not one whole name: the names run past what memory gives.
+            guard p > 0 || left == 0 else { return nil }
+            at &+= UInt64(p)
         }
+        return at
     }
 
     /// The `kallsyms_token_index` that follows a token table at `table`: 256 u16, 8-aligned

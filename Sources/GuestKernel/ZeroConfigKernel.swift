@@ -37,22 +37,26 @@ public struct ZeroConfigKernel: Sendable {
                             irqSymbols: Bool = true, inBackground: InBackground? = nil) throws(ZeroConfigError) -> ZeroConfigKernel
     {
         let image = KernelImageMemory(space: space, memory: memory)
+        // With a thread to spare, `.BTF` is located first (by its header: the symbols of the
+        // pass the vCPUs' path made, or two look-ups by halves of kallsyms' sorted names) and
+        // read and indexed on the other thread while the driver's symbols are looked up and
+        // their code decoded.
+        var early: (address: UInt64, method: String, btf: @Sendable () -> BTF?)?
+        func startBTF(_ symbols: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]]) {
+            guard early == nil, btfFile == nil, let run = inBackground,
+                  let (address, method) = Self.namedBTFAddress(symbols["__start_BTF"]?.map(\.symbol), symbols, read: image.read) else { return }
+            early = (address, method, run { BTF.at(address, read: image.read) })
+        }
+        if let made = info.kallsymsLookup?.symbols { startBTF(made) }
         let kallsyms: Kallsyms
         do {
             kallsyms = try Kallsyms(try Kallsyms.Addresses(info), read: image.read)
         } catch {
             throw .step("kallsyms", error.description)
         }
-        // With a thread to spare and kallsyms' sorted names (two look-ups by halves, not a pass
-        // over every name), `.BTF` is located first and read and indexed on the other thread
-        // while the driver's symbols are looked up and their code decoded.
-        var early: (address: UInt64, method: String, btf: @Sendable () -> BTF?)?
-        if btfFile == nil, let run = inBackground {
-            let first = info.kallsymsLookup?.symbols
-                ?? (kallsyms.sorted != nil ? try? kallsyms.lookupWithEnds(["__start_BTF", btfFunction]) : nil)
-            if let first, let (address, method) = Self.namedBTFAddress(first["__start_BTF"]?.map(\.symbol), first, read: image.read) {
-                early = (address, method, run { BTF.at(address, read: image.read) })
-            }
+        if early == nil, btfFile == nil, inBackground != nil, kallsyms.sorted != nil,
+           let first = try? kallsyms.lookupWithEnds(["__start_BTF", btfFunction]) {
+            startBTF(first)
         }
         // One pass over kallsyms for everything: the data symbols (KALLSYMS_ALL), the BTF
         // markers and the driver's functions with their extents; already made when the text
