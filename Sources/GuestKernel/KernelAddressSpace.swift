@@ -9,6 +9,14 @@ public struct VMCOREINFO: Sendable {
     /// Symbols looked up in the kallsyms its SYMBOL() entries name, when the text was found
     /// through them (VMCOREINFOFromVCPUs): the zero-configuration path does not decode them twice.
     public var kallsymsLookup: KallsymsLookup?
+    /// `.BTF` located through those kallsyms and being read on another thread.
+    public var btfInBackground: BackgroundBTF?
+    public struct BackgroundBTF: Sendable {
+        public var address: UInt64
+        public var method: String
+        /// Waits for the read.
+        public var value: @Sendable () -> BTF?
+    }
 
     public init(text: String, source: String) {
         self.init(pairs: keyValueLines(text), source: source)

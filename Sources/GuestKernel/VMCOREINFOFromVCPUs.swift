@@ -56,7 +56,10 @@ public enum VMCOREINFOFromVCPUs {
     static let functions = ["vmcoreinfo_append_str"]
 
     /// The text found, or nil; `source` says how it was found.
-    public static func locate(cpus: [VCPURegisters], memory: any GuestMemory) -> VMCOREINFO? {
+    /// With `inBackground`, `.BTF` is located as soon as kallsyms is, and read on the other
+    /// thread while the rest is found (`VMCOREINFO.btfInBackground`).
+    public static func locate(cpus: [VCPURegisters], memory: any GuestMemory,
+                              inBackground: ZeroConfigKernel.InBackground? = nil) -> VMCOREINFO? {
         let kernel = cpus.filter(\.inKernel)
         guard let pc = kernel.first?.pc else { return nil }
         func read(_ pa: UInt64, _ n: Int) -> [UInt8]? {
@@ -68,7 +71,7 @@ public enum VMCOREINFOFromVCPUs {
             let voffset = pc &- slot
             guard plausible(voffset: voffset, cpus: kernel, read: read) else { continue }
             searched += 1
-            if let info = locate(voffset: voffset, pc: pc, pcPA: slot, memory: memory, read: read) { return info }
+            if let info = locate(voffset: voffset, pc: pc, pcPA: slot, memory: memory, read: read, inBackground: inBackground) { return info }
         }
         return nil
     }
@@ -111,13 +114,26 @@ public enum VMCOREINFOFromVCPUs {
 
     /// Steps 2 and 3 for one `kimage_voffset`.
     static func locate(voffset: UInt64, pc: UInt64, pcPA: UInt64, memory: any GuestMemory,
-                       read: (UInt64, Int) -> [UInt8]?) -> VMCOREINFO? {
+                       read: (UInt64, Int) -> [UInt8]?, inBackground: ZeroConfigKernel.InBackground?) -> VMCOREINFO? {
         let kernelBytes: KernelBytes = { va, n in
             guard n >= 0, n <= 64 << 20, case .bytes(let b) = memory.read(GuestPhysicalAddress(va &- voffset), count: n) else { return nil }
             return b
         }
         guard let addresses = kallsymsTables(voffset: voffset, pc: pc, pcPA: pcPA, memory: memory, read: read, kernelBytes: kernelBytes),
               let kallsyms = try? Kallsyms(addresses, read: kernelBytes) else { return nil }
+        // `.BTF` first (two look-ups by halves of the sorted names), read on the other thread;
+        // dropped unless the text found below confirms this kimage_voffset.
+        var btf: VMCOREINFO.BackgroundBTF?
+        if let run = inBackground, kallsyms.sorted != nil,
+           let first = try? kallsyms.lookupWithEnds(["__start_BTF", ZeroConfigKernel.btfFunction]) {
+            let image: SendableKernelBytes = { va, n in
+                guard n >= 0, n <= 64 << 20, case .bytes(let b) = memory.read(GuestPhysicalAddress(va &- voffset), count: n) else { return nil }
+                return b
+            }
+            if let (address, method) = ZeroConfigKernel.namedBTFAddress(first["__start_BTF"]?.map(\.symbol), first, read: image) {
+                btf = .init(address: address, method: method, value: run { BTF.at(address, read: image) })
+            }
+        }
         // One pass for these functions and what the zero-configuration path asks next.
         let names = ZeroConfigKernel.wantedSymbols.union(Self.functions)
         guard let symbols = try? kallsyms.lookupWithEnds(names) else { return nil }
@@ -132,6 +148,7 @@ public enum VMCOREINFOFromVCPUs {
                     ("kallsyms_offsets", a.offsets), ("kallsyms_relative_base", a.relativeBase)].allSatisfy({ info.number("SYMBOL(\($0.0))") == $0.1 }) {
                     info.kallsymsLookup = KallsymsLookup(names: names, symbols: symbols)
                 }
+                info.btfInBackground = btf
                 return info
             }
         }

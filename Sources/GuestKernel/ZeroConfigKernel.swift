@@ -47,6 +47,7 @@ public struct ZeroConfigKernel: Sendable {
                   let (address, method) = Self.namedBTFAddress(symbols["__start_BTF"]?.map(\.symbol), symbols, read: image.read) else { return }
             early = (address, method, run { BTF.at(address, read: image.read) })
         }
+        if let b = info.btfInBackground, btfFile == nil { early = (b.address, b.method, b.value) }
         if let made = info.kallsymsLookup?.symbols { startBTF(made) }
         let kallsyms: Kallsyms
         do {

@@ -71,7 +71,8 @@ struct KernelView {
 
     /// VMCOREINFO from --vmcoreinfo, the dump's note or sub-header, or found in guest RAM (up
     /// to the kernel image, with a vmlinux's `pointers`).
-    static func vmcoreinfo(session: Session, file vmcoreinfoFile: String?, pointers: VMCOREINFOPointers? = nil) throws -> VMCOREINFO {
+    static func vmcoreinfo(session: Session, file vmcoreinfoFile: String?, pointers: VMCOREINFOPointers? = nil,
+                           inBackground: ZeroConfigKernel.InBackground? = nil) throws -> VMCOREINFO {
         var info: VMCOREINFO?
         if let f = vmcoreinfoFile {
             let bytes = try MappedFile.readSmall(path: f, maxBytes: 1 << 20, allowStandardInput: false)
@@ -84,7 +85,8 @@ struct KernelView {
             // text; the scan of RAM (ending at the image with a vmlinux's pointers) is what is left.
             let cpus = session.dumps.flatMap(\.reader.extractNotes)
                 .filter { $0.name == "CORE" && $0.type == 1 }.compactMap { VCPURegisters(prstatus: $0.descriptor) }
-            info = VMCOREINFOFromVCPUs.locate(cpus: cpus, memory: session.memory) ?? VMCOREINFO.scan(session.memory, pointers: pointers)
+            info = VMCOREINFOFromVCPUs.locate(cpus: cpus, memory: session.memory, inBackground: inBackground)
+                ?? VMCOREINFO.scan(session.memory, pointers: pointers)
         }
         guard let info else {
             throw DumpError.badArgument("no VMCOREINFO: the dump has no VMCOREINFO note and none was found in guest RAM; pass --vmcoreinfo FILE (the guest's /sys/kernel/vmcoreinfo text, or the VMCOREINFO of another dump of the same boot)")

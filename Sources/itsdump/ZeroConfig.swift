@@ -21,7 +21,11 @@ extension KernelView {
             .badArgument("no ITS registers and no driver view: \((tried + [why]).joined(separator: "; ")); \(registerWays)")
         }
         let info: VMCOREINFO
-        do { info = try vmcoreinfo(session: session, file: vmcoreinfoFile) } catch {
+        let inBackground: ZeroConfigKernel.InBackground = { work in
+            let b = Background(work)
+            return { b.value }
+        }
+        do { info = try vmcoreinfo(session: session, file: vmcoreinfoFile, inBackground: btf == nil ? inBackground : nil) } catch {
             throw fail("VMCOREINFO: neither a note, --vmcoreinfo nor a scan of guest RAM gave it")
         }
         tried.append("VMCOREINFO from \(info.source)")
@@ -38,10 +42,7 @@ extension KernelView {
         let kernel: ZeroConfigKernel
         do {
             kernel = try ZeroConfigKernel.load(vmcoreinfo: info, space: space, memory: session.memory, btfFile: file, cpus: session.vcpuCount,
-                                               irqSymbols: false, inBackground: { work in
-                                                   let b = Background(work)
-                                                   return { b.value }
-                                               })
+                                               irqSymbols: false, inBackground: inBackground)
         } catch {
             throw fail(error.description)
         }
