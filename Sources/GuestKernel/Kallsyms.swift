@@ -23,7 +23,7 @@ public struct KernelImageMemory: Sendable {
     public func read(_ va: UInt64, _ count: Int) -> [UInt8]? {
         guard count >= 0, count <= 64 << 20 else { return nil }
         let start = space.image(va)
-        guard case .bytes(let b) = memory.read(start, count: count) else { return nil }
+        guard case .bytes(let b) = memory.read(start, count: count), b.count == count else { return nil }
         if count >= 4096 { memory.relinquish(GuestRange(start: start, length: UInt64(count))) }
         return b
     }

@@ -40,7 +40,7 @@ extension Kallsyms {
             layouts.append(((table - 4 * m) & ~7, (rb &+ 8 &+ 7) & ~7))
         }
         for l in layouts {
-            guard l.markers > addresses.names, let raw = read(l.markers, Int(4 * m)) else { continue }
+            guard l.markers > addresses.names, let raw = read(l.markers, Int(4 * m)), raw.count == Int(4 * m) else { continue }
             let markers = (0..<Int(m)).map { raw.loadLE(at: 4 * $0, count: 4) }
             let namesEnd = l.markers
             guard markers[0] == 0, zip(markers, markers.dropFirst()).allSatisfy({ $0 < $1 && $1 - $0 <= UInt64(Self.maxBlockBytes) }),
@@ -64,7 +64,7 @@ extension Kallsyms {
     /// Entry `k` of kallsyms_seqs_of_names: a symbol index, below the count.
     func seq(_ k: Int, in s: SortedNames) throws(Problem) -> Int {
         let at = s.seqs &+ 3 * UInt64(k)
-        guard let b = read(at, 3) else { throw .unreadable("kallsyms_seqs_of_names", at) }
+        guard let b = read(at, 3), b.count == 3 else { throw .unreadable("kallsyms_seqs_of_names", at) }
         let i = Int(b[0]) << 16 | Int(b[1]) << 8 | Int(b[2])
         guard i < count else { throw .unreadable("kallsyms_seqs_of_names", at) }
         return i

@@ -63,7 +63,7 @@ public enum VMCOREINFOFromVCPUs {
         let kernel = cpus.filter(\.inKernel)
         guard let pc = kernel.first?.pc else { return nil }
         func read(_ pa: UInt64, _ n: Int) -> [UInt8]? {
-            guard case .bytes(let b) = memory.read(GuestPhysicalAddress(pa), count: n) else { return nil }
+            guard case .bytes(let b) = memory.read(GuestPhysicalAddress(pa), count: n), b.count == n else { return nil }
             return b
         }
         var searched = 0
@@ -116,7 +116,7 @@ public enum VMCOREINFOFromVCPUs {
     static func locate(voffset: UInt64, pc: UInt64, pcPA: UInt64, memory: any GuestMemory,
                        read: (UInt64, Int) -> [UInt8]?, inBackground: ZeroConfigKernel.InBackground?) -> VMCOREINFO? {
         let kernelBytes: KernelBytes = { va, n in
-            guard n >= 0, n <= 64 << 20, case .bytes(let b) = memory.read(GuestPhysicalAddress(va &- voffset), count: n) else { return nil }
+            guard n >= 0, n <= 64 << 20, case .bytes(let b) = memory.read(GuestPhysicalAddress(va &- voffset), count: n), b.count == n else { return nil }
             return b
         }
         guard let addresses = kallsymsTables(voffset: voffset, pc: pc, pcPA: pcPA, memory: memory, read: read, kernelBytes: kernelBytes),

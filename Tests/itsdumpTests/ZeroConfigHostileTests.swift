@@ -28,13 +28,55 @@ import Testing
         }
     }()
 
+    /// The problem of a BTF given whole; the same BTF read from guest memory a window at a time
+    /// (`BTF(at:count:read:)`, as zero config reads it) must name the same one.
     func btfProblem(_ bytes: [UInt8]) -> BTF.Problem? {
-        do {
-            _ = try BTFKernelTypes(btf: try BTF(bytes: bytes), symbols: [:], source: "test")
-            return nil
-        } catch {
-            return error
+        func problem(_ make: () throws(BTF.Problem) -> BTF) -> BTF.Problem? {
+            do {
+                _ = try BTFKernelTypes(btf: try make(), symbols: [:], source: "test")
+                return nil
+            } catch {
+                return error
+            }
         }
+        let whole = problem { () throws(BTF.Problem) in try BTF(bytes: bytes) }
+        let streamed = problem { () throws(BTF.Problem) in try BTF(at: 0x1000, count: bytes.count, read: Self.reader(bytes, at: 0x1000)) }
+        #expect(whole == streamed)
+        return whole
+    }
+
+    /// Guest memory that holds `bytes` at `base`.
+    static func reader(_ bytes: [UInt8], at base: UInt64) -> SendableKernelBytes {
+        { va, n in
+            guard va >= base, n >= 0, va - base <= UInt64(bytes.count), UInt64(bytes.count) - (va - base) >= UInt64(n) else { return nil }
+            return Array(bytes[Int(va - base)..<Int(va - base) + n])
+        }
+    }
+
+    /// The real BTF read a window at a time is the BTF given whole: every type, the name
+    /// index, the driver's structs' layouts, every aggregate's name.
+    @Test func theRealBTFReadAWindowAtATimeIsTheWhole() throws {
+        let whole = try Self.real.get().btf
+        let bytes = whole.bytes
+        let streamed = try BTF(at: 0xffff_8000_1000_0000, count: bytes.count, read: Self.reader(bytes, at: 0xffff_8000_1000_0000))
+        #expect(streamed.typeCount == whole.typeCount && streamed.byteCount == bytes.count)
+        #expect(streamed.offsets == whole.offsets && streamed.aggregates == whole.aggregates)
+        #expect(streamed.bucketStarts == whole.bucketStarts && streamed.bucketIDs == whole.bucketIDs)
+        for id in whole.aggregates {
+            let a = try whole.entry(id), b = try streamed.entry(id)
+            #expect(try whole.string(a.nameOffset) == (try streamed.string(b.nameOffset)))
+            #expect(a.vlen == b.vlen && a.sizeOrType == b.sizeOrType && a.kind == b.kind)
+        }
+        for name in ["its_node", "its_device", "rdists", "irq_desc", "irq_data", "msi_desc", "pci_dev", "device", "maple_node"] {
+            #expect(streamed.structures(named: name) == whole.structures(named: name), "\(name)")
+            for id in whole.structures(named: name) {
+                let a = try whole.layout(id), b = try streamed.layout(id)
+                #expect(a.members.map(\.name) == b.members.map(\.name) && a.members.map(\.offset) == b.members.map(\.offset) && a.size == b.size)
+            }
+        }
+        // Guest memory that stops 100 KiB into the type section: a named problem.
+        let cut = Self.reader(Array(bytes.prefix(100_000)), at: 0x1000)
+        #expect(throws: BTF.Problem.self) { try BTF(at: 0x1000, count: bytes.count, read: cut) }
     }
 
     /// Byte offset of member `name` of the driver's struct `structure` in the BTF bytes.
