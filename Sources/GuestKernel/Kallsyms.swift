@@ -292,7 +292,7 @@ public struct Kallsyms {
     }
 
     /// The look-up by one pass over every name.
-    func lookupEveryName(_ wanted: Set<String>) throws(Problem) -> [String: [(symbol: Symbol, end: UInt64?)]] {
+    public func lookupEveryName(_ wanted: Set<String>) throws(Problem) -> [String: [(symbol: Symbol, end: UInt64?)]] {
         // Wanted names by first character. A name is expanded token by token only while what
         // it has so far begins a wanted name: most of the ~50,000 stop after a token or two
         // (many share a wanted name's first character: `_`, `i`), and no address is read for them.
