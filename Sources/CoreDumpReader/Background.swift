@@ -22,6 +22,12 @@ public final class Background<T: Sendable>: @unchecked Sendable {
         }
     }
 
+    /// A thread nobody waited for (a BTF read whose kimage_voffset the text did not confirm)
+    /// is detached, so that its resources go when it ends.
+    deinit {
+        if let thread = state.withLock({ $0.thread }) { pthread_detach(thread) }
+    }
+
     /// The result, once the thread is done.
     public var value: T {
         let thread = state.withLock { s -> pthread_t? in
