@@ -12,10 +12,12 @@ int itsdump_other_cpu(void) {
     return -1;
 }
 
-int itsdump_run_on(int cpu) {
+int itsdump_move_to(int cpu) {
     if (cpu < 0 || cpu >= CPU_SETSIZE) return -1;
-    cpu_set_t one;
+    cpu_set_t had, one;
+    if (sched_getaffinity(0, sizeof had, &had) != 0) return -1;
     CPU_ZERO(&one);
     CPU_SET(cpu, &one);
-    return sched_setaffinity(0, sizeof one, &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0) return -1;
+    return sched_setaffinity(0, sizeof had, &had);
 }

@@ -8,6 +8,8 @@ import Synchronization
 /// once, on the caller's.
 public final class Background<T: Sendable>: @unchecked Sendable {
     private let state = Mutex<(thread: pthread_t?, result: T?)>((nil, nil))
+    /// Held while the thread is joined: a second caller waits for the first's join.
+    private let joining = Mutex(())
 
     public init(_ work: @escaping @Sendable () -> T) {
         let thread = startThread { [self] in
@@ -30,12 +32,15 @@ public final class Background<T: Sendable>: @unchecked Sendable {
 
     /// The result, once the thread is done.
     public var value: T {
-        let thread = state.withLock { s -> pthread_t? in
-            defer { s.thread = nil }
-            return s.thread
+        joining.withLock { _ in
+            let thread = state.withLock { s -> pthread_t? in
+                defer { s.thread = nil }
+                return s.thread
+            }
+            if let thread { pthread_join(thread, nil) }
         }
-        if let thread { pthread_join(thread, nil) }
-        // Joined (here, or by the call that took the thread): the result is there.
+        // Joined (here, or by the call that took the thread, which held `joining` until then):
+        // the result is there.
         return state.withLock { $0.result! }
     }
 }
@@ -61,7 +66,7 @@ func startThread(_ body: @escaping () -> Void) -> pthread_t? {
     guard pthread_create(&thread, nil, { context in
         guard let context else { return nil }
         let box = Unmanaged<Box>.fromOpaque(context).takeRetainedValue()
-        if let cpu = box.cpu { _ = itsdump_run_on(Int32(cpu)) }
+        if let cpu = box.cpu { _ = itsdump_move_to(Int32(cpu)) }
         box.moved.store(true, ordering: .releasing)
         box.body()
         return nil

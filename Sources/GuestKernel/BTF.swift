@@ -33,6 +33,8 @@ public struct BTF: Sendable {
         case memberPastSize(structure: String, member: String, end: UInt64, size: UInt64)
         case tooManyTypes(Int)
         case tooManyMembers(id: UInt32)
+        case nameTooLong(offset: UInt32)
+        case unreadableName(offset: UInt32)
 
         public var description: String {
             switch self {
@@ -45,6 +47,8 @@ public struct BTF: Sendable {
             case .memberPastSize(let s, let m, let e, let z): "BTF: struct \(s)'s member \(m) ends at byte \(e), past the struct's size \(z)"
             case .tooManyTypes(let n): "BTF: more than \(n) types (a bound of itsdump)"
             case .tooManyMembers(let id): "BTF: struct \(id) has more than \(BTF.maxMembers) members, nested ones included (a bound of itsdump)"
+            case .nameTooLong(let o): "BTF: the name at string offset \(o) has no NUL in \(BTF.maxNameBytes) bytes (a bound of itsdump)"
+            case .unreadableName(let o): "BTF: the name at string offset \(o) is not in the dump"
             }
         }
     }
@@ -323,24 +327,33 @@ public struct BTF: Sendable {
     }
 
     /// A NUL-terminated string of the string section.
+    /// A name longer than this is not a kernel's (KSYM_NAME_LEN is 512).
+    static let maxNameBytes = 1024
+
     public func string(_ offset: UInt32, of id: Int = 0) throws(Problem) -> String {
         guard Int(offset) < stringsLength else { throw .nameOffsetOutOfRange(id: id, offset: offset) }
-        let start = stringsStart + Int(offset), end = stringsStart + stringsLength
+        let start = stringsStart + Int(offset), end = min(stringsStart + stringsLength, start + Self.maxNameBytes)
         if let whole = storage.whole {
-            let stop = whole[start..<end].firstIndex(of: 0) ?? end
+            // The section may end without a NUL: its end ends the name.
+            guard let stop = whole[start..<end].firstIndex(of: 0) ?? (end == stringsStart + stringsLength ? end : nil) else {
+                throw .nameTooLong(offset: offset)
+            }
             return String(decoding: whole[start..<stop], as: UTF8.self)
         }
-        // 64 bytes, then more while there is no NUL, to the section's end.
+        // 64 bytes (up to the page's end when that is all guest memory gives), then more while
+        // there is no NUL; never a part of a name.
         var text: [UInt8] = []
-        var at = start, piece = 64
+        var at = start
         while at < end {
-            let n = min(piece, end - at)
-            guard let b = storage.bytes(at, n) else { break }
+            let n = min(at == start ? 64 : 1024, end - at)
+            guard let b = storage.bytes(at, n) ?? storage.bytes(at, min(n, 4096 - Int((storage.base &+ UInt64(at)) & 4095))) else {
+                throw .unreadableName(offset: offset)
+            }
             if let nul = b.firstIndex(of: 0) { return String(decoding: text + b[..<nul], as: UTF8.self) }
             text += b
-            at += n
-            piece = 4096
+            at += b.count
         }
+        guard end == stringsStart + stringsLength else { throw .nameTooLong(offset: offset) }
         return String(decoding: text, as: UTF8.self)
     }
 
@@ -352,10 +365,19 @@ public struct BTF: Sendable {
     }
 
     /// Ids of the struct (or union) types named `name`.
-    public func structures(named name: String) -> [UInt32] {
+    /// Ids of the struct (or union) types named `name`. With a `limit`, at most that many, from
+    /// at most 4,096 of the bucket's (a guest's BTF can give a million aggregates one hash, and
+    /// a look-up by halves of a window-read BTF costs two guest reads each).
+    public func structures(named name: String, limit: Int = .max) -> [UInt32] {
         let n = Array(name.utf8)
         let b = Int(Self.nameHash(n) & UInt32(bucketStarts.count - 2))
-        return bucketIDs[Int(bucketStarts[b])..<Int(bucketStarts[b + 1])].filter { nameEquals(Int($0) - 1, n) }
+        var out: [UInt32] = []
+        for id in bucketIDs[Int(bucketStarts[b])..<Int(bucketStarts[b + 1])].prefix(limit == .max ? .max : 4096)
+        where nameEquals(Int(id) - 1, n) {
+            out.append(id)
+            if out.count >= limit { break }
+        }
+        return out
     }
 
     /// A type's size in bytes, through typedefs, qualifiers and arrays (btf.rst §2.2).
@@ -367,7 +389,8 @@ public struct BTF: Sendable {
             let t = try entry(id)
             switch t.kind {
             case .int, .structure, .union, .enumeration, .enumeration64, .float, .dataSection:
-                return multiplier.multipliedReportingOverflow(by: UInt64(t.sizeOrType)).partialValue
+                let (size, over) = multiplier.multipliedReportingOverflow(by: UInt64(t.sizeOrType))
+                return over ? .max : size
             case .pointer: return multiplier &* 8
             case .array:
                 let n = UInt64(storage.u32(t.extra + 8))

@@ -66,7 +66,7 @@ public struct BTFKernelTypes: KernelTypes {
 
     public func resolveStructure(_ name: String) throws(BTF.Problem) -> StructLayout? {
         // vmlinux has one or two of each; a BTF with more namesakes than this is not trusted.
-        let ids = btf.structures(named: name)
+        let ids = btf.structures(named: name, limit: 17)
         guard ids.count <= 16 else { return nil }
         var layouts: [StructLayout] = []
         for id in ids {

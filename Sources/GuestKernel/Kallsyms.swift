@@ -337,6 +337,9 @@ public struct Kallsyms {
             let next = p + length
             defer { p = next }
             guard length > 0 else { continue }
+            // A first token of the type character alone, or none (a guest's table), decides
+            // nothing by its bytes: `lead` counts from the second.
+            let unfiltered = tokenLength[Int(bytes[p])] == 0
             var three = lead[Int(bytes[p])]
             var k = p + 1
             while three >> 24 < 3, k < next {
@@ -344,7 +347,7 @@ public struct Kallsyms {
                 three = (three & 0xFF_FFFF | (more & ((1 << (8 * add)) - 1)) << (8 * have)) & 0xFF_FFFF | (have + add) << 24
                 k += 1
             }
-            guard three >> 24 < 3 ? shortWanted : prefixes[slot(three & 0xFF_FFFF)] else { continue }
+            guard unfiltered || (three >> 24 < 3 ? shortWanted : prefixes[slot(three & 0xFF_FFFF)]) else { continue }
             name.removeAll(keepingCapacity: true)
             var live = true
             for k in p..<next {
@@ -381,6 +384,8 @@ public struct Kallsyms {
         var names = Cursor(read: read, what: "kallsyms_names", address: addresses.names)
         var out: [UInt8] = []
         for i in 0..<count {
+            // A kernel's names are a few MiB; a guest's table can claim 2^21 names of 512 tokens.
+            guard out.count <= 16 << 20 else { throw .unreadable("kallsyms_names (past 16 MiB)", names.address) }
             let length = try names.nameLength(symbol: i)
             if length >= 0x80 { out.append(UInt8(length & 0x7F | 0x80)); out.append(UInt8(length >> 7)) } else { out.append(UInt8(length)) }
             for _ in 0..<length { out.append(try names.next()) }

@@ -24,8 +24,10 @@ extension Kallsyms {
         let seqs: UInt64
     }
 
-    /// A block of 256 names is at most this large (256 × (2 + KSYM_NAME_LEN)).
-    static let maxBlockBytes = 256 * (2 + maxNameTokens)
+    /// A block of 256 names is at most this large: a kernel's are a few KiB (6.1 arm64: 4 KiB);
+    /// 256 names of the longest are 131 KiB, which no kernel has and the cache would hold
+    /// dozens of.
+    static let maxBlockBytes = 64 << 10
 
     func sortedNames() -> SortedNames? {
         guard count >= 256, addresses.absoluteAddresses == nil else { return nil }
@@ -91,6 +93,8 @@ extension Kallsyms {
     /// Symbol `index`'s expanded name, the type character first, from its block (read once).
     func name(_ index: Int, in s: SortedNames, blocks: inout [Int: [UInt8]]) throws(Problem) -> [UInt8] {
         let b = index >> 8
+        // At most 256 blocks kept (a look-up of thirty names reads ~150).
+        if blocks.count >= 256, blocks[b] == nil { blocks.removeAll(keepingCapacity: true) }
         if blocks[b] == nil {
             let start = addresses.names &+ s.markers[b]
             let end = b + 1 < s.markers.count ? addresses.names &+ s.markers[b + 1] : s.namesEnd

@@ -33,9 +33,10 @@ public struct VCPURegisters: Sendable, Equatable {
 ///    (up to 6.3) writes `kallsyms_offsets`, `kallsyms_relative_base` (the lowest symbol, `_text`),
 ///    `kallsyms_num_syms`, `kallsyms_names`, `kallsyms_markers` (u32), in 6.2–6.3 and
 ///    Debian's 6.1 `kallsyms_seqs_of_names` (3 bytes a symbol), `kallsyms_token_table` and
-///    `kallsyms_token_index`, each 8-aligned: the base is looked for as a 64 KiB-aligned
-///    address at most 128 MiB below the PC, the offsets before it must start at 0 and reach the
-///    PC, and the token index must list exactly the token table's strings.
+///    `kallsyms_token_index`, each 8-aligned: the offsets are found by sampling 64 bytes every
+///    64 KiB past the PC (`kallsyms_offsets` rises: 16 ascending u32), the base where they end,
+///    a 64 KiB-aligned address at most 128 MiB below the PC; the offsets must start at 0 and
+///    reach the PC, and the token index must list exactly the token table's strings.
 /// 3. VMCOREINFO: `vmcoreinfo_append_str` (kernel/crash_core.c) takes `vmcoreinfo_data` and
 ///    its neighbours (`vmcoreinfo_note`, 6.1 arm64) by ADRP pairs; each holds a linear-map
 ///    address of a page the kernel allocated at boot (§6.2, §6.4) that starts with the text or
@@ -43,7 +44,8 @@ public struct VCPURegisters: Sendable, Equatable {
 ///    SYMBOL(kallsyms_names) found.
 ///
 /// Anything that fails leaves the caller to scan RAM as before. What it reads is bounded by the
-/// kernel image: a few words per 2 MiB slot, the bytes from the PC to the tables.
+/// kernel image: a few words per 2 MiB slot, 64 bytes per 64 KiB from the PC to the tables, the
+/// names (6.1 arm64: 0.8 MiB), a few blocks of them for the look-ups.
 public enum VMCOREINFOFromVCPUs {
     /// 2 MiB slots tried per PC; a guest of 128 GiB has 65,536.
     static let maxSlots = 1 << 16
@@ -55,12 +57,21 @@ public enum VMCOREINFOFromVCPUs {
     static let wfi: UInt64 = 0xD503_207F
     static let functions = ["vmcoreinfo_append_str"]
 
+    /// What the candidates of one search may cost: a hostile guest can plant a candidate base
+    /// every 64 KiB whose names run on for 2^21 symbols. A real kernel's names are 1–4 MiB.
+    struct Budget {
+        var candidates = 32
+        var nameBytes: UInt64 = 64 << 20
+        static let namesPerCandidate: UInt64 = 16 << 20
+    }
+
     /// The text found, or nil; `source` says how it was found.
     /// With `inBackground`, `.BTF` is located as soon as kallsyms is, and read on the other
     /// thread while the rest is found (`VMCOREINFO.btfInBackground`).
     public static func locate(cpus: [VCPURegisters], memory: any GuestMemory,
                               inBackground: ZeroConfigKernel.InBackground? = nil) -> VMCOREINFO? {
-        let kernel = cpus.filter(\.inKernel)
+        // 16 are as good as any number (a dump can list thousands of vCPUs).
+        let kernel = Array(cpus.filter(\.inKernel).prefix(16))
         guard let pc = kernel.first?.pc else { return nil }
         func read(_ pa: UInt64, _ n: Int) -> [UInt8]? {
             guard case .bytes(let b) = memory.read(GuestPhysicalAddress(pa), count: n), b.count == n else { return nil }
@@ -147,8 +158,8 @@ public enum VMCOREINFOFromVCPUs {
                 if [("kallsyms_num_syms", a.numSyms), ("kallsyms_token_table", a.tokenTable), ("kallsyms_token_index", a.tokenIndex),
                     ("kallsyms_offsets", a.offsets), ("kallsyms_relative_base", a.relativeBase)].allSatisfy({ info.number("SYMBOL(\($0.0))") == $0.1 }) {
                     info.kallsymsLookup = KallsymsLookup(names: names, symbols: symbols)
+                    info.btfInBackground = btf
                 }
-                info.btfInBackground = btf
                 return info
             }
         }
@@ -207,9 +218,10 @@ public enum VMCOREINFOFromVCPUs {
     static func kallsymsTables(voffset: UInt64, pc: UInt64, pcPA: UInt64, memory: any GuestMemory,
                                read: (UInt64, Int) -> [UInt8]?, kernelBytes: @escaping KernelBytes) -> Kallsyms.Addresses? {
         guard let range = memory.presentRanges.first(where: { $0.contains(GuestPhysicalAddress(pcPA)) }) else { return nil }
-        let stop = min(range.end, pcPA &+ searchBytes)
+        let stop = min(range.end, pcPA > UInt64.max - searchBytes ? UInt64.max : pcPA + searchBytes)
+        var budget = Budget()
         func search(_ from: UInt64, _ to: UInt64) -> Kallsyms.Addresses? {
-            searchBase(from: from, to: min(to, stop), voffset: voffset, pc: pc, read: read, kernelBytes: kernelBytes)
+            searchBase(from: from, to: min(to, stop), voffset: voffset, pc: pc, read: read, kernelBytes: kernelBytes, budget: &budget)
         }
         /// 16 ascending u32 below the search's reach, not all equal.
         func offsetsLike(_ pa: UInt64) -> Bool {
@@ -222,18 +234,21 @@ public enum VMCOREINFOFromVCPUs {
             }
             return previous > b.loadLE(at: 0, count: 4) && previous < searchBytes
         }
-        var at = (pcPA &+ 4095) & ~4095
+        guard case (let up, false) = pcPA.addingReportingOverflow(4095) else { return nil }
+        var at = up & ~4095
         var tried = 0
         while at < stop, tried < 16 {
             if offsetsLike(at) {
                 tried += 1
                 var end = at
-                while end &+ 16384 < stop, offsetsLike(end &+ 16384) { end &+= 16384 }
-                while end &+ 4096 < stop, offsetsLike(end &+ 4096) { end &+= 4096 }
-                if let a = search(end, end &+ 8192 &+ 8) { return a }
+                // No step wraps past 2^64: `stop` bounds them all.
+                while stop - end > 16384, offsetsLike(end + 16384) { end += 16384 }
+                while stop - end > 4096, offsetsLike(end + 4096) { end += 4096 }
+                if let a = search(end, stop - end > 8200 ? end + 8200 : stop) { return a }
                 at = end
             }
-            at &+= 65536
+            guard stop - at > 65536 else { break }
+            at += 65536
         }
         return search(pcPA & ~7, stop)
     }
@@ -241,7 +256,7 @@ public enum VMCOREINFOFromVCPUs {
     /// The first candidate base in [from, to) whose tables check out, word by word in 64 KiB
     /// windows.
     static func searchBase(from: UInt64, to stop: UInt64, voffset: UInt64, pc: UInt64, read: (UInt64, Int) -> [UInt8]?,
-                           kernelBytes: @escaping KernelBytes) -> Kallsyms.Addresses? {
+                           kernelBytes: @escaping KernelBytes, budget: inout Budget) -> Kallsyms.Addresses? {
         let window = 65536
         var at = from & ~7
         while at < stop {
@@ -255,7 +270,7 @@ public enum VMCOREINFOFromVCPUs {
                     if bytes[i] == 0, bytes[i + 1] == 0, bytes[i + 7] >= 0x80 {
                         let w = chunk.loadLE(at: i, count: 8)
                         if w >> 63 == 1, w <= pc, pc - w < searchBytes,
-                           let a = tables(base: at &+ UInt64(i) &+ voffset, value: w, pc: pc, kernelBytes: kernelBytes) {
+                           let a = tables(base: at &+ UInt64(i) &+ voffset, value: w, pc: pc, kernelBytes: kernelBytes, budget: &budget) {
                             return a
                         }
                     }
@@ -269,7 +284,7 @@ public enum VMCOREINFOFromVCPUs {
     }
 
     /// The tables around a candidate `kallsyms_relative_base` at VA `base` holding `value`.
-    static func tables(base: UInt64, value: UInt64, pc: UInt64, kernelBytes: @escaping KernelBytes) -> Kallsyms.Addresses? {
+    static func tables(base: UInt64, value: UInt64, pc: UInt64, kernelBytes: @escaping KernelBytes, budget: inout Budget) -> Kallsyms.Addresses? {
         guard let c = kernelBytes(base &+ 8, 4) else { return nil }
         let n = c.loadLE(at: 0, count: 4)
         guard n >= 16, n <= Kallsyms.maxSymbols else { return nil }
@@ -288,7 +303,11 @@ public enum VMCOREINFOFromVCPUs {
         }
         guard value &+ previous >= pc else { return nil }
         let names = base &+ 16
-        guard let namesEnd = namesEnd(names, count: Int(n), kernelBytes: kernelBytes) else { return nil }
+        guard budget.candidates > 0, budget.nameBytes > 0 else { return nil }
+        budget.candidates -= 1
+        let walk = namesEnd(names, count: Int(n), maxBytes: min(Budget.namesPerCandidate, budget.nameBytes), kernelBytes: kernelBytes)
+        budget.nameBytes -= min(budget.nameBytes, walk.walked)
+        guard let namesEnd = walk.end else { return nil }
         let markers = (namesEnd &+ 7) & ~7
         let markerCount = (n + 255) / 256
         guard let first = kernelBytes(markers, 4), first.loadLE(at: 0, count: 4) == 0 else { return nil }
@@ -307,10 +326,10 @@ public enum VMCOREINFOFromVCPUs {
     /// Where the `count` length-prefixed names from `names` end (a length ≥ 0x80 takes two
     /// bytes, Kallsyms.Cursor.nameLength): walked through 64 KiB windows, each read from the
     /// first name the last one cut (memory the allocator reuses, not 1 MiB of fresh pages).
-    static func namesEnd(_ names: UInt64, count: Int, kernelBytes: KernelBytes) -> UInt64? {
+    static func namesEnd(_ names: UInt64, count: Int, maxBytes: UInt64, kernelBytes: KernelBytes) -> (end: UInt64?, walked: UInt64) {
         var at = names, left = count
         while left > 0 {
-            guard let b = kernelBytes(at, 65536) ?? kernelBytes(at, 4096 - Int(at % 4096)) else { return nil }
+            guard at &- names < maxBytes, let b = kernelBytes(at, 65536) ?? kernelBytes(at, 4096 - Int(at % 4096)) else { return (nil, at &- names) }
             let bytes = b.span
             var p = 0
             while left > 0, p + 2 <= bytes.count {
@@ -319,16 +338,16 @@ public enum VMCOREINFOFromVCPUs {
                     length = length & 0x7F | Int(bytes[p + 1]) << 7
                     prefix = 2
                 }
-                guard length <= Kallsyms.maxNameTokens else { return nil }
+                guard length <= Kallsyms.maxNameTokens else { return (nil, at &- names) }
                 guard bytes.count - p - prefix >= length else { break }
                 p += prefix + length
                 left -= 1
             }
             // A window that holds not one whole name: the names run past what memory gives.
-            guard p > 0 || left == 0 else { return nil }
+            guard p > 0 || left == 0 else { return (nil, at &- names) }
             at &+= UInt64(p)
         }
-        return at
+        return (at, at &- names)
     }
 
     /// The `kallsyms_token_index` that follows a token table at `table`: 256 u16, 8-aligned

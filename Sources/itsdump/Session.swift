@@ -60,7 +60,14 @@ struct Session {
             kernel = k
             return k
         }
-        return (try analyse(registers: regs, format: input.abi), kernel)
+        let analysis = try analyse(registers: regs, format: input.abi)
+        // The irq walk's thread reads the dump too: done, and the dump checked again, before
+        // anything is printed.
+        if kernel?.irqWalk != nil {
+            _ = kernel?.irqs
+            try MappedFile.checkAllUnchanged()
+        }
+        return (analysis, kernel)
     }
 
     /// The kernel view of `input.vmlinux` unless `loaded` (the one the registers came from) is given.

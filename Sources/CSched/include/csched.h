@@ -7,7 +7,9 @@
 /// A CPU this process may run on other than the calling thread's current one, or -1.
 int itsdump_other_cpu(void);
 
-/// Restricts the calling thread to `cpu` (the kernel moves it there); 0 on success.
-int itsdump_run_on(int cpu);
+/// Moves the calling thread to `cpu` (restricted to it, the kernel moves it there), then gives
+/// it back the CPUs it had: it stays where it is unless the scheduler has reason to move it,
+/// and threads it starts may use every CPU. 0 on success.
+int itsdump_move_to(int cpu);
 
 #endif
