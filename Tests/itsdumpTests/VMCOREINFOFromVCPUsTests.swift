@@ -98,3 +98,28 @@ import Testing
         #expect(VMCOREINFOFromVCPUs.locate(cpus: [cpu], memory: image) == nil)
     }
 }
+
+extension VMCOREINFOFromVCPUsTests {
+    /// The review's hang: a candidate `kallsyms_relative_base` planted every 64 bytes past the
+    /// PC, those whose offsets lie in RAM passing their checks, each with 2^20 names of zero
+    /// tokens to walk (1 MiB) before the token table fails. The search's budget (32 candidates,
+    /// 64 MiB of names) ends it: nil, where tens of thousands of candidates would have walked
+    /// tens of GiB.
+    @Test func plantedBasesSpendTheBudgetNotHours() {
+        var image = SparseImage()
+        let base: UInt64 = 0x4000_0000, size: UInt64 = 8 << 20
+        image.map(base, length: size)
+        let pc: UInt64 = 0xffff_8000_0812_3454
+        let pcPA = base | (pc & 0x1F_FFFF)
+        image.write32(pcPA - 4, 0xD503_207F)
+        var cell = (pcPA + 65536) & ~63
+        while cell + 64 <= base + size {
+            image.write64(cell, pc & ~0xFFFF)        // the base: 64 KiB-aligned, below the PC
+            image.write32(cell + 8, 1 << 20)        // kallsyms_num_syms
+            image.write32(cell + 60, 0x1_0000)      // the last offset, read just before a base
+            cell += 64
+        }
+        let cpu = VCPURegisters(x29: 0, sp: 0, pc: pc, pstate: 5)
+        #expect(VMCOREINFOFromVCPUs.locate(cpus: [cpu], memory: image) == nil)
+    }
+}
