@@ -11,8 +11,8 @@
 # peak RSS ≤ 32 MiB. On a shared machine compare the CPU column and the ratios, not the walls.
 #
 # Usage: Benchmarks/zeroconf.sh [STOP] [RUNS]    (STOP defaults to tcg-basic, RUNS to 15, at least 7)
-# A stop without a VMCOREINFO note (kvm-*) also pays the scan of guest RAM for VMCOREINFO,
-# which stops at the first page that holds it.
+# A stop without a VMCOREINFO note (kvm-*) also pays for finding VMCOREINFO from the vCPUs'
+# registers and kallsyms (README, "Zero configuration"; the scan of guest RAM is the fallback).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stop=${1:-tcg-basic}
