@@ -69,6 +69,10 @@ public struct ZeroConfigKernel: Sendable {
             do { withEnds = try kallsyms.lookupWithEnds(Self.wantedSymbols) } catch { throw .step("kallsyms", error.description) }
         }
         let named = withEnds.mapValues { $0.map(\.symbol) }
+        // The ADRP references of the driver's and the irq walk's functions need no types:
+        // decoded now, while the BTF may still be read on the other thread.
+        let driverReferences = DriverSymbolFinder.candidates(functions: withEnds, read: image.read)
+        let irqReferences = DriverSymbolFinder.candidates(functions: withEnds, read: image.read, names: IRQSymbolFinder.irqFunctions)
 
         // BTF: a file wins; else the address the kernel's own code names (`__start_BTF` when
         // kallsyms has data symbols, or the ADRP+ADD pair of `btf_parse_vmlinux`, which sets
@@ -113,7 +117,7 @@ public struct ZeroConfigKernel: Sendable {
         for s in DriverSymbolFinder.dataSymbols {
             for sym in named[s] ?? [] { candidates.append((sym.address, "kallsyms")) }
         }
-        for c in DriverSymbolFinder.candidates(functions: withEnds, read: image.read) {
+        for c in driverReferences {
             candidates.append((c.address, "ADRP in \(c.function)"))
         }
 
@@ -149,7 +153,7 @@ public struct ZeroConfigKernel: Sendable {
         var kernel = ZeroConfigKernel(types: probe.with(symbols: found.mapValues { $0.address &- space.kernelOffset }), cpus: cpus,
                                       found: found, btfSource: btfSource)
         kernel.treeCandidates = fromKallsyms(IRQDescriptorTree.allCases.map(\.symbol))
-            + DriverSymbolFinder.candidates(functions: withEnds, read: image.read, names: IRQSymbolFinder.irqFunctions)
+            + irqReferences
                 .map { ($0.address, "ADRP in \($0.function)") }
         kernel.chipCandidates = fromKallsyms(["its_irq_chip"]) + candidates
         return irqSymbols ? kernel.withIRQSymbols(space: space, memory: memory) : kernel
