@@ -25,7 +25,9 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
     public let file: MappedFile
     public let segments: [Segment]
     public let notes: [Note]
-    /// The VMCOREINFO note's pairs, parsed once (`vmcoreinfo` is asked several times a run).
+    /// The VMCOREINFO note's text, if the guest filled it in (§1.6), and its pairs, parsed once
+    /// (`vmcoreinfo` is asked several times a run).
+    public let vmcoreinfoText: String?
     let vmcoreinfoPairs: [(key: String, value: String)]?
     public let machine: UInt16
     public let presentRanges: [GuestRange]
@@ -128,9 +130,8 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
         guard !segs.isEmpty else { throw .notADump(path: path, reason: "ELF core without PT_LOAD segments: no guest memory") }
         segments = segs
         self.notes = notes
-        vmcoreinfoPairs = notes.first { $0.name == "VMCOREINFO" }.map {
-            parseVMCOREINFO(String(decoding: $0.descriptor.prefix { $0 != 0 }, as: UTF8.self))
-        }
+        vmcoreinfoText = notes.first { $0.name == "VMCOREINFO" }.map { String(decoding: $0.descriptor.prefix { $0 != 0 }, as: UTF8.self) }
+        vmcoreinfoPairs = vmcoreinfoText.map(parseVMCOREINFO)
         var ranges: [GuestRange] = []
         for s in segs {
             if let last = ranges.last, last.end == s.physicalAddress,
@@ -172,10 +173,6 @@ public final class ELFCore: GuestMemory, @unchecked Sendable {
     /// vCPUs: one NT_PRSTATUS ("CORE", type 1) note each (§1.4).
     public var prstatusCount: Int { notes.filter { $0.name == "CORE" && $0.type == 1 }.count }
 
-    /// The VMCOREINFO note's text, if the guest filled it in (§1.6).
-    public var vmcoreinfoText: String? {
-        notes.first { $0.name == "VMCOREINFO" }.map { String(decoding: $0.descriptor.prefix { $0 != 0 }, as: UTF8.self) }
-    }
 
     public func read(_ address: GuestPhysicalAddress, count: Int) -> MemoryRead {
         // Inside one segment's file bytes (the guest kernel's BTF and kallsyms): the file's array

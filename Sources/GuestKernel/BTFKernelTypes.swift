@@ -12,22 +12,23 @@ public struct BTFKernelTypes: KernelTypes {
     public let btf: BTF
     /// Link-time addresses (runtime − KERNELOFFSET), as a vmlinux's symbol table has them.
     public private(set) var symbols: [String: UInt64]
-    /// The walk's structs and the structs their members lead to, resolved once (each lookup by
-    /// name is a pass over ~130,000 types).
-    private var structs: [String: StructLayout] = [:]
-    private var memberStructs: [String: StructLayout] = [:]
-    /// Every other look-up, kept once made (found or not): the irq walk asks for `irq_desc`,
-    /// `irq_data` and their members' structs for each of its candidates and each irq, and a
-    /// layout of `struct device` or `pci_dev` decodes a hundred members. Shared by the copies
-    /// of these types (`with(symbols:)`) and safe across the threads that walk with them.
+    /// Every struct and member-struct look-up, kept once made (found or not): the driver walk's
+    /// structs are resolved up front (`init`), and the irq walk asks for `irq_desc`, `irq_data`
+    /// and their members' structs for each of its candidates and each irq (a layout of
+    /// `struct device` or `pci_dev` decodes a hundred members). Shared by the copies of these
+    /// types (`with(symbols:)`) and safe across the threads that walk with them.
     private let looked = LayoutCache()
     final class LayoutCache: Sendable {
         let layouts = Mutex<[String: StructLayout?]>([:])
         func get(_ key: String, _ make: () -> StructLayout?) -> StructLayout? {
             if let known = layouts.withLock({ $0[key] }) { return known }
             let made = make()
-            layouts.withLock { $0[key] = made }
+            put(key, made)
             return made
+        }
+        /// The first layout kept for a key stays.
+        func put(_ key: String, _ layout: StructLayout?) {
+            layouts.withLock { if $0[key] == nil { $0[key] = .some(layout) } }
         }
     }
     public let source: String
@@ -49,10 +50,10 @@ public struct BTFKernelTypes: KernelTypes {
         self.source = source
         for name in ["its_node", "its_device", "rdists"] {
             guard let l = try resolveStructure(name) else { continue }
-            structs[name] = l
+            looked.put("struct \(name)", l)
             for m in try btf.members(of: UInt32(truncatingIfNeeded: l.token)) {
                 guard let target = try btf.pointee(m.type) else { continue }
-                memberStructs["\(l.token).\(m.name)"] = try btf.layout(target)
+                looked.put("\(l.token).\(m.name)", try btf.layout(target))
             }
         }
     }
@@ -83,13 +84,11 @@ public struct BTFKernelTypes: KernelTypes {
     public func symbol(_ name: String, near: String?) -> UInt64? { symbols[name] }
 
     public func structure(_ name: String, inUnitOf variable: String) -> StructLayout? {
-        if let known = structs[name] { return known }
-        return looked.get("struct \(name)") { (try? resolveStructure(name)) ?? nil }
+        looked.get("struct \(name)") { (try? resolveStructure(name)) ?? nil }
     }
 
     public func memberStructure(_ layout: StructLayout, _ member: String, inUnitOf variable: String) -> StructLayout? {
-        if let cached = memberStructs["\(layout.token).\(member)"] { return cached }
-        return looked.get("\(layout.token).\(member)") {
+        looked.get("\(layout.token).\(member)") {
             guard let members = try? btf.members(of: UInt32(truncatingIfNeeded: layout.token)),
                   let m = members.first(where: { $0.name == member }),
                   let target = (try? btf.pointee(m.type)) ?? nil else { return nil }

@@ -74,20 +74,28 @@ extension Kallsyms {
 
     /// Where `names` names from the start of `bytes` end, or nil when they run past it.
     static func skipNames(_ bytes: [UInt8], _ names: Int) -> Int? {
-        var p = 0
-        for _ in 0..<names {
-            guard p < bytes.count else { return nil }
-            var length = Int(bytes[p])
-            p += 1
+        walkNames(bytes, names).flatMap { $0.walked == names ? $0.end : nil }
+    }
+
+    /// At most `names` length-prefixed names from the start of `bytes` (a length ≥ 0x80 takes
+    /// two bytes: Cursor.nameLength): how many lie whole in it, and where they end; nil at a
+    /// length beyond KSYM_NAME_LEN.
+    static func walkNames(_ bytes: [UInt8], _ names: Int) -> (end: Int, walked: Int)? {
+        let b = bytes.span
+        var p = 0, walked = 0
+        while walked < names, p < b.count {
+            var length = Int(b[p]), prefix = 1
             if length & 0x80 != 0 {
-                guard p < bytes.count else { return nil }
-                length = length & 0x7F | Int(bytes[p]) << 7
-                p += 1
+                guard p + 1 < b.count else { break }
+                length = length & 0x7F | Int(b[p + 1]) << 7
+                prefix = 2
             }
-            guard length <= maxNameTokens, bytes.count - p >= length else { return nil }
-            p += length
+            guard length <= maxNameTokens else { return nil }
+            guard b.count - p - prefix >= length else { break }
+            p += prefix + length
+            walked += 1
         }
-        return p
+        return (p, walked)
     }
 
     /// Symbol `index`'s expanded name, the type character first, from its block (read once).

@@ -54,20 +54,6 @@ public struct VMCOREINFO: Sendable {
     /// point to the text (VMCOREINFOPointers), when it meets the image first.
     public static func scan(_ memory: any GuestMemory, pageSize: UInt64 = 4096, maxPages: UInt64 = 1 << 24,
                             pointers: VMCOREINFOPointers? = nil) -> VMCOREINFO? {
-        let notePrefix: [UInt8] = [0x0B, 0, 0, 0] // namesz 11, then descsz, type 0, "VMCOREINFO\0\0"
-        let name = Array("VMCOREINFO".utf8) + [0, 0]
-        let text = Array("OSRELEASE=".utf8)
-        /// The text at `s`, if it is one: read up to two pages, within the range that holds `s`.
-        func candidate(_ s: UInt64) -> VMCOREINFO? {
-            guard let r = memory.presentRanges.first(where: { $0.contains(GuestPhysicalAddress(s)) }),
-                  case .bytes(let body) = memory.read(GuestPhysicalAddress(s), count: Int(min(pageSize * 2, r.end - s))),
-                  body.starts(with: text) else { return nil }
-            let t = String(decoding: body.prefix { $0 != 0 }, as: UTF8.self)
-            let v = VMCOREINFO(text: t, source: "found in guest RAM at \(hex(s))")
-            guard v["PAGESIZE"] != nil, let po = v.number("NUMBER(PHYS_OFFSET)"),
-                  memory.presentRanges.contains(where: { $0.contains(GuestPhysicalAddress(po)) }) else { return nil }
-            return v
-        }
         var scanned: UInt64 = 0
         for r in memory.presentRanges {
             // Ranges come from the dump file: near the top of the address space, stop, not wrap.
@@ -86,20 +72,37 @@ public struct VMCOREINFO: Sendable {
                     }
                 }
                 if let p = pointers, a % VMCOREINFOPointers.alignment == 0, p.isImage(at: a, memory: memory),
-                   let v = p.locate(imagePA: a, memory: memory, validate: candidate) {
+                   let v = p.locate(imagePA: a, memory: memory, validate: { text(at: $0, memory: memory, pageSize: pageSize) }) {
                     return v
                 }
-                guard case .bytes(let head) = memory.read(GuestPhysicalAddress(a), count: 34) else { continue }
-                var start: UInt64?
-                if Array(head[0..<10]) == text {
-                    start = a
-                } else if Array(head[0..<4]) == notePrefix, Array(head[12..<24]) == name, Array(head[24..<34]) == text {
-                    start = a + 24
-                }
-                if let s = start, let v = candidate(s) { return v }
+                if let v = text(atPage: a, memory: memory, pageSize: pageSize) { return v }
             }
         }
         return nil
+    }
+
+    /// The text a page holds, if it starts one (§6.2): `vmcoreinfo_data`'s page starts with the
+    /// text, `vmcoreinfo_note`'s with the note header (namesz 11, descsz, type 0,
+    /// "VMCOREINFO\0\0") and the text 24 bytes in.
+    public static func text(atPage a: UInt64, memory: any GuestMemory, pageSize: UInt64 = 4096) -> VMCOREINFO? {
+        let text = Array("OSRELEASE=".utf8)
+        guard case .bytes(let head) = memory.read(GuestPhysicalAddress(a), count: 34), head.count == 34 else { return nil }
+        if Array(head[0..<10]) == text { return self.text(at: a, memory: memory, pageSize: pageSize) }
+        guard Array(head[0..<4]) == [0x0B, 0, 0, 0], Array(head[12..<24]) == Array("VMCOREINFO".utf8) + [0, 0],
+              Array(head[24..<34]) == text else { return nil }
+        return self.text(at: a + 24, memory: memory, pageSize: pageSize)
+    }
+
+    /// The text at `s`, if it is one: read up to two pages, within the range that holds `s`;
+    /// validated by PAGESIZE= and a PHYS_OFFSET inside the dump's RAM.
+    static func text(at s: UInt64, memory: any GuestMemory, pageSize: UInt64) -> VMCOREINFO? {
+        guard let r = memory.presentRanges.first(where: { $0.contains(GuestPhysicalAddress(s)) }),
+              case .bytes(let body) = memory.read(GuestPhysicalAddress(s), count: Int(min(pageSize * 2, r.end - s))),
+              body.starts(with: Array("OSRELEASE=".utf8)) else { return nil }
+        let v = VMCOREINFO(text: String(decoding: body.prefix { $0 != 0 }, as: UTF8.self), source: "found in guest RAM at \(hex(s))")
+        guard v["PAGESIZE"] != nil, let po = v.number("NUMBER(PHYS_OFFSET)"),
+              memory.presentRanges.contains(where: { $0.contains(GuestPhysicalAddress(po)) }) else { return nil }
+        return v
     }
 }
 

@@ -126,24 +126,23 @@ public enum VMCOREINFOFromVCPUs {
     /// Steps 2 and 3 for one `kimage_voffset`.
     static func locate(voffset: UInt64, pc: UInt64, pcPA: UInt64, memory: any GuestMemory,
                        read: (UInt64, Int) -> [UInt8]?, inBackground: ZeroConfigKernel.InBackground?) -> VMCOREINFO? {
-        let kernelBytes: KernelBytes = { va, n in
+        // Kernel-image VAs through this kimage_voffset (KernelImageMemory's rule, §6.3, before
+        // there is a KernelAddressSpace to give it).
+        let kernelBytes: SendableKernelBytes = { va, n in
             guard n >= 0, n <= 64 << 20, case .bytes(let b) = memory.read(GuestPhysicalAddress(va &- voffset), count: n), b.count == n else { return nil }
             return b
         }
-        guard let addresses = kallsymsTables(voffset: voffset, pc: pc, pcPA: pcPA, memory: memory, read: read, kernelBytes: kernelBytes),
+        var budget = Budget()
+        guard let addresses = kallsymsTables(voffset: voffset, pc: pc, pcPA: pcPA, memory: memory, read: read, kernelBytes: kernelBytes,
+                                             budget: &budget),
               let kallsyms = try? Kallsyms(addresses, read: kernelBytes) else { return nil }
         // `.BTF` first (two look-ups by halves of the sorted names), read on the other thread;
         // dropped unless the text found below confirms this kimage_voffset.
         var btf: VMCOREINFO.BackgroundBTF?
         if let run = inBackground, kallsyms.sorted != nil,
-           let first = try? kallsyms.lookupWithEnds(["__start_BTF", ZeroConfigKernel.btfFunction]) {
-            let image: SendableKernelBytes = { va, n in
-                guard n >= 0, n <= 64 << 20, case .bytes(let b) = memory.read(GuestPhysicalAddress(va &- voffset), count: n) else { return nil }
-                return b
-            }
-            if let (address, method) = ZeroConfigKernel.namedBTFAddress(first["__start_BTF"]?.map(\.symbol), first, read: image) {
-                btf = .init(address: address, method: method, value: run { BTF.at(address, read: image) })
-            }
+           let first = try? kallsyms.lookupWithEnds(["__start_BTF", ZeroConfigKernel.btfFunction]),
+           let (address, method) = ZeroConfigKernel.namedBTFAddresses(first["__start_BTF"]?.map(\.symbol), first, read: kernelBytes).first {
+            btf = .init(address: address, method: method, value: run { BTF.at(address, read: kernelBytes) })
         }
         // One pass for these functions and what the zero-configuration path asks next.
         let names = ZeroConfigKernel.wantedSymbols.union(Self.functions)
@@ -153,7 +152,7 @@ public enum VMCOREINFOFromVCPUs {
             let pointer = slot.loadLE(at: 0, count: 8)
             // get_zeroed_page, alloc_pages_exact: a page-aligned linear-map address.
             guard pointer >> 63 == 1, pointer & 0xFFF == 0 else { continue }
-            if var info = text(at: pointer, slot: c.address, voffset: voffset, names: addresses.names, memory: memory, read: read, function: c.function) {
+            if var info = text(at: pointer, slot: c.address, voffset: voffset, names: addresses.names, memory: memory, function: c.function) {
                 let a = addresses
                 if [("kallsyms_num_syms", a.numSyms), ("kallsyms_token_table", a.tokenTable), ("kallsyms_token_index", a.tokenIndex),
                     ("kallsyms_offsets", a.offsets), ("kallsyms_relative_base", a.relativeBase)].allSatisfy({ info.number("SYMBOL(\($0.0))") == $0.1 }) {
@@ -170,8 +169,7 @@ public enum VMCOREINFOFromVCPUs {
     /// −2^VA_BITS), from each PHYS_OFFSET a range's start rounds down to; the text must name
     /// that PHYS_OFFSET, this `kimage_voffset` and these kallsyms.
     static func text(at pointer: UInt64, slot: UInt64, voffset: UInt64, names: UInt64, memory: any GuestMemory,
-                     read: (UInt64, Int) -> [UInt8]?, function: String) -> VMCOREINFO? {
-        let prefix = Array("OSRELEASE=".utf8)
+                     function: String) -> VMCOREINFO? {
         // memstart_addr is RAM's start rounded down to ARM64_MEMSTART_ALIGN (a power of two
         // from 2 MiB to 1 GiB); any range of the dump may be where RAM starts (a QEMU core also
         // lists small blocks below RAM).
@@ -186,23 +184,13 @@ public enum VMCOREINFOFromVCPUs {
         for bits: UInt64 in [48, 52, 47, 42, 39, 36] {
             let offset = pointer & ((UInt64(1) << bits) - 1)
             for physOffset in physOffsets {
+                // The text page (`vmcoreinfo_data`) or the note (`vmcoreinfo_note`), as the scan
+                // of RAM reads a page.
                 guard case (let page, false) = offset.addingReportingOverflow(physOffset), tried.insert(page).inserted,
-                      let head = read(page, 34) else { continue }
-                // The text page (`vmcoreinfo_data`), or the note (`vmcoreinfo_note`, text at +24).
-                let skip: UInt64
-                if Array(head[0..<10]) == prefix {
-                    skip = 0
-                } else if Array(head[0..<4]) == [0x0B, 0, 0, 0], Array(head[12..<24]) == Array("VMCOREINFO".utf8) + [0, 0],
-                          Array(head[24..<34]) == prefix {
-                    skip = 24
-                } else { continue }
-                let pa = page &+ skip
-                let r = memory.presentRanges.first { $0.contains(GuestPhysicalAddress(pa)) }
-                guard let end = r?.end, let bytes = read(pa, Int(min(8192, end - pa))) else { continue }
-                let v = VMCOREINFO(text: String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self),
-                                   source: "found in guest RAM at \(hex(pa)) through the pointer at \(hex(slot)) (ADRP in \(function)), the kernel image placed by the vCPUs' registers and kallsyms")
-                guard v["PAGESIZE"] != nil, v.number("NUMBER(PHYS_OFFSET)") == physOffset,
-                      v.number("NUMBER(kimage_voffset)") == voffset, v.number("SYMBOL(kallsyms_names)") == names else { continue }
+                      var v = VMCOREINFO.text(atPage: page, memory: memory) else { continue }
+                guard v.number("NUMBER(PHYS_OFFSET)") == physOffset, v.number("NUMBER(kimage_voffset)") == voffset,
+                      v.number("SYMBOL(kallsyms_names)") == names else { continue }
+                v.source += " through the pointer at \(hex(slot)) (ADRP in \(function)), the kernel image placed by the vCPUs' registers and kallsyms"
                 return v
             }
         }
@@ -216,10 +204,9 @@ public enum VMCOREINFOFromVCPUs {
     /// base is looked for. The word-by-word search of every byte from the PC is what is left
     /// when sampling finds nothing (a table under 64 KiB may fall between samples).
     static func kallsymsTables(voffset: UInt64, pc: UInt64, pcPA: UInt64, memory: any GuestMemory,
-                               read: (UInt64, Int) -> [UInt8]?, kernelBytes: @escaping KernelBytes) -> Kallsyms.Addresses? {
+                               read: (UInt64, Int) -> [UInt8]?, kernelBytes: @escaping KernelBytes, budget: inout Budget) -> Kallsyms.Addresses? {
         guard let range = memory.presentRanges.first(where: { $0.contains(GuestPhysicalAddress(pcPA)) }) else { return nil }
         let stop = min(range.end, pcPA > UInt64.max - searchBytes ? UInt64.max : pcPA + searchBytes)
-        var budget = Budget()
         func search(_ from: UInt64, _ to: UInt64) -> Kallsyms.Addresses? {
             searchBase(from: from, to: min(to, stop), voffset: voffset, pc: pc, read: read, kernelBytes: kernelBytes, budget: &budget)
         }
@@ -329,23 +316,12 @@ public enum VMCOREINFOFromVCPUs {
     static func namesEnd(_ names: UInt64, count: Int, maxBytes: UInt64, kernelBytes: KernelBytes) -> (end: UInt64?, walked: UInt64) {
         var at = names, left = count
         while left > 0 {
-            guard at &- names < maxBytes, let b = kernelBytes(at, 65536) ?? kernelBytes(at, 4096 - Int(at % 4096)) else { return (nil, at &- names) }
-            let bytes = b.span
-            var p = 0
-            while left > 0, p + 2 <= bytes.count {
-                var length = Int(bytes[p]), prefix = 1
-                if length & 0x80 != 0 {
-                    length = length & 0x7F | Int(bytes[p + 1]) << 7
-                    prefix = 2
-                }
-                guard length <= Kallsyms.maxNameTokens else { return (nil, at &- names) }
-                guard bytes.count - p - prefix >= length else { break }
-                p += prefix + length
-                left -= 1
-            }
-            // A window that holds not one whole name: the names run past what memory gives.
-            guard p > 0 || left == 0 else { return (nil, at &- names) }
-            at &+= UInt64(p)
+            guard at &- names < maxBytes, let b = kernelBytes(at, 65536) ?? kernelBytes(at, 4096 - Int(at % 4096)),
+                  let w = Kallsyms.walkNames(b, left),
+                  // A window that holds not one whole name: the names run past what memory gives.
+                  w.walked > 0 else { return (nil, at &- names) }
+            left -= w.walked
+            at &+= UInt64(w.end)
         }
         return (at, at &- names)
     }

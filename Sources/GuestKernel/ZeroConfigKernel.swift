@@ -44,29 +44,27 @@ public struct ZeroConfigKernel: Sendable {
         var early: (address: UInt64, method: String, btf: @Sendable () -> BTF?)?
         func startBTF(_ symbols: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]]) {
             guard early == nil, btfFile == nil, let run = inBackground,
-                  let (address, method) = Self.namedBTFAddress(symbols["__start_BTF"]?.map(\.symbol), symbols, read: image.read) else { return }
+                  let (address, method) = Self.namedBTFAddresses(symbols["__start_BTF"]?.map(\.symbol), symbols, read: image.read).first else { return }
             early = (address, method, run { BTF.at(address, read: image.read) })
         }
         if let b = info.btfInBackground, btfFile == nil { early = (b.address, b.method, b.value) }
-        if let made = info.kallsymsLookup?.symbols { startBTF(made) }
-        let kallsyms: Kallsyms
-        do {
-            kallsyms = try Kallsyms(try Kallsyms.Addresses(info), read: image.read)
-        } catch {
-            throw .step("kallsyms", error.description)
-        }
-        if early == nil, btfFile == nil, inBackground != nil, kallsyms.sorted != nil,
-           let first = try? kallsyms.lookupWithEnds(["__start_BTF", btfFunction]) {
-            startBTF(first)
-        }
+        let addresses: Kallsyms.Addresses
+        do { addresses = try Kallsyms.Addresses(info) } catch { throw .step("kallsyms", error.description) }
         // One pass over kallsyms for everything: the data symbols (KALLSYMS_ALL), the BTF
-        // markers and the driver's functions with their extents; already made when the text
-        // was found through these kallsyms (VMCOREINFOFromVCPUs).
+        // markers and the driver's functions with their extents; already made, and the tables
+        // not decoded again, when the text was found through these kallsyms (VMCOREINFOFromVCPUs).
         let withEnds: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]]
         if let made = info.kallsymsLookup, made.names.isSuperset(of: Self.wantedSymbols) {
             withEnds = made.symbols.filter { Self.wantedSymbols.contains($0.key) }
+            startBTF(withEnds)
         } else {
-            do { withEnds = try kallsyms.lookupWithEnds(Self.wantedSymbols) } catch { throw .step("kallsyms", error.description) }
+            do {
+                let kallsyms = try Kallsyms(addresses, read: image.read)
+                if kallsyms.sorted != nil, let first = try? kallsyms.lookupWithEnds(["__start_BTF", btfFunction]) { startBTF(first) }
+                withEnds = try kallsyms.lookupWithEnds(Self.wantedSymbols)
+            } catch {
+                throw .step("kallsyms", error.description)
+            }
         }
         let named = withEnds.mapValues { $0.map(\.symbol) }
         // The ADRP references of the driver's and the irq walk's functions need no types:
@@ -91,7 +89,7 @@ public struct ZeroConfigKernel: Sendable {
         } else {
             // RO_DATA (include/asm-generic/vmlinux.lds.h) puts .rodata, where kallsyms' tables
             // are, before .BTF: the scan starts past them, and from _etext when that fails.
-            let a = kallsyms.addresses
+            let a = addresses
             let pastTables = max(a.names, a.tokenTable, a.tokenIndex &+ 512, a.offsets ?? 0)
             let etext = named["_etext"]?.first?.address ?? info.number("SYMBOL(_stext)")
             let starts = [pastTables] + (etext.map { [$0] } ?? [])
@@ -185,31 +183,28 @@ public struct ZeroConfigKernel: Sendable {
     /// validate it (magic, version, sections that fit, a type section that parses).
     static func namedBTF(_ start: [Kallsyms.Symbol]?, _ functions: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]],
                          read: @escaping SendableKernelBytes) -> (UInt64, BTF, String)? {
-        for s in start ?? [] { if let b = BTF.at(s.address, read: read) { return (s.address, b, "__start_BTF") } }
-        // `__start_BTF` is declared weak, so the compiler loads it from a GOT slot (ADRP + LDR):
-        // each target is tried as the BTF and as a slot holding its address.
-        for c in DriverSymbolFinder.candidates(functions: functions, read: read, names: [btfFunction]) {
-            if let b = BTF.at(c.address, read: read) { return (c.address, b, "ADRP in \(btfFunction)") }
-            if let slot = read(c.address, 8), slot.count == 8 {
-                let p = slot.loadLE(at: 0, count: 8)
-                if let b = BTF.at(p, read: read) { return (p, b, "GOT slot \(hex(c.address)) of \(btfFunction)") }
-            }
+        for (address, method) in namedBTFAddresses(start, functions, read: read) {
+            if let b = BTF.at(address, read: read) { return (address, b, method) }
         }
         return nil
     }
 
-    /// Where `namedBTF` would find `.BTF`, by the header alone (24 bytes; the BTF is not read).
-    static func namedBTFAddress(_ start: [Kallsyms.Symbol]?, _ functions: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]],
-                                read: KernelBytes) -> (UInt64, String)? {
-        for s in start ?? [] where BTF.headerAt(s.address, read: read) { return (s.address, "__start_BTF") }
+    /// The addresses the kernel's own symbols and code name for `.BTF` whose 24 bytes are a
+    /// header `BTF.at` reads on (the BTF itself is not read), in the order `namedBTF` tries them.
+    /// `__start_BTF` is declared weak, so the compiler loads it from a GOT slot (ADRP + LDR):
+    /// each target of `btf_parse_vmlinux` is tried as the header and as a slot holding its address.
+    static func namedBTFAddresses(_ start: [Kallsyms.Symbol]?, _ functions: [String: [(symbol: Kallsyms.Symbol, end: UInt64?)]],
+                                  read: KernelBytes) -> [(UInt64, String)] {
+        var out: [(UInt64, String)] = []
+        for s in start ?? [] where BTF.headerAt(s.address, read: read) { out.append((s.address, "__start_BTF")) }
         for c in DriverSymbolFinder.candidates(functions: functions, read: read, names: [btfFunction]) {
-            if BTF.headerAt(c.address, read: read) { return (c.address, "ADRP in \(btfFunction)") }
+            if BTF.headerAt(c.address, read: read) { out.append((c.address, "ADRP in \(btfFunction)")) }
             if let slot = read(c.address, 8), slot.count == 8 {
                 let p = slot.loadLE(at: 0, count: 8)
-                if BTF.headerAt(p, read: read) { return (p, "GOT slot \(hex(c.address)) of \(btfFunction)") }
+                if BTF.headerAt(p, read: read) { out.append((p, "GOT slot \(hex(c.address)) of \(btfFunction)")) }
             }
         }
-        return nil
+        return out
     }
 
     /// `lpi_id_bits` as its_alloc_lpi_tables sets it: min(GICD_TYPER.IDbits + 1, 16)

@@ -32,6 +32,11 @@ import Testing
         let every = try k.lookupEveryName(wanted)
         #expect(Self.same(sorted, every))
         #expect(sorted["its_save_disable"]?.first?.symbol.type == "t")
+        // Ground truth: System.map-6.1.0-56-arm64 plus tcg-basic's KERNELOFFSET (0x39cfdde00000).
+        let known = try #require(try k.lookupBySortedNames(Set(VMCOREINFOFromVCPUsTests.systemMap.keys)))
+        for (name, link) in VMCOREINFOFromVCPUsTests.systemMap {
+            #expect(known[name]?.map(\.symbol.address) == [link &+ 0x39cf_dde0_0000], "\(name)")
+        }
         // 400 names spread over the table, statics that share a name among them.
         var sample: Set<String> = []
         var i = 0
